@@ -1,0 +1,113 @@
+"""evalkit's exception tree.
+
+Every error evalkit raises on purpose is an :class:`EvalkitError`; its message says what went
+wrong *and* what to do next (which file, row, field or flag to fix). Errors from third-party
+libraries are translated into this tree at the boundary where they enter evalkit
+(``raise ... from exc``), so callers never need to catch litellm's or pydantic's exceptions.
+
+::
+
+    EvalkitError
+    ├── UsageError                  bad input from the user; raised before any money is spent
+    │   ├── ConfigError             a config value, CLI flag or environment variable
+    │   ├── SpecError               a judge or panel spec, or a prompt template
+    │   └── DatasetError            a dataset file or one of its rows
+    ├── ModelError                  a model call that did not produce an answer
+    │   ├── TransientModelError     worth retrying: rate limit, 5xx, timeout, dropped connection
+    │   │   ├── RateLimited         429, with the server's Retry-After when it sent one
+    │   │   ├── ProviderUnavailable 5xx, or a connection that was refused or dropped
+    │   │   └── CallTimeout         no answer within the per-attempt timeout
+    │   └── PermanentModelError     retrying cannot help: 400/401/404, unknown model, no API key
+    │       ├── AuthError           missing or rejected credentials
+    │       └── BadRequest          the provider rejected the request or does not know the model
+    ├── CacheMiss                   replay mode found no cached answer for a call
+    ├── BudgetExceeded              the next call would take the run past its budget
+    └── LocalModelError             the bundled llama.cpp server could not be started
+"""
+
+from __future__ import annotations
+
+
+class EvalkitError(Exception):
+    """Base class of every error evalkit raises on purpose."""
+
+
+class UsageError(EvalkitError):
+    """Bad input from the user, found before any model call is made."""
+
+
+class ConfigError(UsageError):
+    """A configuration value, command-line flag or environment variable is invalid."""
+
+
+class SpecError(UsageError):
+    """A judge or panel spec, or a prompt template, is invalid."""
+
+
+class DatasetError(UsageError):
+    """A dataset file, or one of its rows, is invalid."""
+
+
+class ModelError(EvalkitError):
+    """A model call failed to produce an answer."""
+
+    #: Short machine-readable kind, recorded in the ``error`` column of the judgments table.
+    kind = "model_error"
+
+
+class TransientModelError(ModelError):
+    """A failure that may go away on retry."""
+
+    kind = "transient"
+
+
+class RateLimited(TransientModelError):
+    """The provider answered 429; ``retry_after`` is its Retry-After in seconds, if it sent one."""
+
+    kind = "rate_limited"
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ProviderUnavailable(TransientModelError):
+    """The provider answered 5xx, or the connection was refused or dropped."""
+
+    kind = "unavailable"
+
+
+class CallTimeout(TransientModelError):
+    """No answer arrived within the per-attempt timeout."""
+
+    kind = "timeout"
+
+
+class PermanentModelError(ModelError):
+    """A failure that retrying cannot fix."""
+
+    kind = "permanent"
+
+
+class AuthError(PermanentModelError):
+    """Credentials are missing or were rejected."""
+
+    kind = "auth"
+
+
+class BadRequest(PermanentModelError):
+    """The provider rejected the request (400/404/422) or does not know the model."""
+
+    kind = "bad_request"
+
+
+class CacheMiss(EvalkitError):
+    """Replay mode was asked for a call that is not in the cache."""
+
+
+class BudgetExceeded(EvalkitError):
+    """Making the next call would take the run past its budget."""
+
+
+class LocalModelError(EvalkitError):
+    """The bundled llama.cpp server could not be started or did not answer."""

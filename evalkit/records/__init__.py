@@ -1,0 +1,52 @@
+"""The data model shared by every part of evalkit: judgments, answers and the run folder."""
+
+from evalkit.records._answers import Answer, Role
+from evalkit.records._judgments import (
+    JUDGMENT_COLUMNS,
+    ORDERS,
+    VERDICTS,
+    Judgment,
+    Mode,
+    Order,
+    Verdict,
+    coerce_judgments,
+    judgments_frame,
+)
+from evalkit.records._store import (
+    ANSWERS_FILE,
+    JUDGMENTS_FILE,
+    REPORT_FILE,
+    RUN_FILE,
+    JsonlAppender,
+    iter_jsonl,
+    read_answers,
+    read_judgments,
+    read_run,
+    write_json_atomic,
+    write_text_atomic,
+)
+
+__all__ = [
+    "ANSWERS_FILE",
+    "JUDGMENTS_FILE",
+    "JUDGMENT_COLUMNS",
+    "ORDERS",
+    "REPORT_FILE",
+    "RUN_FILE",
+    "VERDICTS",
+    "Answer",
+    "JsonlAppender",
+    "Judgment",
+    "Mode",
+    "Order",
+    "Role",
+    "Verdict",
+    "coerce_judgments",
+    "iter_jsonl",
+    "judgments_frame",
+    "read_answers",
+    "read_judgments",
+    "read_run",
+    "write_json_atomic",
+    "write_text_atomic",
+]

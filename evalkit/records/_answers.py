@@ -1,0 +1,32 @@
+"""The answers table: one row per answer a candidate or baseline model gave to an item."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Literal
+
+Role = Literal["candidate", "baseline"]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Answer:
+    """A model's answer to one dataset item (``text`` is None when the call failed)."""
+
+    run_id: str
+    suite: str
+    item_id: str
+    role: Role
+    model: str
+    family: str
+    prompt: str
+    text: str | None
+    error: str | None
+    latency_s: float
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+    cached: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the row as a plain dict keyed by column name."""
+        return dataclasses.asdict(self)

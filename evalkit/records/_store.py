@@ -1,0 +1,148 @@
+"""The run folder on disk: the only place evalkit writes results.
+
+Layout of ``reports/<run-id>/``::
+
+    judgments.jsonl   the judgments table, one JSON object per judge call, appended as calls finish
+    answers.jsonl     the candidate and baseline answers, appended as they arrive
+    run.json          what the run was (config, models, timings, status, gates), rewritten atomically
+    report.html       the rendered report
+
+Rows are appended and flushed one at a time, never rewritten, so a crash loses at most the
+line being written; :func:`read_jsonl` skips a torn last line instead of failing on it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, Final
+
+import pandas as pd
+
+from evalkit.errors import UsageError
+from evalkit.records._judgments import Judgment, coerce_judgments
+
+JUDGMENTS_FILE: Final = "judgments.jsonl"
+ANSWERS_FILE: Final = "answers.jsonl"
+RUN_FILE: Final = "run.json"
+REPORT_FILE: Final = "report.html"
+
+
+class JsonlAppender:
+    """Append JSON rows to a file, one line each, flushed as they are written.
+
+    Thread-safe, so that rows from concurrent model calls never interleave within a line.
+    """
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        self._fh: IO[str] = path.open("a", encoding="utf-8")
+
+    def append(self, row: Mapping[str, Any] | Judgment) -> None:
+        """Write one row and flush it to the operating system."""
+        data = row.to_dict() if isinstance(row, Judgment) else dict(row)
+        line = json.dumps(data, ensure_ascii=False, default=str) + "\n"
+        with self._lock:
+            self._fh.write(line)
+            self._fh.flush()
+
+    def close(self) -> None:
+        """Flush to disk and close the file."""
+        with self._lock:
+            if not self._fh.closed:
+                self._fh.flush()
+                os.fsync(self._fh.fileno())
+                self._fh.close()
+
+    def __enter__(self) -> JsonlAppender:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def iter_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    """Yield the rows of a JSONL file, skipping blank lines and a torn (crash-cut) last line.
+
+    Raises:
+        UsageError: a line other than the last is not valid JSON (the file is corrupt, not cut).
+    """
+    with path.open(encoding="utf-8") as fh:
+        lines = fh.readlines()
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            yield json.loads(line)
+        except json.JSONDecodeError as exc:
+            if number == len(lines) and not line.endswith("\n"):
+                return  # the writer died mid-line; everything before it is intact
+            raise UsageError(
+                f"{path}:{number}: not valid JSON ({exc.msg}); fix or delete that line"
+            ) from exc
+
+
+def write_json_atomic(path: Path, data: Mapping[str, Any]) -> None:
+    """Replace ``path`` with ``data`` as JSON, so that readers see the old or the new file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text``, so that readers see the old or the new file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def read_judgments(path: Path) -> pd.DataFrame:
+    """Read a judgments table from a run folder or a JSONL, CSV or Parquet file.
+
+    Raises:
+        UsageError: the path does not exist or has an unsupported suffix.
+    """
+    if path.is_dir():
+        path = path / JUDGMENTS_FILE
+    if not path.exists():
+        raise UsageError(f"{path}: no such file; pass a run folder or a judgments file")
+    suffix = path.suffix.lower()
+    if suffix == ".jsonl":
+        frame = pd.DataFrame.from_records(list(iter_jsonl(path)))
+    elif suffix == ".csv":
+        frame = pd.read_csv(path)
+    elif suffix == ".parquet":
+        frame = pd.read_parquet(path)
+    else:
+        raise UsageError(f"{path}: unsupported file type {suffix!r}; use .jsonl, .csv or .parquet")
+    return coerce_judgments(frame)
+
+
+def read_answers(run_dir: Path) -> pd.DataFrame:
+    """Read a run folder's answers table (empty if the run wrote none)."""
+    path = run_dir / ANSWERS_FILE
+    if not path.exists():
+        return pd.DataFrame()
+    return pd.DataFrame.from_records(list(iter_jsonl(path)))
+
+
+def read_run(run_dir: Path) -> dict[str, Any]:
+    """Read a run folder's ``run.json`` (empty if missing)."""
+    path = run_dir / RUN_FILE
+    if not path.exists():
+        return {}
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
