@@ -50,8 +50,9 @@ class EvalkitConfig(pydantic.BaseModel):
     max_backoff_s: pydantic.PositiveFloat = 60.0
     budget_usd: pydantic.NonNegativeFloat | None = None
     max_calls: pydantic.PositiveInt | None = None
-    #: what an inconclusive gate does: fail the run, or only warn.
-    inconclusive: InconclusivePolicy = "warn"
+    #: what an inconclusive gate does: fail the run, or only warn; unset means fail in CI
+    #: (the CI environment variable is set) and warn elsewhere.
+    inconclusive: InconclusivePolicy | None = None
     #: confidence level of every interval evalkit reports.
     confidence: float = pydantic.Field(default=0.95, gt=0.5, lt=1.0)
     seed: int = 0

@@ -1,6 +1,7 @@
 """The data model shared by every part of evalkit: judgments, answers and the run folder."""
 
 from evalkit.records._answers import Answer, Role
+from evalkit.records._dataset import HUMAN_LABELS, MAX_FIELD_CHARS, Item, load_dataset
 from evalkit.records._judgments import (
     JUDGMENT_COLUMNS,
     ORDERS,
@@ -27,6 +28,10 @@ from evalkit.records._store import (
 )
 
 __all__ = [
+    "HUMAN_LABELS",
+    "MAX_FIELD_CHARS",
+    "Item",
+    "load_dataset",
     "ANSWERS_FILE",
     "JUDGMENTS_FILE",
     "JUDGMENT_COLUMNS",

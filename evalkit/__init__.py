@@ -1,0 +1,13 @@
+"""evalkit: an LLM evaluation harness whose judge panels are audited before they gate a release.
+
+Suites are pytest modules; see :class:`Suite`. Everything else is reached through the
+subpackages: ``evalkit.gates``, ``evalkit.audit``, ``evalkit.judging``, ``evalkit.models``.
+"""
+
+from evalkit._version import __version__
+
+from evalkit import gates
+from evalkit.errors import EvalkitError
+from evalkit.session import Suite
+
+__all__ = ["EvalkitError", "Suite", "__version__", "gates"]

@@ -1,0 +1,127 @@
+"""Release gates: a figure, its interval, and a pass / fail / inconclusive outcome.
+
+A gate compares the *interval*, never the point estimate: it passes only when the whole
+interval is on the right side of the threshold, fails only when the whole interval is on the
+wrong side, and is inconclusive when the interval straddles the threshold or there are too few
+items to say. Gates are pure: they read the suite's tables and return a :class:`GateResult`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Literal, Protocol, runtime_checkable
+
+import pandas as pd
+
+from evalkit.audit import win_rate
+
+Outcome = Literal["pass", "fail", "inconclusive"]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class GateInputs:
+    """What a gate may look at: the suite's combined verdicts and panel verdicts."""
+
+    combined: pd.DataFrame
+    panel: pd.DataFrame
+    confidence: float
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class GateResult:
+    """The outcome of one gate, with the figure and interval it was decided on."""
+
+    name: str
+    outcome: Outcome
+    figure: float
+    low: float
+    high: float
+    n: int
+    threshold: float
+    message: str
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready dict (NaN becomes None)."""
+        data = dataclasses.asdict(self)
+        return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in data.items()}
+
+
+@runtime_checkable
+class Gate(Protocol):
+    """Anything with a name that can decide an outcome from :class:`GateInputs`."""
+
+    @property
+    def name(self) -> str:
+        """A short, unique name within the suite (it becomes a pytest test id)."""
+        ...
+
+    def evaluate(self, inputs: GateInputs) -> GateResult:
+        """Decide the gate."""
+        ...
+
+
+def decide(low: float, high: float, threshold: float, *, n: int, min_items: int) -> Outcome:
+    """Pass when the interval clears ``threshold``, fail when it misses it entirely.
+
+    >>> decide(0.55, 0.70, 0.5, n=100, min_items=20)
+    'pass'
+    >>> decide(0.30, 0.45, 0.5, n=100, min_items=20)
+    'fail'
+    >>> decide(0.45, 0.62, 0.5, n=100, min_items=20)
+    'inconclusive'
+    >>> decide(0.55, 0.70, 0.5, n=10, min_items=20)
+    'inconclusive'
+    """
+    if n < min_items or math.isnan(low) or math.isnan(high):
+        return "inconclusive"
+    if low >= threshold:
+        return "pass"
+    if high < threshold:
+        return "fail"
+    return "inconclusive"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class WinRate:
+    """The candidate's win rate against the baseline must be at least ``at_least``.
+
+    Win rate = (wins + ties / 2) / items with a panel verdict; abstained items are excluded
+    from n and reported. The gate passes when the lower bound of the interval reaches
+    ``at_least``.
+    """
+
+    at_least: float = 0.5
+    min_items: int = 20
+
+    @property
+    def name(self) -> str:
+        """``win_rate``."""
+        return "win_rate"
+
+    def evaluate(self, inputs: GateInputs) -> GateResult:
+        """Decide from the panel verdicts."""
+        wr = win_rate(inputs.panel, confidence=inputs.confidence)
+        ci = wr.interval
+        outcome = decide(ci.low, ci.high, self.at_least, n=wr.n, min_items=self.min_items)
+        pct = int(round(inputs.confidence * 100))
+        message = (
+            f"win rate {ci.estimate:.3f} [{ci.low:.3f}, {ci.high:.3f}] ({pct}% Wilson) "
+            f"on {wr.n} items ({wr.wins} won, {wr.ties} tied, {wr.losses} lost, "
+            f"{wr.abstained} abstained); needs the lower bound >= {self.at_least}"
+        )
+        if wr.n < self.min_items:
+            message += f"; too few items with a verdict (need {self.min_items})"
+        return GateResult(
+            name=self.name,
+            outcome=outcome,
+            figure=ci.estimate,
+            low=ci.low,
+            high=ci.high,
+            n=wr.n,
+            threshold=self.at_least,
+            message=message,
+        )
+
+
+

@@ -1,0 +1,75 @@
+"""Prompt templates: jinja2 files looked up in the project's ``judges/``, then evalkit's own.
+
+Templates render with ``StrictUndefined``: a variable the template uses but the caller does not
+supply is an error, never an empty string silently sent to a paid model. :meth:`Templates.check`
+renders a template with placeholder values before a run starts, so such a mistake is reported
+with the file and the variable name before any call is made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from evalkit.errors import SpecError
+
+PACKAGED_DIR = Path(__file__).resolve().parent.parent / "judges"
+
+
+class Templates:
+    """A jinja2 environment over the project's judges/ folder with evalkit's as fallback."""
+
+    def __init__(self, project_dir: Path | None = None) -> None:
+        dirs = [d for d in (project_dir, PACKAGED_DIR) if d is not None and d.is_dir()]
+        # Prompts are plain text sent to a model, not HTML: autoescaping would corrupt them.
+        self._env = jinja2.Environment(  # noqa: S701
+            loader=jinja2.FileSystemLoader([str(d) for d in dirs]),
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=False,
+            autoescape=False,
+        )
+
+    def render(self, name: str, variables: Mapping[str, Any]) -> str:
+        """Render template ``name`` with ``variables``.
+
+        Raises:
+            SpecError: the template is missing, malformed or uses an undefined variable.
+        """
+        try:
+            return self._env.get_template(name).render(**variables).strip()
+        except jinja2.TemplateNotFound:
+            raise SpecError(
+                f"template {name!r} not found in judges/ or evalkit's packaged templates; "
+                "check the spec's template key"
+            ) from None
+        except jinja2.TemplateSyntaxError as exc:
+            raise SpecError(f"{exc.filename or name}:{exc.lineno}: {exc.message}") from None
+        except jinja2.UndefinedError as exc:
+            raise SpecError(
+                f"template {name!r} uses an undefined variable ({exc.message}); "
+                "use only the variables evalkit passes, or add the field to the dataset"
+            ) from None
+
+    def render_string(self, source: str, variables: Mapping[str, Any], *, where: str) -> str:
+        """Render an inline template (e.g. a suite's prompt); errors name ``where``.
+
+        Raises:
+            SpecError: the template is malformed or uses an undefined variable.
+        """
+        try:
+            return self._env.from_string(source).render(**variables).strip()
+        except jinja2.TemplateSyntaxError as exc:
+            raise SpecError(f"{where}: {exc.message}") from None
+        except jinja2.UndefinedError as exc:
+            raise SpecError(f"{where}: undefined variable ({exc.message})") from None
+
+    def check(self, name: str, variables: Iterable[str]) -> None:
+        """Render ``name`` with a placeholder for each of ``variables`` to catch mistakes early.
+
+        Raises:
+            SpecError: as :meth:`render`.
+        """
+        self.render(name, {v: f"<{v}>" for v in variables})

@@ -1,0 +1,114 @@
+"""evalkit's pytest plugin: options, the session fixture, and the end-of-run summary.
+
+Registered through the ``pytest11`` entry point. It stays thin: it reads the configuration
+once into :class:`~evalkit.config.EvalkitConfig`, keeps one
+:class:`~evalkit.session.EvalSession` on ``config.stash``, and leaves all the work to it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from evalkit.config import EvalkitConfig, load_config, read_pyproject
+from evalkit.errors import UsageError
+
+# Imported lazily: collecting a test module must not import litellm or pandas' stack.
+_session_key = pytest.StashKey["Any"]()
+_config_key = pytest.StashKey[EvalkitConfig]()
+
+_OPTIONS: tuple[tuple[str, str, Any, str], ...] = (
+    ("candidate", "MODEL", str, "model under test (litellm model string or local/<name>)"),
+    ("baseline", "MODEL", str, "model the candidate is compared with"),
+    ("panel", "NAME", str, "judge panel: a spec name from judges/ (e.g. local, api)"),
+    ("cache-mode", "MODE", str, "response cache: use, refresh, off or replay"),
+    ("cache-dir", "DIR", str, "response cache folder"),
+    ("reports-dir", "DIR", str, "folder that receives reports/<run-id>/"),
+    ("concurrency", "N", int, "most calls in flight at once, per model"),
+    ("timeout-s", "SECONDS", float, "per-attempt timeout of a model call"),
+    ("max-retries", "N", int, "retries of a transient failure"),
+    ("budget-usd", "USD", float, "stop before spending more than this"),
+    ("max-calls", "N", int, "stop before making more calls than this"),
+    ("inconclusive", "POLICY", str, "what an inconclusive gate does: fail or warn"),
+    ("seed", "N", int, "seed for bootstrap intervals"),
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Add the ``--evalkit-*`` options."""
+    group = parser.getgroup("evalkit", "evalkit: LLM evaluation with audited judge panels")
+    for name, metavar, kind, help_text in _OPTIONS:
+        group.addoption(
+            f"--evalkit-{name}",
+            dest=f"evalkit_{name.replace('-', '_')}",
+            metavar=metavar,
+            type=kind,
+            default=None,
+            help=help_text,
+        )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Read the configuration once; a bad value stops pytest with a message naming it."""
+    rootdir = Path(str(config.rootpath))
+    cli = {
+        name.replace("-", "_"): config.getoption(f"evalkit_{name.replace('-', '_')}")
+        for name, *_ in _OPTIONS
+    }
+    try:
+        settings = load_config(
+            pyproject=read_pyproject(rootdir),
+            environ=os.environ,
+            cli=cli,
+            pyproject_path=rootdir / "pyproject.toml",
+        )
+    except UsageError as exc:
+        raise pytest.UsageError(f"evalkit: {exc}") from None
+    config.stash[_config_key] = settings
+
+
+def _session(config: pytest.Config) -> Any:
+    if _session_key not in config.stash:
+        from evalkit.session import EvalSession
+
+        config.stash[_session_key] = EvalSession(
+            config.stash[_config_key],
+            Path(str(config.rootpath)),
+            ci=os.environ.get("CI", "").lower() in ("1", "true", "yes"),
+        )
+    return config.stash[_session_key]
+
+
+@pytest.fixture(scope="session")
+def evalkit_session(request: pytest.FixtureRequest) -> Any:
+    """The run's :class:`~evalkit.session.EvalSession` (created on first use)."""
+    return _session(request.config)
+
+
+@pytest.fixture(scope="session")
+def evalkit_config(request: pytest.FixtureRequest) -> EvalkitConfig:
+    """The run's validated configuration."""
+    return request.config.stash[_config_key]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Write run.json and the report, and stop local model servers."""
+    if _session_key in session.config.stash:
+        interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
+        session.config.stash[_session_key].finish(interrupted=interrupted)
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """Print the one-screen summary of every suite that ran."""
+    if _session_key not in config.stash:
+        return
+    from evalkit.session import summary_lines
+
+    lines = summary_lines(config.stash[_session_key])
+    if lines:
+        terminalreporter.section("evalkit")
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -1,0 +1,144 @@
+"""Eval datasets: rows from a JSONL, CSV or Parquet file, validated before any call is made.
+
+Each row becomes an :class:`Item`. Every problem is reported with the file, the row (1-based,
+as an editor shows it) and the field, so that the user can go straight to it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Final
+
+import pandas as pd
+
+from evalkit.errors import DatasetError
+
+#: Longest text field accepted; longer ones are almost always a mistake (a whole file pasted).
+MAX_FIELD_CHARS: Final = 100_000
+#: Optional fields with a meaning to evalkit.
+KNOWN_FIELDS: Final = ("id", "reference", "human_label", "tags", "generator_family")
+HUMAN_LABELS: Final = ("candidate", "baseline", "tie")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Item:
+    """One dataset row: its id and every field, as read."""
+
+    id: str
+    fields: Mapping[str, Any]
+
+    @property
+    def human_label(self) -> str | None:
+        """A human's pairwise verdict for this item, when the dataset has one."""
+        value = self.fields.get("human_label")
+        return None if value is None or value == "" else str(value)
+
+    @property
+    def generator_family(self) -> str | None:
+        """The family of the model that wrote this item, when the dataset says."""
+        value = self.fields.get("generator_family")
+        return None if value is None or value == "" else str(value)
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        """The item's tags (a list, or a comma-separated string in CSV files)."""
+        value = self.fields.get("tags")
+        if value is None or value == "":
+            return ()
+        if isinstance(value, str):
+            return tuple(t.strip() for t in value.split(",") if t.strip())
+        return tuple(str(t) for t in value)
+
+
+def _read_rows(path: Path) -> list[dict[str, Any]]:
+    suffix = path.suffix.lower()
+    if suffix == ".jsonl":
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise DatasetError(
+                f"{path}: not UTF-8 text (byte {exc.start}); re-save the file as UTF-8"
+            ) from None
+        rows = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DatasetError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
+            if not isinstance(row, dict):
+                raise DatasetError(f"{path}:{number}: expected a JSON object per line")
+            rows.append({"__line__": number, **row})
+        return rows
+    try:
+        if suffix == ".csv":
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+            offset = 2  # line 1 is the header
+        elif suffix == ".parquet":
+            frame = pd.read_parquet(path)
+            offset = 1
+        else:
+            raise DatasetError(
+                f"{path}: unsupported dataset type {suffix!r}; use .jsonl, .csv or .parquet"
+            )
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{path}: not UTF-8 text ({exc.reason}); re-save it as UTF-8") from None
+    except (ValueError, OSError, pd.errors.ParserError) as exc:
+        raise DatasetError(f"{path}: could not be read ({exc})") from None
+    records = frame.to_dict(orient="records")
+    return [{"__line__": i + offset, **r} for i, r in enumerate(records)]
+
+
+def load_dataset(path: Path, *, required: Iterable[str] = ("question",)) -> tuple[Item, ...]:
+    """Read and validate a dataset.
+
+    Each row needs every ``required`` field as non-empty text. ``id`` is optional; without it a
+    row's id is ``row-<n>``. Ids must be unique. ``human_label``, when present, must be one of
+    candidate / baseline / tie.
+
+    Raises:
+        DatasetError: the file is missing, empty, unreadable, or a row is invalid; the
+            message names the file, the row and the field.
+    """
+    if not path.is_file():
+        raise DatasetError(f"{path}: dataset file not found; check the suite's dataset path")
+    rows = _read_rows(path)
+    if not rows:
+        raise DatasetError(f"{path}: the dataset is empty; add at least one row")
+    needed = tuple(required)
+    items: list[Item] = []
+    seen: dict[str, int] = {}
+    for row in rows:
+        line = row.pop("__line__")
+        where = f"{path}:{line}"
+        for name in needed:
+            value = row.get(name)
+            if name not in row:
+                raise DatasetError(f"{where}: missing field {name!r} (the suite's prompt uses it)")
+            if not isinstance(value, str) or not value.strip():
+                raise DatasetError(f"{where}: field {name!r} must be non-empty text")
+        for name, value in row.items():
+            if isinstance(value, str) and len(value) > MAX_FIELD_CHARS:
+                raise DatasetError(
+                    f"{where}: field {name!r} is {len(value):,} characters "
+                    f"(limit {MAX_FIELD_CHARS:,}); shorten it or split the item"
+                )
+        label = row.get("human_label")
+        if label not in (None, "") and label not in HUMAN_LABELS:
+            raise DatasetError(
+                f"{where}: field 'human_label' is {label!r}; use one of {', '.join(HUMAN_LABELS)}"
+            )
+        raw_id = row.get("id")
+        item_id = f"row-{line}" if raw_id is None or raw_id == "" else str(raw_id)
+        if item_id in seen:
+            raise DatasetError(
+                f"{where}: duplicate id {item_id!r} (first used on row {seen[item_id]}); "
+                "ids must be unique"
+            )
+        seen[item_id] = line
+        items.append(Item(id=item_id, fields=row))
+    return tuple(items)

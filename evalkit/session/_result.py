@@ -1,0 +1,84 @@
+"""What one suite produced: its tables, panel verdicts, audit and gate outcomes."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from evalkit.gates import GateResult
+from evalkit.records import Answer
+from evalkit.session._engine import LineageDecision
+
+
+@dataclasses.dataclass(frozen=True)
+class SuiteResult:
+    """The outcome of running one suite (see :meth:`EvalSession.suite_result`)."""
+
+    name: str
+    judgments: pd.DataFrame
+    answers: Mapping[str, Mapping[str, Answer]]  # role -> item_id -> answer
+    combined: pd.DataFrame
+    panel: pd.DataFrame
+    position: pd.DataFrame
+    audit: Any  # evalkit.audit.AuditReport
+    gates: Sequence[GateResult]
+    lineage: Sequence[LineageDecision]
+    models: Mapping[str, Any]
+
+    def gate(self, name: str) -> GateResult:
+        """The result of the gate called ``name``."""
+        for result in self.gates:
+            if result.name == name:
+                return result
+        raise KeyError(name)
+
+    def item_summary(self, item_id: str) -> str:
+        """A few lines on one item: both answers and every judge's verdict in each order."""
+        cand = self.answers["candidate"][item_id]
+        base = self.answers["baseline"][item_id]
+        lines = [
+            f"candidate ({cand.model}): {cand.text if cand.text is not None else cand.error}",
+            f"baseline ({base.model}): {base.text if base.text is not None else base.error}",
+        ]
+        rows = self.judgments[self.judgments["item_id"] == item_id]
+        for row in rows.itertuples(index=False):
+            outcome = row.verdict if row.parse_ok else (row.error or "no verdict")
+            lines.append(f"  {row.judge} [{row.order}]: {outcome}  (raw: {row.raw_output!r})")
+        panel = self.panel[self.panel["item_id"] == item_id]
+        if len(panel):
+            p = panel.iloc[0]
+            verdict = p["verdict"] if not p["abstained"] else f"abstained ({p['reason']})"
+            lines.append(f"panel verdict: {verdict}")
+        return "\n".join(lines)
+
+    def check_item(self, item_id: str) -> None:
+        """Fail the item's test when the candidate could not answer it; otherwise pass.
+
+        Losing an item to the baseline is not a failure: the suite's gates decide on the
+        whole sample, with its interval.
+        """
+        cand = self.answers["candidate"][item_id]
+        if cand.text is None:
+            pytest.fail(f"the candidate gave no answer: {cand.error}\n{self.item_summary(item_id)}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary for run.json."""
+
+        def clean(v: Any) -> Any:
+            return None if isinstance(v, float) and math.isnan(v) else v
+
+        return {
+            "name": self.name,
+            "models": dict(self.models),
+            "gates": [g.to_dict() for g in self.gates],
+            "lineage": [dataclasses.asdict(d) | {"message": d.message()} for d in self.lineage],
+            "position": [
+                {k: clean(v) for k, v in r.items()} for r in self.position.to_dict("records")
+            ],
+            "audit": self.audit.to_dict() if self.audit is not None else None,
+        }

@@ -1,0 +1,94 @@
+"""A suite: a dataset, how to ask the models, and the gates its results must clear.
+
+Suites are declared in ordinary pytest modules::
+
+    suite = evalkit.Suite(
+        "capitals",
+        dataset="data/capitals.jsonl",
+        prompt="{{ question }}",
+        gates=[evalkit.gates.WinRate(at_least=0.5)],
+    )
+    test_item, test_gate = suite.tests()
+
+:meth:`Suite.tests` returns two test functions for pytest to collect: one test per dataset row
+(so ``-k`` and ``--lf`` work on items) and one test per gate. Nothing runs at import time; the
+plugin evaluates the whole suite in one concurrent batch the first time one of its tests runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from evalkit.gates import Gate, WinRate
+from evalkit.records import Item, load_dataset
+
+if TYPE_CHECKING:
+    from evalkit.session._session import EvalSession
+
+TestFn = Callable[..., None]
+
+
+@dataclasses.dataclass(frozen=True)
+class Suite:
+    """The declaration of an eval suite (see the module docstring)."""
+
+    name: str
+    dataset: Path | str
+    #: jinja2 template of the question put to the candidate and baseline; any dataset field.
+    prompt: str = "{{ question }}"
+    #: instructions for the answering models (a system message for chat models).
+    system: str | None = "Answer the question correctly in one or two sentences."
+    gates: Sequence[Gate] = (WinRate(),)
+    #: overrides the configured candidate / baseline model for this suite only.
+    candidate: str | None = None
+    baseline: str | None = None
+    #: overrides the configured panel for this suite only.
+    panel: str | None = None
+    #: sampling parameters of the answering calls.
+    answer_params: Mapping[str, Any] = dataclasses.field(
+        default_factory=lambda: {"temperature": 0.0, "max_tokens": 96}
+    )
+    #: dataset fields the prompt needs (checked on every row before any call).
+    required_fields: Sequence[str] = ("question",)
+    #: folder that relative paths are resolved against (the declaring module's folder).
+    base_dir: Path = dataclasses.field(default_factory=lambda: _caller_dir(3))
+
+    def dataset_path(self) -> Path:
+        """The dataset file, resolved against the suite module's folder."""
+        path = Path(self.dataset)
+        return path if path.is_absolute() else self.base_dir / path
+
+    def items(self) -> tuple[Item, ...]:
+        """Load and validate the dataset (raises DatasetError naming file, row and field)."""
+        return load_dataset(self.dataset_path(), required=self.required_fields)
+
+    def tests(self) -> tuple[TestFn, TestFn]:
+        """Return (per-item test, per-gate test) for pytest to collect from the suite module."""
+        suite = self
+        items = self.items()
+        gate_names = [g.name for g in self.gates]
+
+        @pytest.mark.parametrize("evalkit_item_id", [i.id for i in items])
+        def test_item(evalkit_item_id: str, evalkit_session: EvalSession) -> None:
+            result = evalkit_session.suite_result(suite)
+            result.check_item(evalkit_item_id)
+
+        @pytest.mark.parametrize("evalkit_gate", gate_names)
+        def test_gate(evalkit_gate: str, evalkit_session: EvalSession) -> None:
+            result = evalkit_session.suite_result(suite)
+            evalkit_session.enforce_gate(result.gate(evalkit_gate))
+
+        test_item.__doc__ = f"Each item of suite {self.name!r} is answered and judged."
+        test_gate.__doc__ = f"The release gates of suite {self.name!r}."
+        return test_item, test_gate
+
+
+def _caller_dir(depth: int) -> Path:
+    # The frame that called Suite(...): _caller_dir <- default factory <- __init__ <- caller.
+    return Path(sys._getframe(depth).f_code.co_filename).resolve().parent

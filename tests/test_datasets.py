@@ -1,0 +1,56 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from evalkit.errors import DatasetError
+from evalkit.records import load_dataset
+
+
+def jsonl(path: Path, rows: list[object]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def test_reads_ids_tags_and_labels(tmp_path: Path) -> None:
+    path = jsonl(tmp_path / "d.jsonl", [
+        {"id": "a", "question": "Q1", "tags": ["x", "y"], "human_label": "candidate"},
+        {"question": "Q2", "generator_family": "openai"},
+    ])
+    items = load_dataset(path)
+    assert [i.id for i in items] == ["a", "row-2"]
+    assert items[0].tags == ("x", "y")
+    assert items[0].human_label == "candidate"
+    assert items[1].generator_family == "openai"
+
+
+def test_csv_rows_are_numbered_as_an_editor_shows_them(tmp_path: Path) -> None:
+    path = tmp_path / "d.csv"
+    path.write_text("id,question\na,Q1\nb,\n")
+    with pytest.raises(DatasetError, match=r"d\.csv:3: field 'question' must be non-empty text"):
+        load_dataset(path)
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("", r"the dataset is empty"),
+    ('{"id": "a"}\n', r":1: missing field 'question'"),
+    ('{"id": "a", "question": "q"}\n{"id": "a", "question": "r"}\n', r":2: duplicate id 'a' \(first used on row 1\)"),
+    ('{"question": "q"\n', r":1: not valid JSON"),
+    ('["q"]\n', r":1: expected a JSON object"),
+    ('{"question": "q", "human_label": "A"}\n', r"'human_label' is 'A'; use one of candidate, baseline, tie"),
+    ('{"question": "' + "x" * 100_001 + '"}\n', r"field 'question' is 100,001 characters"),
+])
+def test_bad_rows_name_file_row_and_field(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "d.jsonl"
+    path.write_text(content)
+    with pytest.raises(DatasetError, match=message):
+        load_dataset(path)
+
+
+def test_wrong_encoding_and_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.jsonl"
+    path.write_bytes('{"question": "café"}\n'.encode("latin-1"))
+    with pytest.raises(DatasetError, match="not UTF-8 text"):
+        load_dataset(path)
+    with pytest.raises(DatasetError, match="dataset file not found"):
+        load_dataset(tmp_path / "missing.jsonl")
