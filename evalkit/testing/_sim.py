@@ -1,0 +1,199 @@
+"""Simulated writers and judges: pure functions, no I/O, deterministic for a given seed.
+
+A simulated *writer* answers a question with filler text that carries a hidden marker::
+
+    ⟦sim family=huggingface quality=0.70 tokens=57⟧ Answer: …
+
+``tokens`` is the number of whitespace-separated words of the whole answer, marker included,
+so a judge (or a test) can read an answer's length from the marker alone.
+
+A simulated *judge* reads the markers of the answers in its prompt, in order of appearance (the
+first is position A), and decides with injected, known biases. Everything is in log-odds of
+"pick A" except ``position_bias``, which is stated as the probability of picking the first answer
+when the two are equal in every other respect::
+
+    logit P(A) = quality_weight · (q_A - q_B)
+               + logit(position_bias)
+               + self_preference · ([fam_A = self] - [fam_B = self])
+               + verbosity · (tokens_A - tokens_B) / 100
+
+then with probability ``noise`` the verdict is a fair coin instead, with probability
+``tie_rate`` it is a tie, and with probability ``parse_failure_rate`` the reply carries no
+verdict at all. The draw comes from a RNG seeded by ``(seed, sha256(prompt))``: the same prompt
+always gets the same verdict, and the swapped prompt is an independent draw.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import math
+import random
+import re
+from typing import Final, Literal
+
+Label = Literal["A", "B", "C"]
+
+_MARKER_RE: Final = re.compile(
+    r"⟦sim family=(?P<family>[\w.:-]+) quality=(?P<quality>[0-9.]+) tokens=(?P<tokens>\d+)⟧"
+)
+_WRITER_NAME_RE: Final = re.compile(r"sim-writer-(?P<family>[a-z0-9_.]+)-q(?P<quality>[0-9.]+)$")
+_FILLER: Final = (
+    "the", "answer", "follows", "from", "each", "step", "checked", "against", "facts", "and",
+    "result", "is", "stated", "clearly", "with", "a", "short", "reason", "example", "where",
+)  # fmt: skip
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Marker:
+    """What a simulated writer hides in its answer: who wrote it, how good and how long it is."""
+
+    family: str
+    quality: float
+    tokens: int
+
+    def render(self) -> str:
+        """Return the marker as it appears in an answer."""
+        return f"⟦sim family={self.family} quality={self.quality:.2f} tokens={self.tokens}⟧"
+
+
+def parse_markers(text: str) -> list[Marker]:
+    """Return every marker in ``text``, in order of appearance."""
+    return [
+        Marker(m["family"], float(m["quality"]), int(m["tokens"]))
+        for m in _MARKER_RE.finditer(text)
+    ]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class WriterParams:
+    """A simulated answer writer.
+
+    Each answer's length is drawn uniformly from ``[min_tokens, max_tokens]`` words and its
+    quality from a normal around ``quality`` with sd ``quality_sd`` (clipped to [0, 1]), both
+    seeded by the prompt, so the same question always gets the same answer.
+    """
+
+    family: str
+    quality: float
+    min_tokens: int = 30
+    max_tokens: int = 120
+    quality_sd: float = 0.0
+    seed: int = 0
+
+    @classmethod
+    def from_model_name(cls, name: str) -> WriterParams | None:
+        """Parse ``sim-writer-<family>-q<quality>`` (e.g. ``sim-writer-google-q0.70``).
+
+        Returns None when ``name`` does not have that form.
+        """
+        match = _WRITER_NAME_RE.match(name)
+        if match is None:
+            return None
+        try:
+            quality = float(match["quality"])
+        except ValueError:
+            return None
+        return cls(family=match["family"], quality=min(max(quality, 0.0), 1.0))
+
+
+def write_answer(params: WriterParams, prompt: str) -> str:
+    """Return the writer's answer to ``prompt``: marker first, then filler words."""
+    rng = _rng(params.seed, prompt)
+    quality = params.quality
+    if params.quality_sd > 0:
+        quality = min(max(rng.gauss(params.quality, params.quality_sd), 0.0), 1.0)
+    length = rng.randint(params.min_tokens, max(params.min_tokens, params.max_tokens))
+    # The marker itself is 4 whitespace-separated words; the filler makes up the rest.
+    filler = [rng.choice(_FILLER) for _ in range(max(length - 4, 0))]
+    marker = Marker(params.family, round(quality, 2), 4 + len(filler))
+    return " ".join([marker.render(), *filler])
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class JudgeParams:
+    """The injected behaviour of a simulated judge (see the module docstring for the model)."""
+
+    position_bias: float = 0.5
+    self_family: str | None = None
+    self_preference: float = 0.0
+    verbosity: float = 0.0
+    quality_weight: float = 4.0
+    noise: float = 0.0
+    tie_rate: float = 0.0
+    parse_failure_rate: float = 0.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.position_bias < 1.0:
+            raise ValueError(f"position_bias must be in (0, 1), got {self.position_bias}")
+        for name in ("noise", "tie_rate", "parse_failure_rate"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1], got {value}")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Decision:
+    """A simulated judge's decision: a pairwise label, a pointwise score, or neither.
+
+    ``label`` and ``score`` are both None for a deliberate parse failure or a prompt without
+    markers; ``p_first`` is the modelled P(pick A) before noise (None for pointwise).
+    """
+
+    label: Label | None
+    score: int | None
+    p_first: float | None
+
+
+def p_first(params: JudgeParams, a: Marker, b: Marker) -> float:
+    """Return the judge's probability of picking answer ``a`` (shown first) over ``b``."""
+    logit = params.quality_weight * (a.quality - b.quality)
+    logit += math.log(params.position_bias / (1.0 - params.position_bias))
+    if params.self_family is not None:
+        own = (a.family == params.self_family) - (b.family == params.self_family)
+        logit += params.self_preference * own
+    logit += params.verbosity * (a.tokens - b.tokens) / 100.0
+    return 1.0 / (1.0 + math.exp(-logit))
+
+
+def decide(params: JudgeParams, prompt: str, salt: str = "") -> Decision:
+    """Decide a judge prompt: two or more markers → pairwise on the first two; one → a score.
+
+    ``salt`` is mixed into the seed (the server passes the request's ``seed`` parameter), so
+    deliberate repeats of one prompt can be made independent draws.
+    """
+    rng = _rng(params.seed, salt + prompt)
+    markers = parse_markers(prompt)
+    # Draw every random number up front, in a fixed order, so that changing one rate does not
+    # reshuffle the other draws of the same prompt.
+    u_parse, u_tie, u_noise, u_coin, u_pick = (rng.random() for _ in range(5))
+    gauss = rng.gauss(0.0, 1.0)
+    if not markers or u_parse < params.parse_failure_rate:
+        return Decision(label=None, score=None, p_first=None)
+    if len(markers) == 1:
+        raw = 1 + 9 * markers[0].quality + 3 * params.noise * gauss
+        return Decision(label=None, score=int(min(max(round(raw), 1), 10)), p_first=None)
+    prob = p_first(params, markers[0], markers[1])
+    if u_tie < params.tie_rate:
+        return Decision(label="C", score=None, p_first=prob)
+    if u_noise < params.noise:
+        return Decision(label="A" if u_coin < 0.5 else "B", score=None, p_first=prob)
+    return Decision(label="A" if u_pick < prob else "B", score=None, p_first=prob)
+
+
+def judge_reply(decision: Decision) -> str:
+    """Render a decision as a judge's reply, with the verdict as ``[[A]]``/``[[B]]``/``[[C]]``.
+
+    A pointwise score is rendered as ``[[7]]``; a parse failure is a reply with no brackets.
+    """
+    if decision.label is not None:
+        return f"Both answers were compared on accuracy and clarity.\nVerdict: [[{decision.label}]]"
+    if decision.score is not None:
+        return f"The answer was rated on accuracy and clarity.\nRating: [[{decision.score}]]"
+    return "I am not able to compare these answers with confidence."
+
+
+def _rng(seed: int, text: str) -> random.Random:
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return random.Random(f"{seed}:{digest}")
