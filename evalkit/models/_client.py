@@ -1,0 +1,194 @@
+"""The model client: one async entry point around a transport, adding everything else once.
+
+For each call, in this order: the response cache (a hit returns at once, without importing
+litellm), the budget, then attempts through the transport, each holding a per-endpoint
+concurrency slot and bounded by ``timeout_s``; transient failures are retried after the
+delay :func:`~evalkit.models._retry.retry_delay` gives (the slot is released while waiting).
+A usable answer is then written to the cache.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from pathlib import Path
+
+from evalkit.config import CacheMode, EvalkitConfig
+from evalkit.errors import EvalkitError, ModelError
+from evalkit.models._budget import Budget
+from evalkit.models._cache import ResponseCache, cache_key
+from evalkit.models._limits import ConcurrencyLimits
+from evalkit.models._retry import RetryPolicy, retry_delay
+from evalkit.models._types import Completion, ModelRequest, ModelTransport
+
+#: Decides whether an answer is usable; an unusable one is returned but never cached.
+Validator = Callable[[Completion], bool]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class ModelClient:
+    """Calls models with caching, a budget, bounded concurrency, timeouts and retries.
+
+    Build one per run with :meth:`from_config`; it is safe to share between concurrent tasks
+    and across successive event loops. ``transport`` defaults to litellm.
+    """
+
+    def __init__(
+        self,
+        transport: ModelTransport | None = None,
+        *,
+        cache: ResponseCache | None = None,
+        budget: Budget | None = None,
+        limits: ConcurrencyLimits | None = None,
+        retry: RetryPolicy | None = None,
+        timeout_s: float = 30.0,
+        rng: random.Random | None = None,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        if transport is None:
+            from evalkit.models._litellm import LiteLLMTransport  # no litellm import here
+
+            transport = LiteLLMTransport()
+        self.transport = transport
+        self.cache = cache or ResponseCache(Path(".evalkit-cache"), mode="off")
+        self.budget = budget or Budget()
+        self.limits = limits or ConcurrencyLimits()
+        self.retry = retry or RetryPolicy()
+        self.timeout_s = timeout_s
+        self._rng = rng or random.Random()
+        self._sleep = sleep
+
+    @classmethod
+    def from_config(
+        cls,
+        config: EvalkitConfig,
+        *,
+        transport: ModelTransport | None = None,
+        budget: Budget | None = None,
+        cache_mode: CacheMode | None = None,
+    ) -> ModelClient:
+        """Build a client from the run's config.
+
+        Pass ``budget`` to share one budget between several clients of a run, and
+        ``cache_mode`` to override the config's (e.g. ``refresh`` for one model only).
+        """
+        return cls(
+            transport,
+            cache=ResponseCache(config.cache_dir, cache_mode or config.cache_mode),
+            budget=budget or Budget.from_config(config),
+            limits=ConcurrencyLimits(config.concurrency),
+            retry=RetryPolicy.from_config(config),
+            timeout_s=config.timeout_s,
+            rng=random.Random(config.seed),
+        )
+
+    async def complete(
+        self, request: ModelRequest, *, validate: Validator | None = None
+    ) -> Completion:
+        """Return the answer to ``request``, from the cache or from the model.
+
+        ``validate`` (optional) says whether an answer is usable, e.g. whether a judge's reply
+        parses. An unusable fresh answer is returned but not cached; an unusable cached
+        answer is evicted and asked again. Empty answers are never cached either.
+
+        Raises:
+            CacheMiss: replay mode, and the call is not cached (or its entry is unusable).
+            BudgetExceeded: the run's call or spending limit is reached.
+            PermanentModelError: retrying cannot help (bad request, unknown model, no key).
+            TransientModelError: still failing after ``retry.max_retries`` retries; the
+                message ends with the number of attempts.
+            UsageError: a sampling parameter cannot be put into the cache key.
+        """
+        key = cache_key(request) if self.cache.mode != "off" else ""
+        if self.cache.reads:
+            hit = self.cache.get(key)
+            if hit is not None:
+                if validate is None or validate(hit):
+                    return hit
+                self.cache.evict(key)
+            if self.cache.mode == "replay":
+                raise self.cache.miss(request)
+        self.budget.reserve(request.model)
+        completion = await self._attempts(request)
+        self.budget.record(completion.cost_usd)
+        if self.cache.writes and (validate is None or validate(completion)):
+            self.cache.put(key, completion, model=request.model)
+        return completion
+
+    def forget(self, request: ModelRequest) -> bool:
+        """Evict ``request``'s cached answer (e.g. one that turned out unusable).
+
+        Returns whether there was one.
+        """
+        if self.cache.mode == "off":
+            return False
+        return self.cache.evict(cache_key(request))
+
+    async def complete_many(
+        self, requests: Sequence[ModelRequest], *, validate: Validator | None = None
+    ) -> list[Completion | EvalkitError]:
+        """Run ``requests`` concurrently; return each answer or evalkit error, in order.
+
+        Errors that are not :class:`~evalkit.errors.EvalkitError` (bugs) propagate.
+        """
+        return list(
+            await asyncio.gather(*(self._settled(r, validate) for r in requests)),
+        )
+
+    async def iter_completed(
+        self, requests: Sequence[ModelRequest], *, validate: Validator | None = None
+    ) -> AsyncIterator[tuple[int, Completion | EvalkitError]]:
+        """Yield ``(index, answer or evalkit error)`` as each request finishes.
+
+        Lets callers append rows as they arrive. Leaving the loop early cancels the calls
+        still running once the generator is closed (wrap it in ``contextlib.aclosing`` to
+        close it at once).
+        """
+
+        async def indexed(
+            index: int, request: ModelRequest
+        ) -> tuple[int, Completion | EvalkitError]:
+            return index, await self._settled(request, validate)
+
+        tasks = [asyncio.ensure_future(indexed(i, r)) for i, r in enumerate(requests)]
+        try:
+            for next_done in asyncio.as_completed(tasks):
+                yield await next_done
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    def close(self) -> None:
+        """Close the cache database. HTTP clients belong to litellm and are reused."""
+        self.cache.close()
+
+    async def _settled(
+        self, request: ModelRequest, validate: Validator | None
+    ) -> Completion | EvalkitError:
+        try:
+            return await self.complete(request, validate=validate)
+        except EvalkitError as err:
+            return err
+
+    async def _attempts(self, request: ModelRequest) -> Completion:
+        slot = self.limits.slot(request.model, request.api_base)
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                async with slot:
+                    completion = await self.transport.attempt(request, self.timeout_s)
+            except ModelError as err:
+                delay = retry_delay(self.retry, attempt, err, self._rng)
+                if delay is None:
+                    if attempt > 1:
+                        # Keep the error's type (and the chain to the provider's exception);
+                        # only the message learns how hard evalkit tried.
+                        err.args = (f"{err} (gave up after {attempt} attempts)", *err.args[1:])
+                    raise
+                await self._sleep(delay)
+                continue
+            return dataclasses.replace(completion, attempts=attempt)

@@ -1,0 +1,340 @@
+"""The one place evalkit talks to litellm: one attempt at one call, errors translated.
+
+:class:`LiteLLMTransport` implements :class:`~evalkit.models._types.ModelTransport`. Chat
+requests go to ``litellm.acompletion``, completion-style requests (``request.prompt``) to
+``litellm.atext_completion``, which sends ``openai/<name>`` with an ``api_base`` to the
+server's ``/v1/completions``. litellm's own retries and the OpenAI SDK's (two by default) are
+switched off with ``num_retries=0`` and ``max_retries=0``: evalkit alone decides about retries.
+litellm keeps its HTTP clients in its own client cache, keyed by the client parameters, so
+every call to one endpoint reuses one connection pool.
+
+Every exception litellm (or the SDKs beneath it) raises is translated here, and only here,
+into :mod:`evalkit.errors`, with ``raise … from exc`` and a message that names the model and
+says what to do; any API key is masked out of the message first.
+
+litellm is imported on the first attempt, not at import time: it takes seconds to import, and
+``evalkit --help``, test collection and cache replays never need it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import os
+import re
+import time
+from collections.abc import Iterator
+from types import ModuleType
+from typing import Any, Final
+
+from evalkit.errors import (
+    AuthError,
+    BadRequest,
+    CallTimeout,
+    ModelError,
+    PermanentModelError,
+    ProviderUnavailable,
+    RateLimited,
+    TransientModelError,
+)
+from evalkit.models._retry import parse_retry_after
+from evalkit.models._types import Completion, ModelRequest
+
+#: Keyword arguments evalkit sets itself; a request's params cannot override them.
+_RESERVED: Final = frozenset(
+    {"model", "messages", "prompt", "api_base", "base_url", "api_key", "timeout", "max_retries",
+     "num_retries", "stream"}
+)  # fmt: skip
+_DETAIL_CHARS: Final = 300
+# litellm prefixes the provider's message with its class names, e.g.
+# "litellm.InternalServerError: InternalServerError: OpenAIException - <message>".
+_LITELLM_PREFIX: Final = re.compile(r"^(litellm\.\w+:\s*)?(\w+Error:\s*)?(\w+Exception - )?")
+_SECRET_NAME_PARTS: Final = ("KEY", "TOKEN", "SECRET", "PASSWORD")
+
+_litellm: ModuleType | None = None
+
+
+def load_litellm() -> ModuleType:
+    """Import litellm once, offline-safe and quiet, and return the module."""
+    global _litellm
+    if _litellm is None:
+        # Without this, importing litellm offline retries a download of its price table for
+        # ~15 s; the bundled copy is what evalkit prices calls with anyway.
+        os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+        import litellm
+
+        # litellm otherwise prints a "Give Feedback / Get Help" banner to stdout on every error.
+        litellm.suppress_debug_info = True
+        _litellm = litellm
+    return _litellm
+
+
+class LiteLLMTransport:
+    """Makes one attempt at a call through litellm; see the module docstring."""
+
+    def __init__(self) -> None:
+        self._providers: dict[tuple[str, str | None], str] = {}
+        self._unpriced: set[str] = set()
+
+    async def attempt(self, request: ModelRequest, timeout_s: float) -> Completion:
+        """Send ``request`` once, waiting at most ``timeout_s`` seconds for the answer.
+
+        Raises:
+            BadRequest: the model string names no litellm provider, or the provider rejected
+                the request (400/404/422).
+            AuthError: no API key is set, or the provider rejected it (401/403).
+            RateLimited: 429, with the server's Retry-After.
+            ProviderUnavailable: 5xx, or the connection was refused or dropped.
+            CallTimeout: no answer within ``timeout_s``.
+            TransientModelError: the answer was malformed (not JSON, no choices).
+        """
+        lit = load_litellm()  # outside the timed part: the first import takes seconds
+        provider = self.provider(request)
+        kwargs: dict[str, Any] = {k: v for k, v in request.params.items() if k not in _RESERVED}
+        kwargs.update(
+            model=request.model,
+            timeout=timeout_s,
+            max_retries=0,
+            num_retries=0,
+        )
+        if request.api_base is not None:
+            kwargs["api_base"] = request.api_base
+        if request.api_key is not None:
+            kwargs["api_key"] = request.api_key
+        if request.style == "chat":
+            call = lit.acompletion(messages=[dict(m) for m in request.messages], **kwargs)
+        else:
+            call = lit.atext_completion(prompt=request.prompt, **kwargs)
+        start = time.perf_counter()
+        try:
+            # litellm's timeout bounds each network wait; wait_for bounds the whole attempt.
+            response = await asyncio.wait_for(call, timeout_s)
+        except TimeoutError as exc:
+            raise _timeout(request, timeout_s) from exc
+        except Exception as exc:
+            raise translate_error(exc, request, provider, timeout_s) from exc
+        latency = time.perf_counter() - start
+        return self._completion(lit, response, request, provider, latency)
+
+    def provider(self, request: ModelRequest) -> str:
+        """Return the litellm provider of ``request.model`` (remembered per model and api_base).
+
+        Raises:
+            BadRequest: litellm cannot tell which provider serves the model string.
+        """
+        key = (request.model, request.api_base)
+        found = self._providers.get(key)
+        if found is None:
+            lit = load_litellm()
+            try:
+                _, found, _, _ = lit.get_llm_provider(request.model, api_base=request.api_base)
+            except Exception as exc:
+                raise BadRequest(
+                    f"{request.model!r} is not a litellm model string: litellm cannot tell which "
+                    "provider serves it. Write it as provider/model, e.g. openai/gpt-4o-mini or "
+                    "anthropic/claude-3-5-haiku-latest; for an OpenAI-compatible server (vLLM, "
+                    "llama.cpp) use openai/<name> and set api_base"
+                ) from exc
+            self._providers[key] = found = str(found)
+        return found
+
+    def _completion(
+        self,
+        lit: ModuleType,
+        response: Any,
+        request: ModelRequest,
+        provider: str,
+        latency_s: float,
+    ) -> Completion:
+        where = request.api_base or provider
+        try:
+            choice = response.choices[0]
+            text = choice.message.content if request.style == "chat" else choice.text
+            finish_reason = choice.finish_reason
+        except (AttributeError, IndexError, TypeError) as exc:
+            raise _malformed(request, where, "no choices") from exc
+        if text is None and finish_reason is None:
+            raise _malformed(request, where, "a choice without text")
+        usage = getattr(response, "usage", None)
+        return Completion(
+            text=text or "",
+            input_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
+            output_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+            cost_usd=self._cost(lit, response, request.model),
+            latency_s=latency_s,
+            finish_reason=finish_reason,
+        )
+
+    def _cost(self, lit: ModuleType, response: Any, model: str) -> float:
+        """Return the call's cost from litellm's price table; 0 for models it has no price for."""
+        hidden = getattr(response, "_hidden_params", None) or {}
+        cost = hidden.get("response_cost") if isinstance(hidden, dict) else None
+        if isinstance(cost, int | float) and _valid_cost(cost):
+            return float(cost)
+        if model in self._unpriced:  # skip litellm's failing lookup on every call
+            return 0.0
+        try:
+            cost = lit.completion_cost(completion_response=response, model=model)
+        except Exception:  # local and unknown models have no price: they are free
+            cost = None
+        if isinstance(cost, int | float) and _valid_cost(cost):
+            return float(cost)
+        self._unpriced.add(model)
+        return 0.0
+
+
+def translate_error(
+    exc: BaseException, request: ModelRequest, provider: str, timeout_s: float
+) -> ModelError:
+    """Return the evalkit error for an exception raised by a litellm call (not raised here)."""
+    lit = load_litellm()
+    import openai  # present whenever litellm is
+
+    model = request.model
+    where = request.api_base or provider
+    chain = list(_chain(exc))
+    detail = _detail(exc, request)
+    status = getattr(exc, "status_code", None)
+
+    if isinstance(exc, lit.Timeout) or any(isinstance(e, openai.APITimeoutError) for e in chain):
+        return _timeout(request, timeout_s)
+    if any(isinstance(e, ConnectionRefusedError) for e in chain):
+        return ProviderUnavailable(
+            f"could not connect to {where} for {model}: connection refused; start the server "
+            "or fix api_base"
+        )
+    if any(isinstance(e, openai.APIConnectionError) for e in chain):
+        return ProviderUnavailable(
+            f"the connection to {where} failed or dropped before {model} answered ({detail}); "
+            "check that the server is up and reachable"
+        )
+    if any(isinstance(e, json.JSONDecodeError) for e in chain):
+        return _malformed(request, where, f"not JSON: {detail}")
+    if "no 'choices'" in str(exc):
+        return _malformed(request, where, "no choices")
+    if _missing_key(exc, chain, request, lit):
+        return AuthError(_no_key_message(lit, request, provider))
+    if isinstance(exc, lit.RateLimitError) or status == 429:
+        retry_after = _retry_after(exc)
+        wait = f"Retry-After {retry_after:g} s" if retry_after is not None else "no Retry-After"
+        return RateLimited(f"{model} is rate limited by {where} (HTTP 429, {wait})", retry_after)
+    if isinstance(exc, lit.AuthenticationError | lit.PermissionDeniedError) or status in (401, 403):
+        return AuthError(
+            f"{where} rejected the credentials for {model} (HTTP {status}): {detail}; check the "
+            f"API key ({_key_env_vars(lit, request, provider)}) and its permissions"
+        )
+    if isinstance(exc, lit.NotFoundError) or status == 404:
+        return BadRequest(
+            f"{where} does not know the model {model} (HTTP 404): {detail}; check the model "
+            "name (for litellm: provider/model) and api_base"
+        )
+    if isinstance(exc, lit.BadRequestError) or status in (400, 413, 422):
+        return BadRequest(
+            f"{where} rejected the request to {model} (HTTP {status}): {detail}; check the "
+            "messages and sampling parameters"
+        )
+    if isinstance(status, int) and status >= 500:
+        return ProviderUnavailable(f"{where} failed to answer {model} (HTTP {status}): {detail}")
+    if status == 408:
+        return _timeout(request, timeout_s)
+    return PermanentModelError(
+        f"calling {model} at {where} failed with {type(exc).__name__}: {detail}"
+    )
+
+
+def _timeout(request: ModelRequest, timeout_s: float) -> CallTimeout:
+    return CallTimeout(
+        f"{request.model} did not answer within {timeout_s:g} s; if the model is just slow, "
+        "raise timeout_s (EVALKIT_TIMEOUT_S)"
+    )
+
+
+def _malformed(request: ModelRequest, where: str, what: str) -> TransientModelError:
+    return TransientModelError(
+        f"{where} returned a malformed response for {request.model} ({what})"
+    )
+
+
+def _missing_key(
+    exc: BaseException, chain: list[BaseException], request: ModelRequest, lit: ModuleType
+) -> bool:
+    if request.api_key is not None:
+        return False
+    import openai
+
+    # The OpenAI SDK raises its bare base class when it has no key at all; litellm wraps it in a
+    # 500, which must not be retried.
+    if any(type(e) is openai.OpenAIError for e in chain):
+        return True
+    return isinstance(exc, lit.AuthenticationError) and "missing" in str(exc).lower()
+
+
+def _no_key_message(lit: ModuleType, request: ModelRequest, provider: str) -> str:
+    message = (
+        f"no API key for {request.model}: set the {_key_env_vars(lit, request, provider)} "
+        "environment variable (litellm reads it for provider "
+        f"{provider!r}), or give the model an api_key"
+    )
+    if request.api_base is not None:
+        message += (
+            f"; a local OpenAI-compatible server at {request.api_base} that does not check "
+            "keys accepts any placeholder key"
+        )
+    return message
+
+
+def _key_env_vars(lit: ModuleType, request: ModelRequest, provider: str) -> str:
+    try:
+        missing = lit.validate_environment(model=request.model).get("missing_keys") or []
+    except Exception:
+        missing = []
+    names = [str(name) for name in missing if "KEY" in str(name).upper()] or [
+        f"{provider.upper()}_API_KEY"
+    ]
+    return " or ".join(names)
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None)
+    if headers is None:
+        headers = getattr(exc, "litellm_response_headers", None)
+    if headers is None:
+        return None
+    millis = parse_retry_after(headers.get("retry-after-ms"))
+    if millis is not None:
+        return millis / 1000.0
+    return parse_retry_after(headers.get("retry-after"))
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def _detail(exc: BaseException, request: ModelRequest) -> str:
+    """Return the provider's own words, shortened, with every secret we know of masked out."""
+    text = _LITELLM_PREFIX.sub("", " ".join(str(exc).split()))
+    for secret in _secrets(request):
+        text = text.replace(secret, "***")
+    if len(text) > _DETAIL_CHARS:
+        text = text[: _DETAIL_CHARS - 1] + "…"
+    return text or type(exc).__name__
+
+
+def _secrets(request: ModelRequest) -> list[str]:
+    found = [request.api_key] if request.api_key else []
+    for name, value in os.environ.items():
+        if len(value) >= 8 and any(part in name.upper() for part in _SECRET_NAME_PARTS):
+            found.append(value)
+    # Longest first, so that a key containing another is masked whole.
+    return sorted(found, key=len, reverse=True)
+
+
+def _valid_cost(cost: object) -> bool:
+    return isinstance(cost, int | float) and math.isfinite(cost) and cost >= 0
