@@ -1,0 +1,233 @@
+"""Simulated judgments tables with injected, known biases, for the audit's tests.
+
+Pure, seeded numpy: the same arguments always give the same table, and a whole table is drawn
+with array operations (no loop over rows), so power tests can run a hundred seeds in seconds.
+
+Pairwise model, per judge j, item i, sample s and order o (AB or BA)::
+
+    logit P(candidate | no override, decisive)
+        = quality_i
+        + verbosity_j · (len_c - len_b)/100
+        + self_preference_j · ([fam_c = fam_j] - [fam_b = fam_j])
+
+then, independently: with probability π_j the verdict is replaced by the answer shown first
+(π_j is chosen so that the share of decisive verdicts that pick the first answer is exactly
+``first_position``), otherwise with probability ``tie_rate`` it is a tie; finally with
+probability ``fail_rate`` the call is unparseable (no verdict). Human labels, when asked for,
+follow the item's quality alone.
+
+Pointwise model (scores 1..5, options listed ``ascending`` and ``descending``)::
+
+    score = clip(round(true_i + self_preference_j·[fam_c = fam_j] + verbosity_j·len_c/100
+                       + noise), 1, 5)
+
+and with probability ``option_primacy`` the score moves one step toward the option listed
+first (down when ascending, up when descending).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+ORDERS = np.array(["AB", "BA"])
+
+
+@dataclasses.dataclass(frozen=True)
+class SimJudge:
+    """A simulated judge and the biases injected into it."""
+
+    name: str
+    family: str
+    first_position: float = 0.5
+    self_preference: float = 0.0
+    verbosity: float = 0.0
+    tie_rate: float = 0.1
+    fail_rate: float = 0.0
+    quality_weight: float = 1.0
+    noise: float = 0.7
+    option_primacy: float = 0.0
+
+
+def panel_of_three(**biased: float) -> list[SimJudge]:
+    """Three judges of three families; ``biased`` sets attributes of the first (family alpha)."""
+    return [
+        SimJudge("judge-alpha", "alpha", **biased),
+        SimJudge("judge-beta", "beta"),
+        SimJudge("judge-gamma", "gamma"),
+    ]
+
+
+def _override_probability(first_position: float, decisive: float) -> float:
+    """π with (π + (1-π)d/2) / (π + (1-π)d) = r, for the first-shown answer (r ≥ ½)."""
+    r = max(first_position, 1.0 - first_position)
+    return decisive * (r - 0.5) / ((1.0 - r) + decisive * (r - 0.5))
+
+
+def simulate_pairwise(
+    judges: Sequence[SimJudge],
+    *,
+    n_items: int = 300,
+    seed: int = 0,
+    n_samples: int = 1,
+    candidate_family: str = "alpha",
+    baseline_family: str = "beta",
+    quality_mean: float = 0.0,
+    quality_sd: float = 1.0,
+    human_labels: bool = False,
+    suite: str = "sim",
+) -> pd.DataFrame:
+    """A pairwise judgments table: every judge, item and sample in both orders."""
+    rng = np.random.default_rng(seed)
+    n_j, shape = len(judges), (len(judges), n_items, n_samples, 2)
+    quality = rng.normal(quality_mean, quality_sd, n_items)
+    len_c = rng.integers(50, 350, n_items)
+    len_b = rng.integers(50, 350, n_items)
+
+    def per_judge(attr: str) -> np.ndarray:
+        return np.array([getattr(j, attr) for j in judges], dtype=float).reshape(n_j, 1, 1, 1)
+
+    fam = np.array([j.family for j in judges]).reshape(n_j, 1, 1, 1)
+    own = (fam == candidate_family).astype(float) - (fam == baseline_family).astype(float)
+    logit = (
+        per_judge("quality_weight") * quality[None, :, None, None]
+        + per_judge("verbosity") * ((len_c - len_b) / 100.0)[None, :, None, None]
+        + per_judge("self_preference") * own
+    )
+    picks_candidate = rng.random(shape) < 1.0 / (1.0 + np.exp(-logit))
+    verdict = np.where(picks_candidate, "candidate", "baseline").astype(object)
+    verdict[rng.random(shape) < per_judge("tie_rate")] = "tie"
+    pi = np.array(
+        [_override_probability(j.first_position, 1.0 - j.tie_rate) for j in judges]
+    ).reshape(n_j, 1, 1, 1)
+    prefers_first = np.array([j.first_position >= 0.5 for j in judges]).reshape(n_j, 1, 1, 1)
+    # AB shows the candidate first; BA shows the baseline first.
+    shown_first = np.array(["candidate", "baseline"], dtype=object).reshape(1, 1, 1, 2)
+    shown_second = np.array(["baseline", "candidate"], dtype=object).reshape(1, 1, 1, 2)
+    forced = np.where(prefers_first, shown_first, shown_second)
+    override = rng.random(shape) < pi
+    verdict = np.where(override, np.broadcast_to(forced, shape), verdict)
+    failed = rng.random(shape) < per_judge("fail_rate")
+    verdict[failed] = None
+
+    j_idx, i_idx, s_idx, o_idx = (a.ravel() for a in np.indices(shape))
+    table = pd.DataFrame(
+        {
+            "run_id": "sim-run",
+            "suite": suite,
+            "item_id": np.char.add("item-", i_idx.astype(str)),
+            "mode": "pairwise",
+            "candidate": "cand-model",
+            "candidate_family": candidate_family,
+            "baseline": "base-model",
+            "baseline_family": baseline_family,
+            "judge": np.array([j.name for j in judges])[j_idx],
+            "judge_family": np.array([j.family for j in judges])[j_idx],
+            "order": ORDERS[o_idx],
+            "sample": s_idx,
+            "verdict": verdict.ravel(),
+            "parse_ok": ~failed.ravel(),
+            "len_candidate": len_c[i_idx],
+            "len_baseline": len_b[i_idx],
+        }
+    )
+    if human_labels:
+        latent = quality + rng.normal(0.0, 0.5, n_items)
+        label = np.where(latent > 0.3, "candidate", np.where(latent < -0.3, "baseline", "tie"))
+        table["human_label"] = label[i_idx]
+    return table
+
+
+def simulate_pointwise(
+    judges: Sequence[SimJudge],
+    *,
+    n_items: int = 300,
+    seed: int = 0,
+    candidate_family: str = "alpha",
+    option_orders: bool = True,
+    suite: str = "sim",
+) -> pd.DataFrame:
+    """A pointwise judgments table (scores 1..5), in both option listings when asked."""
+    rng = np.random.default_rng(seed)
+    listings = np.array(["ascending", "descending"]) if option_orders else np.array([""])
+    n_j, shape = len(judges), (len(judges), n_items, listings.size)
+    true = rng.uniform(1.0, 5.0, n_items)
+    length = rng.integers(50, 350, n_items)
+
+    def per_judge(attr: str) -> np.ndarray:
+        return np.array([getattr(j, attr) for j in judges], dtype=float).reshape(n_j, 1, 1)
+
+    own = np.array([j.family == candidate_family for j in judges], dtype=float).reshape(n_j, 1, 1)
+    raw = (
+        true[None, :, None]
+        + per_judge("self_preference") * own
+        + per_judge("verbosity") * (length / 100.0)[None, :, None]
+        + per_judge("noise") * rng.normal(size=shape)
+    )
+    toward_first = np.where(listings == "ascending", -1.0, 1.0).reshape(1, 1, -1)
+    raw = raw + toward_first * (rng.random(shape) < per_judge("option_primacy"))
+    score = np.clip(np.round(raw), 1.0, 5.0)
+    j_idx, i_idx, o_idx = (a.ravel() for a in np.indices(shape))
+    table = pd.DataFrame(
+        {
+            "run_id": "sim-run",
+            "suite": suite,
+            "item_id": np.char.add("item-", i_idx.astype(str)),
+            "mode": "pointwise",
+            "candidate": "cand-model",
+            "candidate_family": candidate_family,
+            "judge": np.array([j.name for j in judges])[j_idx],
+            "judge_family": np.array([j.family for j in judges])[j_idx],
+            "sample": 0,
+            "score": score.ravel(),
+            "parse_ok": True,
+            "len_candidate": length[i_idx],
+        }
+    )
+    if option_orders:
+        table["option_order"] = listings[o_idx]
+    return table
+
+
+#: Shorthands for :func:`pairwise_table`: "fail" is a call that errored, "junk" an answer that
+#: could not be parsed, None an order that was never judged.
+FAILED, UNPARSEABLE = "fail", "junk"
+
+
+def pairwise_table(
+    verdicts: Sequence[tuple[str, str, str | None, str | None]],
+    *,
+    families: dict[str, str] | None = None,
+    sample: int = 0,
+) -> pd.DataFrame:
+    """A small hand-written pairwise table from ``(item, judge, verdict_AB, verdict_BA)``."""
+    rows = []
+    for item, judge, *by_order in verdicts:
+        for order, verdict in zip(("AB", "BA"), by_order, strict=True):
+            if verdict is None:
+                continue
+            rows.append(
+                {
+                    "run_id": "r",
+                    "suite": "s",
+                    "item_id": item,
+                    "mode": "pairwise",
+                    "candidate": "cand",
+                    "candidate_family": "alpha",
+                    "baseline": "base",
+                    "baseline_family": "beta",
+                    "judge": judge,
+                    "judge_family": (families or {}).get(judge, judge),
+                    "order": order,
+                    "sample": sample,
+                    "verdict": None if verdict in (FAILED, UNPARSEABLE) else verdict,
+                    "parse_ok": verdict != UNPARSEABLE,
+                    "error": "timeout: no answer" if verdict == FAILED else None,
+                    "len_candidate": 100,
+                    "len_baseline": 100,
+                }
+            )
+    return pd.DataFrame(rows)
