@@ -19,11 +19,14 @@ litellm is imported on the first attempt, not at import time: it takes seconds t
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import importlib
 import json
 import math
 import os
 import re
 import time
+import warnings
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any, Final
@@ -46,6 +49,8 @@ _RESERVED: Final = frozenset(
     {"model", "messages", "prompt", "api_base", "base_url", "api_key", "timeout", "max_retries",
      "num_retries", "stream"}
 )  # fmt: skip
+#: Modules litellm imports on its first call (litellm 1.110); imported up front, quietly.
+_LAZY_MODULES: Final = ("litellm.llms.github_copilot.per_user_auth",)
 _DETAIL_CHARS: Final = 300
 # litellm prefixes the provider's message with its class names, e.g.
 # "litellm.InternalServerError: InternalServerError: OpenAIException - <message>".
@@ -62,7 +67,16 @@ def load_litellm() -> ModuleType:
         # Without this, importing litellm offline retries a download of its price table for
         # ~15 s; the bundled copy is what evalkit prices calls with anyway.
         os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-        import litellm
+        with warnings.catch_warnings():
+            # litellm, and modules it imports lazily on the first call, emit import-time
+            # warnings that are theirs to fix (e.g. pydantic on a ReadOnly TypedDict). Under a
+            # user's filterwarnings=error they would turn the first model call into an error.
+            warnings.simplefilter("ignore")
+            import litellm
+
+            for name in _LAZY_MODULES:
+                with contextlib.suppress(ImportError):
+                    importlib.import_module(name)
 
         # litellm otherwise prints a "Give Feedback / Get Help" banner to stdout on every error.
         litellm.suppress_debug_info = True

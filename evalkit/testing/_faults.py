@@ -67,9 +67,11 @@ class ModelBehaviour:
     ``latency_s`` is a fixed delay or a ``(low, high)`` range drawn uniformly per request.
     With probability ``fault_rate`` a request gets one of ``faults`` (uniformly) instead of an
     answer; draws come from the server's seeded RNG. Scripted faults (``FakeProvider.script``)
-    are consumed first, one per request.
+    are consumed first, one per request. ``reply``, when set, replaces the model's answer text
+    (e.g. ``""`` for an empty answer, or a judge reply that does not parse).
     """
 
     latency_s: float | tuple[float, float] = 0.0
     faults: tuple[Fault, ...] = ()
     fault_rate: float = 0.0
+    reply: str | None = None

@@ -33,6 +33,7 @@ from typing import Any, Final
 
 from aiohttp import web
 
+from evalkit.models._types import ModelRequest
 from evalkit.testing._faults import Fault, ModelBehaviour
 from evalkit.testing._sim import JudgeParams, WriterParams, decide, judge_reply, write_answer
 
@@ -122,6 +123,27 @@ class FakeProvider:
     def base_url(self) -> str:
         """The ``api_base`` to give litellm, e.g. ``http://127.0.0.1:38111/v1``."""
         return f"http://127.0.0.1:{self._port}/v1"
+
+    def chat_request(self, model: str, text: str = "What is 2+2?", **fields: Any) -> ModelRequest:
+        """Return a one-message chat request for ``openai/<model>`` on this server.
+
+        ``fields`` are passed to :class:`~evalkit.models.ModelRequest` (``params``, ``sample``,
+        ``api_key``, ...); the api_key defaults to a placeholder, as a local server needs none.
+        """
+        fields.setdefault("api_key", "sk-fake-provider")
+        return ModelRequest(
+            model=f"openai/{model}",
+            messages=({"role": "user", "content": text},),
+            api_base=self.base_url,
+            **fields,
+        )
+
+    def completion_request(self, model: str, prompt: str, **fields: Any) -> ModelRequest:
+        """Return a completion-style request (raw prompt) for ``openai/<model>`` on this server."""
+        fields.setdefault("api_key", "sk-fake-provider")
+        return ModelRequest(
+            model=f"openai/{model}", prompt=prompt, api_base=self.base_url, **fields
+        )
 
     # -- configuration -----------------------------------------------------------------------
 
@@ -328,11 +350,14 @@ class FakeProvider:
         with self._lock:
             judge = self._judges.get(model)
             writer = self._writers.get(model)
+            fixed = self._behaviours.get(model, ModelBehaviour()).reply
         if judge is None and model.startswith("sim-judge-"):
             judge = JudgeParams()
         if writer is None:
             writer = WriterParams.from_model_name(model)
-        if judge is not None:
+        if fixed is not None:
+            text = fixed
+        elif judge is not None:
             salt = str(body.get("seed", ""))
             text = judge_reply(decide(judge, prompt, salt=salt))
         elif writer is not None:

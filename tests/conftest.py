@@ -1,0 +1,71 @@
+import os
+
+# Set before anything imports litellm: offline, its price-table download would retry for ~15 s.
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+import random
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from evalkit.models import (
+    ConcurrencyLimits,
+    ModelClient,
+    ResponseCache,
+    RetryPolicy,
+)
+from evalkit.testing import FakeProvider
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # litellm hides pydantic's "`ReadOnly` qualifier" UserWarning with a global filter at
+    # import; pytest's per-test filters (filterwarnings = error) override that, and the warning
+    # fires whenever litellm first builds one of its TypedDict adapters mid-call. Not ours.
+    config.addinivalue_line("filterwarnings", "ignore:.*`ReadOnly` qualifier:UserWarning")
+
+
+@pytest.fixture
+def fake_provider() -> Iterator[FakeProvider]:
+    """A fresh fake OpenAI-compatible provider on a free loopback port, stopped afterwards."""
+    with FakeProvider(seed=0) as fake:
+        yield fake
+
+
+@pytest.fixture(scope="session")
+def litellm_loaded() -> None:
+    """Import litellm up front, so that its seconds-long import never lands inside a timing."""
+    from evalkit.models._litellm import load_litellm
+
+    load_litellm()
+
+
+@pytest.fixture
+def make_client(tmp_path: Path) -> Callable[..., ModelClient]:
+    """Build ModelClients with a cache under tmp_path and fast, seeded retries.
+
+    Keywords: ``mode`` (cache mode, default off), ``retries``, ``backoff_s``,
+    ``max_backoff_s``, ``timeout_s``, ``concurrency``, ``budget``.
+    """
+
+    def build(
+        *,
+        mode: Any = "off",
+        retries: int = 3,
+        backoff_s: float = 0.01,
+        max_backoff_s: float = 5.0,
+        timeout_s: float = 5.0,
+        concurrency: int = 16,
+        budget: Any = None,
+    ) -> ModelClient:
+        return ModelClient(
+            cache=ResponseCache(tmp_path / "cache", mode),
+            retry=RetryPolicy(retries, backoff_s, max_backoff_s),
+            timeout_s=timeout_s,
+            limits=ConcurrencyLimits(concurrency),
+            budget=budget,
+            rng=random.Random(0),
+        )
+
+    return build
