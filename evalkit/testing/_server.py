@@ -180,6 +180,11 @@ class FakeProvider:
             key = model if model is not None else ""
             return self._max_in_flight[key]
 
+    def in_flight(self, model: str | None = None) -> int:
+        """Return how many requests for ``model`` (or for all models) are being handled now."""
+        with self._lock:
+            return self._in_flight[model if model is not None else ""]
+
     @property
     def connections(self) -> int:
         """Distinct TCP connections that have sent a request."""
@@ -277,7 +282,8 @@ class FakeProvider:
                 return await self._inject(request, fault, model, body, chat=chat)
             return web.json_response(self._answer(model, body, chat=chat))
         finally:
-            self._handlers.discard(task)  # type: ignore[arg-type]
+            if task is not None:
+                self._handlers.discard(task)
             with self._lock:
                 self._in_flight[model] -= 1
                 self._in_flight[""] -= 1
