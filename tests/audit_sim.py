@@ -78,9 +78,13 @@ def simulate_pairwise(
     quality_mean: float = 0.0,
     quality_sd: float = 1.0,
     human_labels: bool = False,
+    label_share: float = 1.0,
     suite: str = "sim",
 ) -> pd.DataFrame:
-    """A pairwise judgments table: every judge, item and sample in both orders."""
+    """A pairwise judgments table: every judge, item and sample in both orders.
+
+    With ``human_labels``, a random ``label_share`` of the items carry a human label.
+    """
     rng = np.random.default_rng(seed)
     n_j, shape = len(judges), (len(judges), n_items, n_samples, 2)
     quality = rng.normal(quality_mean, quality_sd, n_items)
@@ -137,6 +141,7 @@ def simulate_pairwise(
     if human_labels:
         latent = quality + rng.normal(0.0, 0.5, n_items)
         label = np.where(latent > 0.3, "candidate", np.where(latent < -0.3, "baseline", "tie"))
+        label = np.where(rng.random(n_items) < label_share, label, None)
         table["human_label"] = label[i_idx]
     return table
 
