@@ -48,7 +48,7 @@ def cache_key(request: ModelRequest) -> str:
     payload: dict[str, Any] = {
         "format": CACHE_FORMAT,
         "model": request.model,
-        "api_base": request.api_base,
+        "api_base": request.cache_scope or request.api_base,
         "sample": request.sample,
         "params": {k: v for k, v in request.params.items() if k not in _NOT_IN_KEY},
     }

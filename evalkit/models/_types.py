@@ -18,6 +18,8 @@ class ModelRequest:
     ``params`` holds every sampling parameter (temperature, max_tokens, top_p, stop, seed, …);
     ``sample`` distinguishes deliberate repeats of the same call, so that they are cached apart.
     ``api_key`` is passed to the provider but never cached, logged or written anywhere.
+    ``cache_scope`` stands in for ``api_base`` in the cache key when the address changes from
+    run to run for the same server (evalkit's local models listen on a fresh port each run).
     """
 
     model: str
@@ -27,6 +29,7 @@ class ModelRequest:
     api_base: str | None = None
     sample: int = 0
     api_key: str | None = dataclasses.field(default=None, repr=False)
+    cache_scope: str | None = None
 
     @property
     def style(self) -> PromptStyle:
