@@ -67,13 +67,13 @@ def load_litellm() -> ModuleType:
         # Without this, importing litellm offline retries a download of its price table for
         # ~15 s; the bundled copy is what evalkit prices calls with anyway.
         os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-        with warnings.catch_warnings():
-            # litellm, and modules it imports lazily on the first call, emit import-time
-            # warnings that are theirs to fix (e.g. pydantic on a ReadOnly TypedDict). Under a
-            # user's filterwarnings=error they would turn the first model call into an error.
-            warnings.simplefilter("ignore")
-            import litellm
+        import litellm  # installs its own filters for the warnings its dependencies emit
 
+        with warnings.catch_warnings():
+            # Modules litellm imports lazily on its first call emit import-time warnings that
+            # are theirs to fix (e.g. pydantic on a ReadOnly TypedDict). Under a user's
+            # filterwarnings=error they would turn that first model call into an error.
+            warnings.simplefilter("ignore")
             for name in _LAZY_MODULES:
                 with contextlib.suppress(ImportError):
                     importlib.import_module(name)
