@@ -57,6 +57,13 @@ def test_everything_that_changes_the_answer_changes_the_key(changed: ModelReques
     assert cache_key(changed) != cache_key(BASE)
 
 
+def test_cache_scope_stands_in_for_a_changing_api_base() -> None:
+    run1 = _with(api_base="http://127.0.0.1:41001/v1", cache_scope="local:smollm2")
+    run2 = _with(api_base="http://127.0.0.1:52002/v1", cache_scope="local:smollm2")
+    assert cache_key(run1) == cache_key(run2)
+    assert cache_key(run1) != cache_key(_with(cache_scope="local:gemma"))
+
+
 def test_unserialisable_params_are_a_usage_error() -> None:
     with pytest.raises(UsageError, match="openai/m is not JSON-serialisable"):
         cache_key(_with(params={"stop": object()}))

@@ -22,7 +22,7 @@ from evalkit.errors import (
     RateLimited,
     TransientModelError,
 )
-from evalkit.models import Budget, Completion, ModelClient, ModelRequest
+from evalkit.models import Budget, Completion, ConcurrencyLimits, ModelClient, ModelRequest
 from evalkit.testing import FakeProvider, Fault, ModelBehaviour
 
 SECRET = "sk-evalkit-SECRET-123"
@@ -359,3 +359,24 @@ def test_one_client_works_across_successive_event_loops(
         )
         assert all(isinstance(r, Completion) for r in results)
     assert fake_provider.requests("loops") == 12
+
+
+def test_one_budget_is_shared_by_several_clients(
+    fake_provider: FakeProvider, make_client: Callable[..., ModelClient]
+) -> None:
+    budget = Budget(max_calls=3)
+    candidates, judges = make_client(budget=budget), make_client(budget=budget)
+    asyncio.run(candidates.complete(fake_provider.chat_request("writer", "1")))
+    asyncio.run(judges.complete(fake_provider.chat_request("judge", "1")))
+    asyncio.run(candidates.complete(fake_provider.chat_request("writer", "2")))
+    with pytest.raises(BudgetExceeded):
+        asyncio.run(judges.complete(fake_provider.chat_request("judge", "2")))
+    assert fake_provider.requests() == 3
+
+
+def test_per_model_concurrency_overrides_the_default(fake_provider: FakeProvider) -> None:
+    fake_provider.behave("narrow", ModelBehaviour(latency_s=0.05))
+    c = ModelClient(limits=ConcurrencyLimits(8, per_model={"openai/narrow": 2}))
+    requests = [fake_provider.chat_request("narrow", str(i)) for i in range(8)]
+    assert all(isinstance(r, Completion) for r in asyncio.run(c.complete_many(requests)))
+    assert fake_provider.max_in_flight("narrow") == 2
