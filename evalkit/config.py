@@ -33,6 +33,9 @@ class EvalkitConfig(pydantic.BaseModel):
     candidate: str | None = None
     #: litellm model string of the model it is compared with; None means the bundled baseline.
     baseline: str | None = None
+    #: OpenAI-compatible server of the candidate / baseline (vLLM, llama.cpp, a proxy…).
+    candidate_api_base: str | None = None
+    baseline_api_base: str | None = None
     #: name of a panel spec (``local``, ``api``, or a file stem in the project's judges/).
     panel: str = "local"
     cache_mode: CacheMode = "use"

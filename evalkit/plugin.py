@@ -22,7 +22,9 @@ _config_key = pytest.StashKey[EvalkitConfig]()
 
 _OPTIONS: tuple[tuple[str, str, Any, str], ...] = (
     ("candidate", "MODEL", str, "model under test (litellm model string or local/<name>)"),
+    ("candidate-api-base", "URL", str, "OpenAI-compatible server of the candidate"),
     ("baseline", "MODEL", str, "model the candidate is compared with"),
+    ("baseline-api-base", "URL", str, "OpenAI-compatible server of the baseline"),
     ("panel", "NAME", str, "judge panel: a spec name from judges/ (e.g. local, api)"),
     ("cache-mode", "MODE", str, "response cache: use, refresh, off or replay"),
     ("cache-dir", "DIR", str, "response cache folder"),
@@ -68,6 +70,9 @@ def pytest_configure(config: pytest.Config) -> None:
     except UsageError as exc:
         raise pytest.UsageError(f"evalkit: {exc}") from None
     config.stash[_config_key] = settings
+    # litellm hides this pydantic import-time warning with a global filter, which pytest's
+    # per-test filters override; under filterwarnings=error it would fail the first model call.
+    config.addinivalue_line("filterwarnings", "ignore:.*`ReadOnly` qualifier:UserWarning")
 
 
 def _session(config: pytest.Config) -> Any:

@@ -122,6 +122,3 @@ class WinRate:
             threshold=self.at_least,
             message=message,
         )
-
-
-

@@ -28,9 +28,11 @@ _NAME_RULES: Final[tuple[tuple[re.Pattern[str], str], ...]] = tuple(
         (r"grok", "xai"),
         (r"command|cohere|aya", "cohere"),
         (r"phi-?\d", "microsoft"),
-        (r"sim-", "simulated"),
     )
 )
+
+# evalkit.testing's simulated models carry their family in their name: sim-writer-<family>-q0.8.
+_SIMULATED: Final = re.compile(r"sim-(?:writer|judge)-([a-z0-9_.]+?)(?:-|$)")
 
 _PREFIX_RULES: Final[dict[str, str]] = {
     "openai": "openai",
@@ -57,12 +59,17 @@ def family_of(model: str) -> str:
     'meta'
     >>> family_of("openai/smollm2-135m-instruct")
     'huggingface'
+    >>> family_of("openai/sim-writer-meta-q0.40")
+    'meta'
     >>> family_of("my-finetune")
     'unknown'
     """
     prefix, _, name = model.partition("/")
     if not name:
         prefix, name = "", model
+    simulated = _SIMULATED.match(name)
+    if simulated:
+        return simulated.group(1)
     for pattern, family in _NAME_RULES:
         if pattern.search(name):
             return family

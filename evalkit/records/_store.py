@@ -24,6 +24,7 @@ from typing import IO, Any, Final
 import pandas as pd
 
 from evalkit.errors import UsageError
+from evalkit.records._answers import Answer
 from evalkit.records._judgments import Judgment, coerce_judgments
 
 JUDGMENTS_FILE: Final = "judgments.jsonl"
@@ -44,9 +45,9 @@ class JsonlAppender:
         self._lock = threading.Lock()
         self._fh: IO[str] = path.open("a", encoding="utf-8")
 
-    def append(self, row: Mapping[str, Any] | Judgment) -> None:
+    def append(self, row: Mapping[str, Any] | Judgment | Answer) -> None:
         """Write one row and flush it to the operating system."""
-        data = row.to_dict() if isinstance(row, Judgment) else dict(row)
+        data = row.to_dict() if isinstance(row, Judgment | Answer) else dict(row)
         line = json.dumps(data, ensure_ascii=False, default=str) + "\n"
         with self._lock:
             self._fh.write(line)

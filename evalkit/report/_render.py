@@ -105,8 +105,12 @@ def render(run: RunData) -> str:
     table = run.judgments
     totals = {
         "judge_calls": len(table),
-        "unparseable": int((~table["parse_ok"] & table["error"].fillna("").str.startswith("parse")).sum()),
-        "failed": int((table["error"].notna() & ~table["error"].fillna("").str.startswith("parse")).sum()),
+        "unparseable": int(
+            (~table["parse_ok"] & table["error"].fillna("").str.startswith("parse")).sum()
+        ),
+        "failed": int(
+            (table["error"].notna() & ~table["error"].fillna("").str.startswith("parse")).sum()
+        ),
         "cached": int(table["cached"].sum()),
         "judge_cost": float(table["cost_usd"].sum()),
         "answer_cost": float(run.answers["cost_usd"].sum()) if len(run.answers) else 0.0,

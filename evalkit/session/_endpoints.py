@@ -23,6 +23,10 @@ class Endpoint:
     prompt_style: PromptStyle
     #: the most calls in flight at once; None means the configured default.
     concurrency: int | None = None
+    #: only for servers evalkit runs itself; providers' keys come from the environment.
+    api_key: str | None = dataclasses.field(default=None, repr=False)
+    #: the server's stable identity for the cache, when its address is not stable.
+    cache_scope: str | None = None
 
 
 class Resolver:
@@ -56,6 +60,9 @@ class Resolver:
                 # llama.cpp answers one request at a time; queueing more only burns the
                 # per-attempt timeout of the requests waiting behind it.
                 concurrency=2,
+                # llama.cpp's server checks no key, but the OpenAI client insists on one.
+                api_key="evalkit-local",
+                cache_scope=f"evalkit-local:{ep.local.name}",
             )
         return Endpoint(
             name=name,

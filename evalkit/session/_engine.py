@@ -26,14 +26,12 @@ ANSWER_TEMPLATE = "answer_completion.j2"
 
 
 class Caller(Protocol):
-    """The part of the model client the engine uses."""
+    """The part of :class:`evalkit.models.ModelClient` the engine uses."""
 
-    async def complete(self, request: ModelRequest, *, concurrency: int | None = None) -> Completion:
-        """Return the answer to ``request`` (from the cache or the model), or raise ModelError."""
-        ...
-
-    def forget(self, request: ModelRequest) -> None:
-        """Drop ``request``'s cached answer: it was unusable, so a rerun must ask again."""
+    async def complete(
+        self, request: ModelRequest, *, validate: Callable[[Completion], bool] | None = None
+    ) -> Completion:
+        """Return the answer (cached only if ``validate`` accepts it), or raise ModelError."""
         ...
 
 
@@ -92,14 +90,16 @@ def _request(
     if endpoint.prompt_style == "completion":
         return ModelRequest(
             model=endpoint.model, prompt=content, params=dict(params),
-            api_base=endpoint.api_base, sample=sample,
+            api_base=endpoint.api_base, sample=sample, api_key=endpoint.api_key,
+            cache_scope=endpoint.cache_scope,
         )  # fmt: skip
     messages = ([{"role": "system", "content": system}] if system else []) + [
         {"role": "user", "content": content}
     ]
     return ModelRequest(
         model=endpoint.model, messages=tuple(messages), params=dict(params),
-        api_base=endpoint.api_base, sample=sample,
+        api_base=endpoint.api_base, sample=sample, api_key=endpoint.api_key,
+        cache_scope=endpoint.cache_scope,
     )  # fmt: skip
 
 
@@ -110,7 +110,9 @@ def answer_request(ctx: SuiteContext, item: Item, endpoint: Endpoint) -> ModelRe
     question = ctx.templates.render_string(suite.prompt, item.fields, where=where)
     params = dict(suite.answer_params)
     if endpoint.prompt_style == "completion":
-        content = ctx.templates.render(ANSWER_TEMPLATE, {"prompt": question, "system": suite.system})
+        content = ctx.templates.render(
+            ANSWER_TEMPLATE, {"prompt": question, "system": suite.system}
+        )
         # A base model keeps writing the next few-shot example unless stopped.
         params.setdefault("stop", ["\nQuestion:", "\n\n"])
         return _request(endpoint, content, system=None, params=params)
@@ -171,7 +173,11 @@ def _error_text(exc: BaseException) -> str:
 
 
 async def answer_all(
-    ctx: SuiteContext, caller: Caller, role: Role, endpoint: Endpoint, sink: Callable[[Answer], None]
+    ctx: SuiteContext,
+    caller: Caller,
+    role: Role,
+    endpoint: Endpoint,
+    sink: Callable[[Answer], None],
 ) -> dict[str, Answer]:
     """Ask ``endpoint`` every item's question concurrently; append each answer as it lands."""
 
@@ -181,11 +187,10 @@ async def answer_all(
         error: str | None = None
         completion: Completion | None = None
         try:
-            completion = await caller.complete(request, concurrency=endpoint.concurrency)
+            completion = await caller.complete(request)
             text = completion.text.strip()
             if not text:
                 text, error = None, "empty answer"
-                caller.forget(request)
         except ModelError as exc:
             error = _error_text(exc)
         answer = Answer(
@@ -241,16 +246,13 @@ async def judge_all(
             missing = "candidate" if cand.text is None else "baseline"
             return row(item, judge, order, sample, error=f"not judged: no {missing} answer")
         request = judge_request(ctx, judge, item, order, (cand.text, base.text), sample)
-        endpoint = ctx.judges[judge.name]
         try:
-            completion = await caller.complete(request, concurrency=endpoint.concurrency)
+            # An unreadable answer is returned but not cached, so a rerun asks again.
+            completion = await caller.complete(request, validate=lambda c: judge.parse(c.text).ok)
         except ModelError as exc:
             return row(item, judge, order, sample, prompt_hash=prompt_hash(request),
                        error=_error_text(exc))  # fmt: skip
         parsed = judge.parse(completion.text)
-        if not parsed.ok:
-            # An unreadable answer must not be replayed from the cache on the next run.
-            caller.forget(request)
         return row(
             item, judge, order, sample,
             prompt_hash=prompt_hash(request), raw_output=completion.text,

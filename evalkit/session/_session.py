@@ -37,7 +37,7 @@ from evalkit.records import (
     write_text_atomic,
 )
 from evalkit.report import load_run, render
-from evalkit.session._client import make_caller
+from evalkit.models import ModelClient
 from evalkit.session._endpoints import Resolver
 from evalkit.session._engine import SuiteContext, answer_all, judge_all, lineage
 from evalkit.session._result import SuiteResult
@@ -67,7 +67,7 @@ class EvalSession:
         self.started = time.time()
         self.status = "running"
         self._resolver: Resolver | None = None
-        self._caller: Any = None
+        self._caller: ModelClient | None = None
         self._answers_out: JsonlAppender | None = None
         self._judgments_out: JsonlAppender | None = None
 
@@ -83,7 +83,9 @@ class EvalSession:
         cache_dir = self.config.cache_dir
         cache_dir = cache_dir if cache_dir.is_absolute() else self.rootdir / cache_dir
         self._resolver = Resolver(cache_dir)
-        self._caller = make_caller(self.config, cache_dir)
+        self._caller = ModelClient.from_config(
+            self.config.model_copy(update={"cache_dir": cache_dir})
+        )
         self._answers_out = JsonlAppender(self.run_dir / ANSWERS_FILE)
         self._judgments_out = JsonlAppender(self.run_dir / JUDGMENTS_FILE)
 
@@ -118,8 +120,16 @@ class EvalSession:
             )
             for j in panel.judges
         }  # fmt: skip
-        candidate = resolve(suite.candidate or self.config.candidate or DEFAULT_CANDIDATE)
-        baseline = resolve(suite.baseline or self.config.baseline or DEFAULT_BASELINE)
+        cfg = self.config
+        candidate = resolve(
+            suite.candidate or cfg.candidate or DEFAULT_CANDIDATE, api_base=cfg.candidate_api_base
+        )
+        baseline = resolve(
+            suite.baseline or cfg.baseline or DEFAULT_BASELINE, api_base=cfg.baseline_api_base
+        )
+        for endpoint in (candidate, baseline, *judges.values()):
+            if endpoint.concurrency is not None:
+                self._caller.limits.per_model[endpoint.model] = endpoint.concurrency
         return SuiteContext(
             run_id=self.run_id, suite=suite, items=items, candidate=candidate,
             baseline=baseline, panel=panel, judges=judges, templates=self.registry.templates,

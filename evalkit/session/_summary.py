@@ -34,8 +34,12 @@ def suite_lines(result: SuiteResult) -> list[str]:
             f"of {row['n_items']:<4} {_pct(row['first_position_rate'])} "
             f"[{_pct(row['fp_low'])}, {_pct(row['fp_high'])}]  {row['n_decisive']:>5}"
         )
-    failed_parse = int((~table["parse_ok"] & table["error"].fillna("").str.startswith("parse")).sum())
-    failed_call = int((table["error"].notna() & ~table["error"].fillna("").str.startswith("parse")).sum())
+    failed_parse = int(
+        (~table["parse_ok"] & table["error"].fillna("").str.startswith("parse")).sum()
+    )
+    failed_call = int(
+        (table["error"].notna() & ~table["error"].fillna("").str.startswith("parse")).sum()
+    )
     lines.append(
         f"  {len(table)} judge calls: {failed_parse} unparseable, {failed_call} failed, "
         f"{int(table['cached'].sum())} from cache"

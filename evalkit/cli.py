@@ -1,0 +1,90 @@
+"""The ``evalkit`` command: re-render a run's report, or audit a judgments table.
+
+Thin on purpose: each subcommand parses its arguments and calls one library function. Heavy
+imports (pandas, statsmodels) happen inside the subcommands so that ``--help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from evalkit._version import __version__
+from evalkit.errors import EvalkitError
+
+
+def _report(args: argparse.Namespace) -> int:
+    from evalkit.records import REPORT_FILE, write_text_atomic
+    from evalkit.report import load_run, render
+
+    run_dir = Path(args.run_dir)
+    out = Path(args.output) if args.output else run_dir / REPORT_FILE
+    write_text_atomic(out, render(load_run(run_dir)))
+    print(f"report: {out}")
+    return 0
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from evalkit.audit import rename_columns, run_audit
+    from evalkit.records import coerce_judgments, read_judgments, write_json_atomic
+
+    table = read_judgments(Path(args.file))
+    if args.map:
+        mapping = dict(pair.split("=", 1) for pair in args.map)
+        table = coerce_judgments(rename_columns(table, mapping))
+    report = run_audit(table, confidence=args.confidence, seed=args.seed)
+    for line in report.summary_lines():
+        print(line)
+    if args.output:
+        write_json_atomic(Path(args.output), report.to_dict())
+        print(f"audit: {args.output}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``evalkit`` command."""
+    parser = argparse.ArgumentParser(
+        prog="evalkit",
+        description="LLM evaluation with audited judge panels. Suites run with `pytest suites/`.",
+    )
+    parser.add_argument("--version", action="version", version=f"evalkit {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    report = sub.add_parser("report", help="re-render a run's report.html from its folder")
+    report.add_argument("run_dir", help="a run folder, e.g. reports/20261125-160000-ab12")
+    report.add_argument(
+        "-o", "--output", help="where to write the HTML (default: in the run folder)"
+    )
+    report.set_defaults(func=_report)
+
+    audit = sub.add_parser(
+        "audit", help="audit the judges of a judgments table (JSONL/CSV/Parquet)"
+    )
+    audit.add_argument("file", help="a judgments file, or a run folder")
+    audit.add_argument(
+        "--map", action="append", metavar="OURS=THEIRS",
+        help="read column THEIRS as evalkit's column OURS (repeatable)",
+    )  # fmt: skip
+    audit.add_argument("--confidence", type=float, default=0.95, help="interval level")
+    audit.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    audit.add_argument("-o", "--output", help="also write the audit as JSON here")
+    audit.set_defaults(func=_audit)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; return its exit code (2 for bad input, with a one-line message)."""
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except EvalkitError as exc:
+        print(f"evalkit: error: {exc}", file=sys.stderr)
+        return 2
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,75 @@
+"""The README's first command, for real: `pytest suites/` on the bundled local models."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.local_models
+
+
+@pytest.fixture(scope="module")
+def example_run(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[subprocess.CompletedProcess[str], Path]:
+    out = tmp_path_factory.mktemp("example")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("EVALKIT_", "PYTEST_"))}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "suites/", "-p", "no:cacheprovider",
+         f"--evalkit-reports-dir={out / 'reports'}", f"--evalkit-cache-dir={out / 'cache'}",
+         "--evalkit-inconclusive=warn"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800, check=False,
+    )  # fmt: skip
+    return proc, out / "reports"
+
+
+def only_run(reports: Path) -> Path:
+    runs = [p for p in reports.iterdir() if p.is_dir()]
+    assert len(runs) == 1, runs
+    return runs[0]
+
+
+def test_exit_code_follows_the_gate(
+    example_run: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    proc, reports = example_run
+    run = json.loads((only_run(reports) / "run.json").read_text())
+    outcomes = [g["outcome"] for s in run["suites"] for g in s["gates"]]
+    assert outcomes, proc.stdout[-3000:]
+    assert proc.returncode == (1 if "fail" in outcomes else 0), proc.stdout[-3000:]
+
+
+def test_every_item_judged_by_two_families_in_both_orders(
+    example_run: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    _, reports = example_run
+    table = pd.read_json(only_run(reports) / "judgments.jsonl", lines=True)
+    release = table[table["suite"] == "general-knowledge"]
+    assert release["item_id"].nunique() >= 20
+    assert set(release["judge_family"]) == {"huggingface", "google"}
+    per_call = release.groupby(["item_id", "judge"])["order"].agg(lambda s: tuple(sorted(s)))
+    assert set(per_call) == {("AB", "BA")}
+    # A row is a verdict, or says why it is not one: never both, never neither.
+    has_verdict = release["verdict"].notna()
+    assert (has_verdict == release["parse_ok"]).all()
+    assert release.loc[~has_verdict, "error"].notna().all()
+    assert set(release.loc[has_verdict, "verdict"]) <= {"candidate", "baseline", "tie"}
+
+
+def test_summary_and_report(example_run: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+    proc, reports = example_run
+    assert "evalkit" in proc.stdout
+    assert "gate win_rate" in proc.stdout
+    assert "first-position rate" in proc.stdout
+    html = (only_run(reports) / "report.html").read_text()
+    assert "<script src" not in html and "http://" not in html.replace(
+        "http://www.w3.org/2000/svg", ""
+    )
+    assert "general-knowledge" in html and "win_rate" in html

@@ -1,0 +1,132 @@
+"""Whole suites run by pytest in a subprocess, against the fake provider and simulated models.
+
+The candidate and baseline are simulated writers of known quality; the judges are simulated
+judges with known biases, reached through litellm over loopback like any provider. So the
+outcome of each run is known in advance, and these tests check that evalkit reports it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from evalkit.testing import FakeProvider, JudgeParams
+
+SECRET = "sk-evalkit-SECRET-4242"
+N_ITEMS = 40
+
+
+def make_project(root: Path, fake: FakeProvider, *, candidate_q: float, baseline_q: float) -> Path:
+    (root / "judges").mkdir(parents=True)
+    (root / "suites").mkdir()
+    (root / "pyproject.toml").write_text(
+        "[tool.evalkit]\n"
+        f'candidate = "openai/sim-writer-openai-q{candidate_q:.2f}"\n'
+        f'candidate_api_base = "{fake.base_url}"\n'
+        f'baseline = "openai/sim-writer-meta-q{baseline_q:.2f}"\n'
+        f'baseline_api_base = "{fake.base_url}"\n'
+        'panel = "sim"\n'
+        "max_retries = 1\n"
+        "backoff_s = 0.01\n"
+        'reports_dir = "out/reports"\n'
+        'cache_dir = "out/cache"\n'
+    )
+    for name, family in (("fair", "anthropic"), ("first", "google")):
+        (root / "judges" / f"{name}.yaml").write_text(
+            f"kind: judge\nmodel: openai/sim-judge-{name}\nfamily: {family}\n"
+            f"api_base: {fake.base_url}\ntemplate: pairwise_chat.j2\nparams: {{max_tokens: 50}}\n"
+        )
+    (root / "judges" / "sim.yaml").write_text("kind: panel\njudges: [fair, first]\nquorum: 1\n")
+    rows = [{"id": f"q{i:02d}", "question": f"Question number {i}?"} for i in range(N_ITEMS)]
+    (root / "suites" / "data.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (root / "suites" / "test_sim.py").write_text(
+        "import evalkit\n"
+        "suite = evalkit.Suite('sim', dataset='data.jsonl',\n"
+        "                      gates=[evalkit.gates.WinRate(at_least=0.5, min_items=20)])\n"
+        "test_item, test_gate = suite.tests()\n"
+    )
+    return root
+
+
+def run_pytest(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("EVALKIT_", "PYTEST_", "CI"))}
+    env["OPENAI_API_KEY"] = SECRET  # litellm reads it; evalkit must never write it anywhere
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "suites/", "-p", "no:cacheprovider", "-q", *args],
+        cwd=root, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def fake() -> FakeProvider:
+    with FakeProvider(seed=1) as provider:
+        provider.register_judge("sim-judge-fair", JudgeParams(position_bias=0.5, seed=1))
+        provider.register_judge("sim-judge-first", JudgeParams(position_bias=0.85, seed=2))
+        yield provider
+
+
+def run_dir(root: Path) -> Path:
+    (only,) = [p for p in (root / "out" / "reports").iterdir() if p.is_dir()]
+    return only
+
+
+def test_better_candidate_passes_and_biased_judge_is_measured(tmp_path: Path, fake: FakeProvider) -> None:
+    root = make_project(tmp_path, fake, candidate_q=0.9, baseline_q=0.3)
+    proc = run_pytest(root)
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    assert "gate win_rate     PASS" in proc.stdout
+    table = pd.read_json(run_dir(root) / "judgments.jsonl", lines=True)
+    assert len(table) == N_ITEMS * 2 * 2
+    assert table.groupby(["item_id", "judge"])["order"].nunique().eq(2).all()
+    # Verdicts are mapped back to the original labels: the fair judge, facing a much better
+    # candidate, picks it in both orders almost always.
+    fair = table[table["judge"] == "fair"]
+    assert (fair["verdict"] == "candidate").mean() > 0.85
+    run = json.loads((run_dir(root) / "run.json").read_text())
+    position = {p["judge"]: p for p in run["suites"][0]["position"]}
+    # The judge with injected first-position preference is seen to prefer the first slot more.
+    assert position["first"]["first_position_rate"] > position["fair"]["first_position_rate"]
+    assert position["fair"]["consistency"] > 0.85
+    assert fake.requests() == N_ITEMS * 2 + N_ITEMS * 2 * 2
+
+
+def test_worse_candidate_fails_the_gate_with_exit_code_1(tmp_path: Path, fake: FakeProvider) -> None:
+    root = make_project(tmp_path, fake, candidate_q=0.2, baseline_q=0.8)
+    proc = run_pytest(root)
+    assert proc.returncode == 1, proc.stdout[-4000:]
+    assert "gate win_rate     FAIL" in proc.stdout
+    assert "FAILED suites/test_sim.py::test_gate[win_rate]" in proc.stdout
+    # Items are not failures: losing one item is what the gate weighs.
+    assert "test_item" not in proc.stdout.split("short test summary")[-1]
+
+
+def test_rerun_is_served_from_the_cache_and_secrets_are_never_written(
+    tmp_path: Path, fake: FakeProvider
+) -> None:
+    root = make_project(tmp_path, fake, candidate_q=0.7, baseline_q=0.5)
+    first = run_pytest(root)
+    calls = fake.requests()
+    assert calls == N_ITEMS * 6
+    second = run_pytest(root)
+    assert fake.requests() == calls, "a rerun must not reach the provider"
+    assert first.returncode == second.returncode
+    runs = sorted(p for p in (root / "out" / "reports").iterdir())
+    tables = [pd.read_json(r / "judgments.jsonl", lines=True) for r in runs]
+    cols = ["item_id", "judge", "order", "verdict", "raw_output"]
+    key = ["item_id", "judge", "order"]
+    assert tables[0][cols].sort_values(key).reset_index(drop=True).equals(
+        tables[1][cols].sort_values(key).reset_index(drop=True)
+    )
+    assert tables[1]["cached"].all()
+    # The provider did receive the key, so the search below is not vacuous.
+    assert any(SECRET in str(r.headers) for r in fake.received())
+    for path in (root / "out").rglob("*"):
+        if path.is_file():
+            assert SECRET.encode() not in path.read_bytes(), path
+    assert SECRET not in first.stdout + first.stderr
