@@ -17,8 +17,8 @@ from evalkit.audit import (
     combine_orders,
     fleiss_kappa,
     judge_agreement,
+    kappa_with_others,
     krippendorff_alpha,
-    mean_kappa_by_judge,
     panel_agreement,
 )
 from evalkit.audit._kappa import kappa_from_tables
@@ -62,10 +62,13 @@ def test_cohen_kappa_agrees_with_scikit_learn_and_statsmodels(data, weights):
 @settings(max_examples=100, deadline=None)
 @given(
     st.integers(2, 6).flatmap(
-        lambda raters: arrays(np.int64, st.tuples(st.integers(2, 25), st.integers(2, 5)),
-                              elements=st.integers(0, raters))
+        lambda raters: arrays(
+            np.int64,
+            st.tuples(st.integers(2, 25), st.integers(2, 5)),
+            elements=st.integers(0, raters),
+        )
     )
-)  # fmt: skip
+)
 def test_fleiss_kappa_agrees_with_statsmodels_on_complete_tables(counts):
     # statsmodels needs the same number of raters per subject: top up the last category.
     raters = max(int(counts.sum(axis=1).max()), 2)
@@ -154,35 +157,50 @@ def test_intervals_are_reproducible_for_a_seed_and_differ_across_seeds():
     assert not a["low"].equals(panel_agreement(table, n_boot=300, seed=6)["low"])
 
 
-def test_mean_kappa_by_judge_averages_its_pairs():
+def test_kappa_with_others_averages_its_pairs_and_names_the_best():
     table = simulate_pairwise(panel_of_three(), n_items=100, seed=3, quality_sd=2.0)
     pairs = judge_agreement(table, n_boot=100)
-    got = mean_kappa_by_judge(table, n_boot=100).set_index("judge")
+    got = kappa_with_others(table, n_boot=100).set_index("judge")
     mine = pairs[(pairs["judge_a"] == "judge-beta") | (pairs["judge_b"] == "judge-beta")]
-    assert got.loc["judge-beta", "kappa"] == pytest.approx(mine["kappa"].mean())
-    assert got.loc["judge-beta", "n_others"] == 2
-    assert got.loc["judge-beta", "kappa_low"] < got.loc["judge-beta", "kappa"]
+    row = got.loc["judge-beta"]
+    assert row["kappa_mean"] == pytest.approx(mine["kappa"].mean())
+    assert row["kappa_best"] == pytest.approx(mine["kappa"].max())
+    best = mine.loc[mine["kappa"].idxmax()]
+    assert row["best_with"] == ({best["judge_a"], best["judge_b"]} - {"judge-beta"}).pop()
+    assert row["n_others"] == 2
+    assert row["kappa_mean_low"] < row["kappa_mean"] < row["kappa_mean_high"]
+    assert row["kappa_best_low"] < row["kappa_best"] < row["kappa_best_high"]
 
 
-def test_a_random_judge_pulls_its_own_kappa_down():
+def test_a_random_judge_agrees_with_nobody_and_does_not_drag_the_others_best_down():
     judges = [
         SimJudge("good1", "a"),
         SimJudge("good2", "b"),
         SimJudge("coin", "c", quality_weight=0.0),
     ]
     table = simulate_pairwise(judges, n_items=300, seed=0, quality_sd=3.0)
-    got = mean_kappa_by_judge(table, n_boot=200).set_index("judge")
-    assert got.loc["coin", "kappa_low"] < 0.0 < got.loc["coin", "kappa_high"]
-    assert got.loc["good1", "kappa_low"] > got.loc["coin", "kappa_high"]
-    assert got.loc["good2", "kappa_low"] > got.loc["coin", "kappa_high"]
+    got = kappa_with_others(table, n_boot=200).set_index("judge")
+    assert got.loc["coin", "kappa_best_high"] < 0.15
+    for good in ("good1", "good2"):
+        assert got.loc[good, "kappa_best_low"] > got.loc["coin", "kappa_best_high"]
+        assert got.loc[good, "kappa_best"] > got.loc[good, "kappa_mean"]
+        assert got.loc[good, "best_with"] != "coin"
 
 
 def test_scores_use_quadratic_weights_and_one_judge_gives_no_agreement():
     rows = []
     for i, (s1, s2) in enumerate([(1, 1), (2, 3), (5, 4), (3, 3), (4, 5), (1, 2)]):
         for judge, score in (("j1", s1), ("j2", s2)):
-            rows.append({"suite": "s", "item_id": str(i), "mode": "pointwise", "judge": judge,
-                         "candidate": "m", "score": float(score)})  # fmt: skip
+            rows.append(
+                {
+                    "suite": "s",
+                    "item_id": str(i),
+                    "mode": "pointwise",
+                    "judge": judge,
+                    "candidate": "m",
+                    "score": float(score),
+                }
+            )
     got = judge_agreement(pd.DataFrame(rows), n_boot=50).iloc[0]
     expected = cohen_kappa_score([1, 2, 5, 3, 4, 1], [1, 3, 4, 3, 5, 2], weights="quadratic")
     assert got["weights"] == "quadratic"

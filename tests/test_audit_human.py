@@ -37,8 +37,14 @@ def test_accuracy_and_kappa_against_humans_match_scikit_learn():
 
 
 def test_the_panel_is_compared_as_one_more_rater():
-    rows = [("1", "j1", C, C), ("1", "j2", C, C), ("1", "j3", B, B),
-            ("2", "j1", B, B), ("2", "j2", B, B), ("2", "j3", C, C)]  # fmt: skip
+    rows = [
+        ("1", "j1", C, C),
+        ("1", "j2", C, C),
+        ("1", "j3", B, B),
+        ("2", "j1", B, B),
+        ("2", "j2", B, B),
+        ("2", "j3", C, C),
+    ]
     got = human_agreement(labelled(rows, {"1": C, "2": C}), n_boot=20).set_index("rater")
     assert got.loc["panel", "accuracy"] == 0.5
     assert got.loc["j3", "accuracy"] == 0.5
@@ -108,15 +114,31 @@ def test_without_labelled_failures_the_error_rates_are_unknown():
 def pointwise(scores, labels):
     rows = []
     for (item, judge), score in scores.items():
-        rows.append({"suite": "s", "item_id": item, "mode": "pointwise", "judge": judge,
-                     "candidate": "m", "score": float(score),
-                     "human_label": labels[item]})  # fmt: skip
+        rows.append(
+            {
+                "suite": "s",
+                "item_id": item,
+                "mode": "pointwise",
+                "judge": judge,
+                "candidate": "m",
+                "score": float(score),
+                "human_label": labels[item],
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def test_pointwise_labels_numbers_or_pass_fail():
-    scores = {("1", "j"): 5, ("2", "j"): 2, ("3", "j"): 4, ("4", "j"): 1,
-              ("1", "k"): 4, ("2", "k"): 2, ("3", "k"): 5, ("4", "k"): 2}  # fmt: skip
+    scores = {
+        ("1", "j"): 5,
+        ("2", "j"): 2,
+        ("3", "j"): 4,
+        ("4", "j"): 1,
+        ("1", "k"): 4,
+        ("2", "k"): 2,
+        ("3", "k"): 5,
+        ("4", "k"): 2,
+    }
     numeric = pointwise(scores, {"1": "5", "2": "2", "3": "3", "4": "1"})
     got = human_agreement(numeric, n_boot=20).set_index("rater")
     assert got.loc["j", "accuracy"] == 0.75

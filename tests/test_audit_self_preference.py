@@ -19,13 +19,17 @@ def test_leave_one_out_difference_on_a_hand_table():
     families = {"a": "alpha", "g": "gamma"}
     table = pairwise_table(
         [
-            ("1", "a", C, C), ("1", "g", B, B),  # a favours own (1), g does not (0): +1
-            ("2", "a", C, C), ("2", "g", C, C),  # both favour alpha's answer: 0
-            ("3", "a", T, T), ("3", "g", B, B),  # tie is half a favour: +0.5
-            ("4", "a", C, B), ("4", "g", C, C),  # a's orders disagree -> tie: -0.5
+            ("1", "a", C, C),
+            ("1", "g", B, B),  # a favours own (1), g does not (0): +1
+            ("2", "a", C, C),
+            ("2", "g", C, C),  # both favour alpha's answer: 0
+            ("3", "a", T, T),
+            ("3", "g", B, B),  # tie is half a favour: +0.5
+            ("4", "a", C, B),
+            ("4", "g", C, C),  # a's orders disagree -> tie: -0.5
         ],
         families=families,
-    )  # fmt: skip
+    )
     got = self_preference(table, n_boot=200).set_index("judge")
     row = got.loc["a"]
     assert bool(row["measurable"])
@@ -46,10 +50,16 @@ def test_leave_one_out_difference_on_a_hand_table():
 def test_the_reference_prefers_neutral_judges_over_the_other_answers_family():
     families = {"a": "alpha", "b": "beta", "g": "gamma"}
     table = pairwise_table(
-        [("1", "a", C, C), ("1", "b", B, B), ("1", "g", C, C),
-         ("2", "a", C, C), ("2", "b", B, B), ("2", "g", B, B)],
+        [
+            ("1", "a", C, C),
+            ("1", "b", B, B),
+            ("1", "g", C, C),
+            ("2", "a", C, C),
+            ("2", "b", B, B),
+            ("2", "g", B, B),
+        ],
         families=families,
-    )  # fmt: skip
+    )
     got = self_preference(table, n_boot=50).set_index("judge")
     # Against gamma only: a favours alpha on both items, gamma on one of two.
     assert got.loc["a", "self_preference"] == pytest.approx(0.5)
@@ -118,8 +128,9 @@ def test_pointwise_self_preference_is_in_score_points():
 def test_missing_verdicts_are_left_out_not_counted_against():
     table = simulate_pairwise(
         [SimJudge("judge-alpha", "alpha", fail_rate=0.3), SimJudge("g", "gamma")],
-        n_items=200, seed=1,
-    )  # fmt: skip
+        n_items=200,
+        seed=1,
+    )
     got = self_preference(table, n_boot=100).set_index("judge").loc["judge-alpha"]
     assert 80 < got["n_items"] < 150  # both orders must be valid: about 0.7² of the items
     assert np.isfinite(got["self_preference"])

@@ -38,8 +38,9 @@ def test_odds_ratio_matches_a_direct_logit_fit():
 def test_injected_verbosity_is_found_and_position_is_kept_apart():
     table = simulate_pairwise(
         [SimJudge("wordy", "a", verbosity=0.8), SimJudge("first", "b", first_position=0.7)],
-        n_items=300, seed=2,
-    )  # fmt: skip
+        n_items=300,
+        seed=2,
+    )
     got = verbosity_bias(table).set_index("judge")
     assert got.loc["wordy", "or_low"] > 1.3
     assert got.loc["wordy", "p_value"] < 1e-6

@@ -1,6 +1,27 @@
-"""The bias auditor: pure functions of the judgments table (WIP)."""
+"""The bias auditor: how far each judge can be trusted, measured from the judgments table alone.
 
-from evalkit.audit._agreement import judge_agreement, mean_kappa_by_judge, panel_agreement
+Every function here is a pure function of the judgments table (a pandas DataFrame with the
+columns of :data:`evalkit.records.JUDGMENT_COLUMNS`), so the audit runs on judgments recorded
+by evalkit or by anything else (see :func:`rename_columns`); it never calls a model.
+
+- Input: :func:`validate_judgments`, :func:`rename_columns` — one clear
+  :class:`~evalkit.errors.UsageError` for a bad table.
+- Orders and panel: :func:`combine_orders`, :func:`panel_verdicts` (aggregators registered by
+  name with :func:`register_aggregator`), :func:`win_rate`.
+- Biases: :func:`position_bias` (and :func:`option_order_bias` for pointwise rubrics listed
+  both ways, column ``option_order``), :func:`self_preference`, :func:`verbosity_bias`,
+  :func:`length_slope`.
+- Agreement: :func:`judge_agreement`, :func:`kappa_with_others`, :func:`panel_agreement`, and
+  the coefficients themselves (:func:`cohen_kappa`, :func:`fleiss_kappa`,
+  :func:`krippendorff_alpha`); with human labels :func:`human_agreement` and
+  :func:`corrected_pass_rate`.
+- Verdicts: :func:`judge_reliability` against :class:`ReliabilityThresholds`;
+  :func:`run_audit` does everything at once and returns an :class:`AuditReport`.
+
+Every rate comes with its n and an interval (:class:`Interval`, :func:`wilson_interval`).
+"""
+
+from evalkit.audit._agreement import judge_agreement, kappa_with_others, panel_agreement
 from evalkit.audit._human import corrected_pass_rate, human_agreement
 from evalkit.audit._intervals import Interval, wilson_interval
 from evalkit.audit._kappa import CohenKappa, cohen_kappa, fleiss_kappa, krippendorff_alpha
@@ -13,6 +34,11 @@ from evalkit.audit._panel import (
     register_aggregator,
     win_rate,
 )
+from evalkit.audit._reliability import (
+    ReliabilityThresholds,
+    judge_reliability,
+    reliability_weights,
+)
 from evalkit.audit._report import AuditReport, run_audit
 from evalkit.audit._self_preference import self_preference
 from evalkit.audit._table import rename_columns, validate_judgments
@@ -23,6 +49,7 @@ __all__ = [
     "AuditReport",
     "CohenKappa",
     "Interval",
+    "ReliabilityThresholds",
     "WinRate",
     "aggregators",
     "cohen_kappa",
@@ -31,14 +58,16 @@ __all__ = [
     "fleiss_kappa",
     "human_agreement",
     "judge_agreement",
+    "judge_reliability",
+    "kappa_with_others",
     "krippendorff_alpha",
     "length_slope",
-    "mean_kappa_by_judge",
     "option_order_bias",
     "panel_agreement",
     "panel_verdicts",
     "position_bias",
     "register_aggregator",
+    "reliability_weights",
     "rename_columns",
     "run_audit",
     "self_preference",

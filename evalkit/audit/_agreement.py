@@ -44,12 +44,38 @@ IntArray = npt.NDArray[np.int64]
 #: Combined verdicts as numbers: the order baseline < tie < candidate is real.
 VERDICT_CODES: Final = {"baseline": -1.0, "tie": 0.0, "candidate": 1.0}
 PAIR_COLUMNS: Final = (
-    "mode", "judge_a", "judge_b", "weights", "n_units", "raw_agreement",
-    "kappa", "kappa_low", "kappa_high",
-)  # fmt: skip
+    "mode",
+    "judge_a",
+    "judge_b",
+    "weights",
+    "n_units",
+    "raw_agreement",
+    "kappa",
+    "kappa_low",
+    "kappa_high",
+)
+JUDGE_COLUMNS: Final = (
+    "mode",
+    "judge",
+    "n_others",
+    "kappa_mean",
+    "kappa_mean_low",
+    "kappa_mean_high",
+    "kappa_best",
+    "kappa_best_low",
+    "kappa_best_high",
+    "best_with",
+)
 PANEL_COLUMNS: Final = (
-    "mode", "statistic", "estimate", "low", "high", "n_units", "n_items", "n_judges",
-)  # fmt: skip
+    "mode",
+    "statistic",
+    "estimate",
+    "low",
+    "high",
+    "n_units",
+    "n_items",
+    "n_judges",
+)
 _ALPHAS: Final = ("nominal", "ordinal", "interval")
 
 
@@ -94,18 +120,23 @@ def _ratings(values: pd.Series, mode: str, unit_keys: list[str]) -> Ratings:
     )
 
 
-def ratings_by_mode(table: pd.DataFrame) -> list[Ratings]:
+def ratings_by_mode(table: pd.DataFrame, combined: pd.DataFrame) -> list[Ratings]:
     """Collect the judges' values per unit for each mode of a validated table.
 
-    See the module docstring for what a unit and a value are.
+    ``combined`` is the table's combined verdicts (disagreeing orders as ties). See the module
+    docstring for what a unit and a value are.
     """
     out = []
-    if (table["mode"] == "pairwise").any():
-        combined = _combine(table, "tie")
+    if not combined.empty:
         keys = [*ITEM, "sample"]
         codes = combined["verdict"].map(VERDICT_CODES).astype("float64")
-        out.append(_ratings(codes.set_axis(pd.MultiIndex.from_frame(combined[[*keys, "judge"]])),
-                            "pairwise", keys))  # fmt: skip
+        out.append(
+            _ratings(
+                codes.set_axis(pd.MultiIndex.from_frame(combined[[*keys, "judge"]])),
+                "pairwise",
+                keys,
+            )
+        )
     ok = table.loc[score_ok(table)]
     for mode in SCORE_MODES:
         rows = ok.loc[ok["mode"] == mode]
@@ -147,13 +178,77 @@ def _pairs_frame(
     for p, (a, b) in enumerate(pairs):
         n = int(observed[p].sum())
         iv = percentile_interval(float(kappa[p]), rep_kappa[:, p], n, confidence)
-        rows.append({
-            "mode": r.mode, "judge_a": r.judges[a], "judge_b": r.judges[b],
-            "weights": weights or "none", "n_units": n,
-            "raw_agreement": float(np.trace(observed[p]) / n) if n else np.nan,
-            "kappa": iv.estimate, "kappa_low": iv.low, "kappa_high": iv.high,
-        })  # fmt: skip
+        rows.append(
+            {
+                "mode": r.mode,
+                "judge_a": r.judges[a],
+                "judge_b": r.judges[b],
+                "weights": weights or "none",
+                "n_units": n,
+                "raw_agreement": float(np.trace(observed[p]) / n) if n else np.nan,
+                "kappa": iv.estimate,
+                "kappa_low": iv.low,
+                "kappa_high": iv.high,
+            }
+        )
     return pd.DataFrame(rows, columns=list(PAIR_COLUMNS)), rep_kappa
+
+
+def _ratings_of(table: pd.DataFrame) -> list[Ratings]:
+    valid = validate_judgments(table)
+    return ratings_by_mode(valid, _combine(valid, "tie"))
+
+
+def _judge_row(
+    r: Ratings, judge: str, pairs: pd.DataFrame, reps: FloatArray, confidence: float
+) -> dict[str, object]:
+    """One judge's mean and best kappa with the others, from the pairs' replicates."""
+    mine = ((pairs["judge_a"] == judge) | (pairs["judge_b"] == judge)).to_numpy()
+    kappas = pairs.loc[mine, "kappa"].to_numpy(dtype=float)
+    partners = np.where(
+        pairs.loc[mine, "judge_a"] == judge, pairs.loc[mine, "judge_b"], pairs.loc[mine, "judge_a"]
+    )
+    mean = percentile_interval(
+        float(_nanmean(kappas)), _nanmean(reps[:, mine], axis=1), int(mine.sum()), confidence
+    )
+    finite = np.isfinite(kappas)
+    best = int(np.argmax(np.where(finite, kappas, -np.inf))) if finite.any() else -1
+    best_iv = percentile_interval(
+        float(kappas[best]) if best >= 0 else np.nan,
+        _nanmax(reps[:, mine], axis=1),
+        int(mine.sum()),
+        confidence,
+    )
+    return {
+        "mode": r.mode,
+        "judge": judge,
+        "n_others": int(mine.sum()),
+        "kappa_mean": mean.estimate,
+        "kappa_mean_low": mean.low,
+        "kappa_mean_high": mean.high,
+        "kappa_best": best_iv.estimate,
+        "kappa_best_low": best_iv.low,
+        "kappa_best_high": best_iv.high,
+        "best_with": partners[best] if best >= 0 else None,
+    }
+
+
+def agreement_tables(
+    ratings: list[Ratings], confidence: float, n_boot: int, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Pairwise kappas and each judge's kappa with the others, from one set of resamples.
+
+    See :func:`judge_agreement` and :func:`kappa_with_others` for the two frames.
+    """
+    pair_frames, judge_rows = [], []
+    for r in ratings:
+        if len(r.judges) < 2:
+            continue
+        pairs, reps = _pairs_frame(r, confidence, n_boot, seed)
+        pair_frames.append(pairs)
+        judge_rows += [_judge_row(r, judge, pairs, reps, confidence) for judge in r.judges]
+    judges = pd.DataFrame(judge_rows, columns=list(JUDGE_COLUMNS))
+    return _concat(pair_frames, PAIR_COLUMNS), judges
 
 
 def judge_agreement(
@@ -169,41 +264,27 @@ def judge_agreement(
     Raises:
         UsageError: the table is invalid (see :func:`validate_judgments`).
     """
-    frames = [
-        _pairs_frame(r, confidence, n_boot, seed)[0]
-        for r in ratings_by_mode(validate_judgments(table))
-        if len(r.judges) >= 2
-    ]
-    return _concat(frames, PAIR_COLUMNS)
+    return agreement_tables(_ratings_of(table), confidence, n_boot, seed)[0]
 
 
-def mean_kappa_by_judge(
+def kappa_with_others(
     table: pd.DataFrame, *, confidence: float = 0.95, n_boot: int = 1000, seed: int = 0
 ) -> pd.DataFrame:
-    """Each judge's mean Cohen's kappa with the other judges (Light's kappa for one judge).
+    """Each judge's agreement with the other judges: its mean and its best Cohen's kappa.
 
-    One row per (mode, judge) with columns mode, judge, n_others, kappa, kappa_low, kappa_high;
-    the interval comes from the same item resamples as the pairwise kappas.
+    One row per (mode, judge) with columns mode, judge, n_others, kappa_mean (Light's kappa
+    for one judge) with kappa_mean_low/high, kappa_best (its highest kappa with any other
+    judge) with kappa_best_low/high, and best_with (that judge). Intervals come from the same
+    item resamples as the pairwise kappas (the best one's is the replicates' maximum).
+
+    The *best* kappa is what the reliability verdict uses: a judge that agrees with none of
+    the others is suspect, while one bad judge in a panel of three would drag the *mean* of
+    both good judges down with it.
 
     Raises:
         UsageError: the table is invalid (see :func:`validate_judgments`).
     """
-    rows = []
-    for r in ratings_by_mode(validate_judgments(table)):
-        if len(r.judges) < 2:
-            continue
-        pairs, reps = _pairs_frame(r, confidence, n_boot, seed)
-        for judge in r.judges:
-            mine = ((pairs["judge_a"] == judge) | (pairs["judge_b"] == judge)).to_numpy()
-            point = float(_nanmean(pairs.loc[mine, "kappa"].to_numpy(dtype=float)))
-            rep = _nanmean(reps[:, mine], axis=1)
-            iv = percentile_interval(point, rep, int(mine.sum()), confidence)
-            rows.append({
-                "mode": r.mode, "judge": judge, "n_others": int(mine.sum()),
-                "kappa": iv.estimate, "kappa_low": iv.low, "kappa_high": iv.high,
-            })  # fmt: skip
-    columns = ("mode", "judge", "n_others", "kappa", "kappa_low", "kappa_high")
-    return pd.DataFrame(rows, columns=list(columns))
+    return agreement_tables(_ratings_of(table), confidence, n_boot, seed)[1]
 
 
 def _panel_frame(r: Ratings, confidence: float, n_boot: int, seed: int) -> pd.DataFrame:
@@ -225,11 +306,18 @@ def _panel_frame(r: Ratings, confidence: float, n_boot: int, seed: int) -> pd.Da
     rows = []
     for name, estimate in point.items():
         iv = percentile_interval(float(estimate), boot[name], n_units, confidence)
-        rows.append({
-            "mode": r.mode, "statistic": name, "estimate": iv.estimate, "low": iv.low,
-            "high": iv.high, "n_units": n_units, "n_items": r.n_items,
-            "n_judges": len(r.judges),
-        })  # fmt: skip
+        rows.append(
+            {
+                "mode": r.mode,
+                "statistic": name,
+                "estimate": iv.estimate,
+                "low": iv.low,
+                "high": iv.high,
+                "n_units": n_units,
+                "n_items": r.n_items,
+                "n_judges": len(r.judges),
+            }
+        )
     return pd.DataFrame(rows, columns=list(PANEL_COLUMNS))
 
 
@@ -248,11 +336,14 @@ def panel_agreement(
     Raises:
         UsageError: the table is invalid (see :func:`validate_judgments`).
     """
-    frames = [
-        _panel_frame(r, confidence, n_boot, seed)
-        for r in ratings_by_mode(validate_judgments(table))
-        if len(r.judges) >= 2
-    ]
+    return panel_agreement_of(_ratings_of(table), confidence, n_boot, seed)
+
+
+def panel_agreement_of(
+    ratings: list[Ratings], confidence: float, n_boot: int, seed: int
+) -> pd.DataFrame:
+    """:func:`panel_agreement` from already collected ratings."""
+    frames = [_panel_frame(r, confidence, n_boot, seed) for r in ratings if len(r.judges) >= 2]
     return _concat(frames, PANEL_COLUMNS)
 
 
@@ -265,3 +356,10 @@ def _nanmean(x: FloatArray, axis: int | None = None) -> FloatArray:
     finite = np.isfinite(x)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.asarray(np.where(finite, x, 0.0).sum(axis=axis) / finite.sum(axis=axis))
+
+
+def _nanmax(x: FloatArray, axis: int) -> FloatArray:
+    """Max over the finite entries; NaN (without numpy's warning) when there are none."""
+    finite = np.isfinite(x)
+    best = np.where(finite, x, -np.inf).max(axis=axis)
+    return np.asarray(np.where(finite.any(axis=axis), best, np.nan), dtype=np.float64)

@@ -22,13 +22,13 @@ better than chance on the labelled items and the rate cannot be corrected.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 
-from evalkit.audit._agreement import VERDICT_CODES, Ratings, ratings_by_mode
+from evalkit.audit._agreement import VERDICT_CODES, Ratings
 from evalkit.audit._intervals import (
     FloatArray,
     percentile_interval,
@@ -37,20 +37,39 @@ from evalkit.audit._intervals import (
     wilson_interval,
 )
 from evalkit.audit._kappa import KappaWeights, kappa_from_tables
-from evalkit.audit._panel import panel_verdicts
-from evalkit.audit._table import ITEM, validate_judgments
+from evalkit.audit._panel import panels_by_mode
+from evalkit.audit._prepared import Prepared
+from evalkit.audit._table import ITEM
 from evalkit.errors import UsageError
 
 PANEL: Final = "panel"
 _PASS_WORDS: Final = {"pass": 1.0, "true": 1.0, "yes": 1.0, "fail": 0.0, "false": 0.0, "no": 0.0}
 AGREEMENT_COLUMNS: Final = (
-    "mode", "rater", "n_items", "accuracy", "accuracy_low", "accuracy_high",
-    "kappa", "kappa_low", "kappa_high",
-)  # fmt: skip
+    "mode",
+    "rater",
+    "n_items",
+    "accuracy",
+    "accuracy_low",
+    "accuracy_high",
+    "kappa",
+    "kappa_low",
+    "kappa_high",
+)
 CORRECTED_COLUMNS: Final = (
-    "mode", "rater", "measurable", "reason", "n_items", "n_labelled", "observed_rate",
-    "human_rate", "sensitivity", "specificity", "corrected_rate", "low", "high",
-)  # fmt: skip
+    "mode",
+    "rater",
+    "measurable",
+    "reason",
+    "n_items",
+    "n_labelled",
+    "observed_rate",
+    "human_rate",
+    "sensitivity",
+    "specificity",
+    "corrected_rate",
+    "low",
+    "high",
+)
 
 
 def _item_labels(table: pd.DataFrame, mode: str) -> pd.Series:
@@ -89,15 +108,16 @@ def _label_pass(labels: pd.Series, mode: str, pass_score: float | None) -> pd.Se
     return words
 
 
-def _raters(table: pd.DataFrame, quorum: int | None) -> Iterator[tuple[Ratings, str, FloatArray]]:
+def _raters(
+    prep: Prepared, panels: Mapping[str, pd.DataFrame]
+) -> Iterator[tuple[Ratings, str, FloatArray]]:
     """Yield ``(ratings, rater name, values per unit)`` for each judge and the panel, per mode."""
-    for r in ratings_by_mode(table):
+    for r in prep.ratings:
         for j, judge in enumerate(r.judges):
             yield r, judge, np.asarray(r.data[j], dtype=np.float64)
-        rows = table.loc[table["mode"] == r.mode]
-        method = "majority" if r.mode == "pairwise" else "mean"
-        q = quorum if quorum is not None else len(r.judges) // 2 + 1
-        panel = panel_verdicts(rows, method=method, quorum=q)
+        if r.mode not in panels:
+            continue
+        panel = panels[r.mode]
         keys = [*ITEM] if r.mode == "pairwise" else [*ITEM, "candidate"]
         value = (
             panel["verdict"].map(VERDICT_CODES) if r.mode == "pairwise" else panel["score"]
@@ -108,14 +128,20 @@ def _raters(table: pd.DataFrame, quorum: int | None) -> Iterator[tuple[Ratings, 
 
 
 def _unit_labels(r: Ratings, labels: pd.Series) -> FloatArray:
-    return labels.reindex(r.units.droplevel([n for n in r.units.names if n not in ITEM]))\
-        .to_numpy(dtype=np.float64)  # fmt: skip
+    return labels.reindex(r.units.droplevel([n for n in r.units.names if n not in ITEM])).to_numpy(
+        dtype=np.float64
+    )
 
 
 def _agreement_row(
-    r: Ratings, name: str, values: FloatArray, human: FloatArray,
-    confidence: float, n_boot: int, seed: int,
-) -> dict[str, Any]:  # fmt: skip
+    r: Ratings,
+    name: str,
+    values: FloatArray,
+    human: FloatArray,
+    confidence: float,
+    n_boot: int,
+    seed: int,
+) -> dict[str, Any]:
     both = np.isfinite(values) & np.isfinite(human)
     cats = np.unique(np.concatenate([values[both], human[both]]))
     k = max(cats.size, 1)
@@ -135,19 +161,31 @@ def _agreement_row(
     reps = resampled_sums(per_item[:, : k * k], n_boot, rng_for(seed, f"human:{r.mode}:{name}"))
     kappa = percentile_interval(
         float(kappa_from_tables(per_item[:, : k * k].sum(axis=0).reshape(k, k), weights)),
-        kappa_from_tables(reps.reshape(n_boot, k, k), weights), per_item.shape[0], confidence,
-    )  # fmt: skip
+        kappa_from_tables(reps.reshape(n_boot, k, k), weights),
+        per_item.shape[0],
+        confidence,
+    )
     return {
-        "mode": r.mode, "rater": name, "n_items": per_item.shape[0],
-        "accuracy": acc.estimate, "accuracy_low": acc.low, "accuracy_high": acc.high,
-        "kappa": kappa.estimate, "kappa_low": kappa.low, "kappa_high": kappa.high,
-    }  # fmt: skip
+        "mode": r.mode,
+        "rater": name,
+        "n_items": per_item.shape[0],
+        "accuracy": acc.estimate,
+        "accuracy_low": acc.low,
+        "accuracy_high": acc.high,
+        "kappa": kappa.estimate,
+        "kappa_low": kappa.low,
+        "kappa_high": kappa.high,
+    }
 
 
 def human_agreement(
-    table: pd.DataFrame, *, confidence: float = 0.95, n_boot: int = 1000, seed: int = 0,
+    table: pd.DataFrame,
+    *,
+    confidence: float = 0.95,
+    n_boot: int = 1000,
+    seed: int = 0,
     quorum: int | None = None,
-) -> pd.DataFrame:  # fmt: skip
+) -> pd.DataFrame:
     """Each judge's, and the panel's, accuracy and Cohen's kappa against the human labels.
 
     One row per (mode, rater) — every judge, and ``panel`` (majority verdict, or mean score;
@@ -160,9 +198,17 @@ def human_agreement(
     Raises:
         UsageError: the table is invalid, or an item has two different human labels.
     """
-    valid = validate_judgments(table)
+    prep = Prepared.of(table)
+    return human_agreement_of(prep, panels_by_mode(prep, quorum), confidence, n_boot, seed)
+
+
+def human_agreement_of(
+    prep: Prepared, panels: Mapping[str, pd.DataFrame], confidence: float, n_boot: int, seed: int
+) -> pd.DataFrame:
+    """:func:`human_agreement` of a prepared table, with the panels to compare (by mode)."""
+    valid = prep.table
     rows = []
-    for r, name, values in _raters(valid, quorum):
+    for r, name, values in _raters(prep, panels):
         human = _unit_labels(r, _label_values(_item_labels(valid, r.mode), r.mode))
         if not (np.isfinite(human) & np.isfinite(values)).any():
             continue
@@ -183,15 +229,23 @@ def _rogan_gladen(sums: FloatArray) -> dict[str, FloatArray]:
         youden = se + sp - 1.0
         corrected = np.clip((observed + sp - 1.0) / youden, 0.0, 1.0)
     return {
-        "observed": observed, "se": se, "sp": sp, "youden": youden,
+        "observed": observed,
+        "se": se,
+        "sp": sp,
+        "youden": youden,
         "corrected": np.where(youden > 0, corrected, np.nan),
-    }  # fmt: skip
+    }
 
 
 def _corrected_row(
-    r: Ratings, name: str, passed: FloatArray, human: FloatArray,
-    confidence: float, n_boot: int, seed: int,
-) -> dict[str, Any]:  # fmt: skip
+    r: Ratings,
+    name: str,
+    passed: FloatArray,
+    human: FloatArray,
+    confidence: float,
+    n_boot: int,
+    seed: int,
+) -> dict[str, Any]:
     judged = np.isfinite(passed)
     p = np.where(judged, passed, 0.0)
     per_item = r.by_item(np.column_stack([judged, p, judged]))
@@ -210,11 +264,15 @@ def _corrected_row(
     )
     est = _rogan_gladen(stats_.sum(axis=0))
     base = {
-        "mode": r.mode, "rater": name, "n_items": int(seen.sum()),
-        "n_labelled": int(labelled.sum()), "observed_rate": float(est["observed"]),
+        "mode": r.mode,
+        "rater": name,
+        "n_items": int(seen.sum()),
+        "n_labelled": int(labelled.sum()),
+        "observed_rate": float(est["observed"]),
         "human_rate": float(lab_pass.sum() / labelled.sum()) if labelled.any() else np.nan,
-        "sensitivity": float(est["se"]), "specificity": float(est["sp"]),
-    }  # fmt: skip
+        "sensitivity": float(est["se"]),
+        "specificity": float(est["sp"]),
+    }
     if not (lab_pass.sum() > 0 and lab_fail.sum() > 0):
         which = "pass" if lab_pass.sum() == 0 else "fail"
         return {
@@ -223,9 +281,14 @@ def _corrected_row(
             "reason": f"no labelled item is a {which}: the judge's error rates are unknown",
         }
     if not est["youden"] > 0:
-        return {**base, "measurable": False, "reason": (
-            f"the judge is no better than chance on the labelled items "
-            f"(sensitivity + specificity - 1 = {float(est['youden']):.3f})")}  # fmt: skip
+        return {
+            **base,
+            "measurable": False,
+            "reason": (
+                f"the judge is no better than chance on the labelled items "
+                f"(sensitivity + specificity - 1 = {float(est['youden']):.3f})"
+            ),
+        }
     rng = rng_for(seed, f"corrected:{r.mode}:{name}")
     # Stratified: labelled and unlabelled items are resampled separately (see module docstring).
     reps = resampled_sums(stats_[labelled], n_boot, rng) + resampled_sums(
@@ -234,14 +297,25 @@ def _corrected_row(
     iv = percentile_interval(
         float(est["corrected"]), _rogan_gladen(reps)["corrected"], int(seen.sum()), confidence
     )
-    return {**base, "measurable": True, "reason": None, "corrected_rate": iv.estimate,
-            "low": iv.low, "high": iv.high}  # fmt: skip
+    return {
+        **base,
+        "measurable": True,
+        "reason": None,
+        "corrected_rate": iv.estimate,
+        "low": iv.low,
+        "high": iv.high,
+    }
 
 
 def corrected_pass_rate(
-    table: pd.DataFrame, *, pass_score: float | None = None, confidence: float = 0.95,
-    n_boot: int = 1000, seed: int = 0, quorum: int | None = None,
-) -> pd.DataFrame:  # fmt: skip
+    table: pd.DataFrame,
+    *,
+    pass_score: float | None = None,
+    confidence: float = 0.95,
+    n_boot: int = 1000,
+    seed: int = 0,
+    quorum: int | None = None,
+) -> pd.DataFrame:
     """Estimate the pass rate each judge, and the panel, would report without its errors.
 
     See the module docstring for the Rogan-Gladen correction and its interval. "Pass" is a
@@ -254,9 +328,24 @@ def corrected_pass_rate(
     Raises:
         UsageError: the table is invalid, or an item has two different human labels.
     """
-    valid = validate_judgments(table)
+    prep = Prepared.of(table)
+    return corrected_pass_rate_of(
+        prep, panels_by_mode(prep, quorum), pass_score, confidence, n_boot, seed
+    )
+
+
+def corrected_pass_rate_of(
+    prep: Prepared,
+    panels: Mapping[str, pd.DataFrame],
+    pass_score: float | None,
+    confidence: float,
+    n_boot: int,
+    seed: int,
+) -> pd.DataFrame:
+    """:func:`corrected_pass_rate` of a prepared table, with the panels to compare (by mode)."""
+    valid = prep.table
     rows = []
-    for r, name, values in _raters(valid, quorum):
+    for r, name, values in _raters(prep, panels):
         if r.mode != "pairwise" and pass_score is None:
             continue
         labels = _label_pass(_item_labels(valid, r.mode), r.mode, pass_score)

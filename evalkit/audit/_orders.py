@@ -219,10 +219,17 @@ def position_bias(table: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame
         UsageError: the table is invalid (see :func:`validate_judgments`).
     """
     valid = validate_judgments(table)
+    return position_bias_of(valid, _combine(valid, "tie"), confidence)
+
+
+def position_bias_of(
+    valid: pd.DataFrame, combined: pd.DataFrame, confidence: float
+) -> pd.DataFrame:
+    """:func:`position_bias` of a validated table and its combined verdicts."""
     rows = valid.loc[valid["mode"] == "pairwise"]
     if rows.empty:
         return pd.DataFrame(columns=list(RATE_COLUMNS))
-    counts = _judge_rows(rows, verdict_ok(rows)).join(_position_counts(_combine(valid, "tie")))
+    counts = _judge_rows(rows, verdict_ok(rows)).join(_position_counts(combined))
     return _with_rates(counts.reset_index(), confidence)
 
 
@@ -241,7 +248,11 @@ def option_order_bias(table: pd.DataFrame, confidence: float = 0.95) -> pd.DataF
     Raises:
         UsageError: the table is invalid (see :func:`validate_judgments`).
     """
-    valid = validate_judgments(table)
+    return option_order_bias_of(validate_judgments(table), confidence)
+
+
+def option_order_bias_of(valid: pd.DataFrame, confidence: float) -> pd.DataFrame:
+    """:func:`option_order_bias` of a validated table."""
     if OPTION_ORDER not in valid.columns:
         return pd.DataFrame(columns=list(RATE_COLUMNS))
     rows = valid.loc[valid[OPTION_ORDER].notna() & valid["mode"].isin(("pointwise", "reference"))]

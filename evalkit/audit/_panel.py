@@ -30,6 +30,7 @@ import pandas as pd
 
 from evalkit.audit._intervals import Interval, finite_or_none, wilson_interval
 from evalkit.audit._orders import _combine
+from evalkit.audit._prepared import Prepared
 from evalkit.audit._table import ITEM, score_ok, validate_judgments
 from evalkit.errors import UsageError
 from evalkit.records import VERDICTS
@@ -39,6 +40,16 @@ AggregatorKind = Literal["verdict", "score"]
 AggregatorFunc = Callable[[pd.DataFrame, Mapping[str, float] | None], pd.DataFrame | pd.Series]
 _LABELS: Final = list(VERDICTS)
 _VOTE_COLUMNS: Final = [f"votes_{label}" for label in VERDICTS]
+#: Columns of a verdict panel (see :func:`panel_verdicts`).
+PANEL_COLUMNS: Final = (
+    *ITEM,
+    "verdict",
+    "n_judges",
+    "n_judges_valid",
+    "abstained",
+    "reason",
+    *_VOTE_COLUMNS,
+)
 #: Two vote totals closer than this are equal (weights are floats).
 _EPS = 1e-9
 
@@ -143,6 +154,8 @@ def _verdict_panel(
     combined: pd.DataFrame, agg: Aggregator, quorum: int, weights: Mapping[str, float] | None
 ) -> pd.DataFrame:
     items = list(ITEM)
+    if combined.empty:
+        return pd.DataFrame(columns=list(PANEL_COLUMNS))
     n_judges = combined.groupby(items, sort=True)["judge"].nunique()
     voted = combined.loc[combined["verdict"].notna()]
     # One vote per judge, split over the verdicts of its valid samples.
@@ -243,6 +256,27 @@ def panel_verdicts(
             f"panel_verdicts needs the output of combine_orders; missing {sorted(missing)}"
         )
     return _verdict_panel(combined, agg, int(quorum), weights)
+
+
+def default_quorum(n_judges: int) -> int:
+    """Return a majority of the panel's judges: 1 of 1, 2 of 2 or 3, 3 of 4 or 5, and so on."""
+    return n_judges // 2 + 1
+
+
+def panels_by_mode(prep: Prepared, quorum: int | None = None) -> dict[str, pd.DataFrame]:
+    """Return the default panel of each mode of a prepared table: majority verdict, mean score.
+
+    ``quorum`` None means :func:`default_quorum` of the mode's judges.
+    """
+    out = {}
+    for r in prep.ratings:
+        q = quorum if quorum is not None else default_quorum(len(r.judges))
+        if r.mode == "pairwise":
+            out[r.mode] = _verdict_panel(prep.combined, _REGISTRY["majority"], q, None)
+        else:
+            rows = prep.table.loc[prep.table["mode"] == r.mode]
+            out[r.mode] = _score_panel(rows, _REGISTRY["mean"], q, None)
+    return out
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -1,17 +1,38 @@
-"""The whole audit of a judgments table in one value: :func:`run_audit` → :class:`AuditReport`."""
+"""The whole audit of a judgments table in one value: :func:`run_audit` → :class:`AuditReport`.
+
+Multiple comparisons: an audit reports one test per judge and bias, so with a few judges some
+p-values fall below 0.05 by chance. Every p-value is therefore shown beside its Holm-adjusted
+value (``p_holm``), adjusted over all the tests of the report; reliability verdicts do not use
+p-values at all, but intervals against tolerances.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 
-from evalkit.audit._intervals import finite_or_none
-from evalkit.audit._orders import position_bias
-from evalkit.audit._panel import WinRate, panel_verdicts, win_rate
-from evalkit.audit._table import validate_judgments
+from evalkit.audit._agreement import agreement_tables, panel_agreement_of
+from evalkit.audit._human import corrected_pass_rate_of, human_agreement_of
+from evalkit.audit._intervals import finite_or_none, holm
+from evalkit.audit._orders import option_order_bias_of, position_bias_of
+from evalkit.audit._panel import PANEL_COLUMNS, WinRate, panels_by_mode, win_rate
+from evalkit.audit._prepared import Prepared
+from evalkit.audit._reliability import ReliabilityThresholds, judge_reliability
+from evalkit.audit._self_preference import self_preference_of
+from evalkit.audit._verbosity import length_slope_of, verbosity_bias_of
+
+#: Frames that carry a p-value, and the name of the test it comes from.
+_TESTS: Final = {
+    "position": "position: exact binomial test of the first-position rate",
+    "option_order": "option order: sign test of discordant listings",
+    "self_preference": "self-preference: t test of per-item differences",
+    "verbosity": "verbosity: Wald test of the length odds ratio",
+    "length_slope": "verbosity (scores): Wald test of the length slope",
+}
+_TEST_COLUMNS: Final = ("frame", "test", "judge", "mode", "p_value", "p_holm")
 
 
 def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -34,47 +55,162 @@ def _plain(value: Any) -> Any:
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class AuditReport:
-    """Everything the audit measured on one judgments table (preliminary: position and panel)."""
+    """Everything the audit measured on one judgments table.
+
+    Each frame is documented by the function that makes it: ``judges`` (judge, judge_family,
+    n_rows, n_usable), ``position`` (:func:`position_bias`), ``option_order``
+    (:func:`option_order_bias`), ``self_preference``, ``verbosity``, ``length_slope``,
+    ``agreement`` (:func:`judge_agreement`), ``kappa_with_others``
+    (:func:`kappa_with_others`), ``panel_agreement``, ``human``
+    (:func:`human_agreement`), ``corrected`` (:func:`corrected_pass_rate`), ``reliability``
+    and ``checks`` (:func:`judge_reliability`), ``tests`` (every p-value with its Holm
+    adjustment), ``panel`` (pairwise panel verdicts), ``score_panel`` (pointwise panel
+    scores). Frames with p-values carry ``p_holm`` beside ``p_value``.
+    """
 
     confidence: float
+    seed: int
+    n_boot: int
+    thresholds: ReliabilityThresholds
+    judges: pd.DataFrame
     position: pd.DataFrame
+    option_order: pd.DataFrame
+    self_preference: pd.DataFrame
+    verbosity: pd.DataFrame
+    length_slope: pd.DataFrame
+    agreement: pd.DataFrame
+    kappa_with_others: pd.DataFrame
+    panel_agreement: pd.DataFrame
+    human: pd.DataFrame
+    corrected: pd.DataFrame
+    reliability: pd.DataFrame
+    checks: pd.DataFrame
+    tests: pd.DataFrame
     panel: pd.DataFrame
+    score_panel: pd.DataFrame
     win_rate: WinRate
+
+    def verdicts(self) -> dict[str, str]:
+        """Return each judge's reliability verdict: trusted, questionable or untrusted."""
+        return dict(zip(self.reliability["judge"], self.reliability["verdict"], strict=True))
 
     def summary_lines(self) -> list[str]:
         """Return a compact plain-text summary for the terminal."""
-        wr = self.win_rate
-        lines = [
-            f"win rate {wr.rate:.3f} [{wr.interval.low:.3f}, {wr.interval.high:.3f}] "
-            f"(n={wr.n}, abstained {wr.abstained})"
-        ]
-        for row in self.position.itertuples():
-            lines.append(
-                f"{row.judge}: flip rate {row.flip_rate:.3f} (n={row.n_items}), first-position "
-                f"{row.first_position_rate:.3f} [{row.fp_low:.3f}, {row.fp_high:.3f}] "
-                f"p={row.p_value:.3g}"
-            )
-        return lines
+        from evalkit.audit._summary import summary_lines
+
+        return summary_lines(self)
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-serialisable dict (no NaN: missing values are None)."""
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        frames = {k: frame_records(v) for k, v in values.items() if isinstance(v, pd.DataFrame)}
         return {
             "confidence": self.confidence,
-            "position": frame_records(self.position),
-            "panel": frame_records(self.panel),
+            "seed": self.seed,
+            "n_boot": self.n_boot,
+            "thresholds": self.thresholds.model_dump(),
+            **frames,
             "win_rate": self.win_rate.to_dict(),
+            "verdicts": self.verdicts(),
             "summary": self.summary_lines(),
         }
 
 
-def run_audit(table: pd.DataFrame, *, confidence: float = 0.95, seed: int = 0) -> AuditReport:
-    """Audit a judgments table (preliminary: position bias, panel and win rate)."""
-    valid = validate_judgments(table)
-    n_judges = int(valid["judge"].nunique())
-    panel = panel_verdicts(valid, quorum=max(1, n_judges // 2 + 1))
+def _holm_family(frames: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """Holm-adjust every p-value of the report together; add ``p_holm`` beside ``p_value``."""
+    parts = [
+        pd.DataFrame(
+            {
+                "frame": name,
+                "test": _TESTS[name],
+                "judge": frame["judge"],
+                "mode": frame["mode"] if "mode" in frame.columns else "pairwise",
+                "p_value": frame["p_value"].astype(float),
+                "row": np.arange(len(frame)),
+            }
+        )
+        for name, frame in frames.items()
+    ]
+    tests = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["p_value"])
+    tests["p_holm"] = holm(tests["p_value"].to_numpy(dtype=float))
+    out = {}
+    for name, frame in frames.items():
+        adjusted = tests.loc[tests["frame"] == name].set_index("row")["p_holm"]
+        frame = frame.copy()
+        frame.insert(list(frame.columns).index("p_value") + 1, "p_holm", adjusted.to_numpy())
+        out[name] = frame
+    listed = tests.loc[tests["p_value"].notna(), list(_TEST_COLUMNS)].reset_index(drop=True)
+    return listed, out
+
+
+def run_audit(
+    table: pd.DataFrame,
+    *,
+    confidence: float = 0.95,
+    thresholds: ReliabilityThresholds | None = None,
+    seed: int = 0,
+    n_boot: int = 1000,
+    quorum: int | None = None,
+    pass_score: float | None = None,
+) -> AuditReport:
+    """Audit every judge of a judgments table: bias, agreement, humans, and a verdict each.
+
+    ``quorum`` is the panel's (None: a majority of the judges); ``pass_score`` makes pointwise
+    scores pass/fail for the corrected pass rate; bootstrap intervals use ``n_boot`` resamples
+    of the items, seeded by ``seed`` (the same table and seed give the same report).
+
+    Raises:
+        UsageError: the table is invalid (see :func:`validate_judgments`).
+    """
+    thresholds = thresholds if thresholds is not None else ReliabilityThresholds()
+    prep = Prepared.of(table)
+    panels = panels_by_mode(prep, quorum)
+    agreement, kappa_with_others = agreement_tables(
+        prep.ratings, confidence=confidence, n_boot=n_boot, seed=seed
+    )
+    human = human_agreement_of(prep, panels, confidence=confidence, n_boot=n_boot, seed=seed)
+    tested = {
+        "position": position_bias_of(prep.table, prep.combined, confidence),
+        "option_order": option_order_bias_of(prep.table, confidence),
+        "self_preference": self_preference_of(
+            prep, confidence=confidence, n_boot=n_boot, seed=seed
+        ),
+        "verbosity": verbosity_bias_of(prep.table, confidence),
+        "length_slope": length_slope_of(prep.table, confidence),
+    }
+    tests, tested = _holm_family(tested)
+    reliability, checks = judge_reliability(
+        judges=prep.judges,
+        position=tested["position"],
+        option_order=tested["option_order"],
+        self_preference=tested["self_preference"],
+        verbosity=tested["verbosity"],
+        kappa_with_others=kappa_with_others,
+        human=human,
+        thresholds=thresholds,
+    )
+    panel_agreement = panel_agreement_of(prep.ratings, confidence, n_boot, seed)
+    corrected = corrected_pass_rate_of(prep, panels, pass_score, confidence, n_boot, seed)
+    panel = panels.get("pairwise", pd.DataFrame(columns=list(PANEL_COLUMNS)))
+    score_panels = [p for mode, p in panels.items() if mode != "pairwise"]
     return AuditReport(
         confidence=confidence,
-        position=position_bias(valid, confidence),
+        seed=seed,
+        n_boot=n_boot,
+        thresholds=thresholds,
+        judges=prep.judges,
+        agreement=agreement,
+        kappa_with_others=kappa_with_others,
+        panel_agreement=panel_agreement,
+        human=human,
+        corrected=corrected,
+        reliability=reliability,
+        checks=checks,
+        tests=tests,
         panel=panel,
         win_rate=win_rate(panel, confidence),
+        score_panel=pd.concat(score_panels, ignore_index=True)
+        if score_panels
+        else pd.DataFrame(columns=["score", "abstained"]),
+        **tested,
     )

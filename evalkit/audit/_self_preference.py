@@ -27,15 +27,28 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
-from evalkit.audit._agreement import Ratings, ratings_by_mode
+from evalkit.audit._agreement import Ratings
 from evalkit.audit._intervals import FloatArray, percentile_interval, resampled_sums, rng_for
-from evalkit.audit._table import validate_judgments
+from evalkit.audit._prepared import Prepared
 
 ObjectArray = npt.NDArray[np.object_]
 COLUMNS: Final = (
-    "mode", "judge", "judge_family", "measurable", "reason", "unit", "reference", "n_items",
-    "n_units", "own_favour", "others_favour", "self_preference", "low", "high", "p_value",
-)  # fmt: skip
+    "mode",
+    "judge",
+    "judge_family",
+    "measurable",
+    "reason",
+    "unit",
+    "reference",
+    "n_items",
+    "n_units",
+    "own_favour",
+    "others_favour",
+    "self_preference",
+    "low",
+    "high",
+    "p_value",
+)
 
 
 def _unit_families(table: pd.DataFrame, r: Ratings) -> tuple[ObjectArray, ObjectArray]:
@@ -69,14 +82,27 @@ def _favours(r: Ratings, side: FloatArray) -> FloatArray:
 
 
 def _not_measurable(mode: str, judge: str, family: Any, reason: str) -> dict[str, Any]:
-    return {"mode": mode, "judge": judge, "judge_family": family, "measurable": False,
-            "reason": reason, "n_items": 0, "n_units": 0}  # fmt: skip
+    return {
+        "mode": mode,
+        "judge": judge,
+        "judge_family": family,
+        "measurable": False,
+        "reason": reason,
+        "n_items": 0,
+        "n_units": 0,
+    }
 
 
 def _one_judge(
-    r: Ratings, j: int, families: list[Any], cand: ObjectArray, base: ObjectArray,
-    confidence: float, n_boot: int, seed: int,
-) -> dict[str, Any]:  # fmt: skip
+    r: Ratings,
+    j: int,
+    families: list[Any],
+    cand: ObjectArray,
+    base: ObjectArray,
+    confidence: float,
+    n_boot: int,
+    seed: int,
+) -> dict[str, Any]:
     judge, family = r.judges[j], families[j]
     if pd.isna(family):
         return _not_measurable(r.mode, judge, None, "the judge's family is unknown")
@@ -89,9 +115,11 @@ def _one_judge(
         side = np.where(is_cand, 1.0, 0.0)
     if not (side != 0).any():
         return _not_measurable(
-            r.mode, judge, family,
+            r.mode,
+            judge,
+            family,
             f"no item has exactly one answer from the judge's family ({family})",
-        )  # fmt: skip
+        )
     favour = _favours(r, side)
     others = np.array([k != j and families[k] != family for k in range(len(r.judges))])
     fam = np.array(families, dtype=object)[:, None]
@@ -104,9 +132,11 @@ def _one_judge(
     units = (side != 0) & valid[j] & np.isfinite(reference)
     if not units.any():
         return _not_measurable(
-            r.mode, judge, family,
+            r.mode,
+            judge,
+            family,
             "no judge of another family gave a valid verdict on the judge's own-family items",
-        )  # fmt: skip
+        )
     diff = np.where(units, favour[j] - reference, 0.0)
     own = np.where(units, favour[j], 0.0)
     per_item = r.by_item(np.column_stack([diff, units, own]))
@@ -120,18 +150,29 @@ def _one_judge(
     p_value = _t_test_p(per_item[:, 0] / per_item[:, 1])
     share_neutral = float((n_neutral[units] > 0).mean())
     reference_kind = (
-        "neutral judges" if share_neutral == 1.0
-        else "other judges" if share_neutral == 0.0
+        "neutral judges"
+        if share_neutral == 1.0
+        else "other judges"
+        if share_neutral == 0.0
         else f"neutral judges on {share_neutral:.0%} of units, other judges elsewhere"
-    )  # fmt: skip
+    )
     return {
-        "mode": r.mode, "judge": judge, "judge_family": family, "measurable": True,
-        "reason": None, "unit": "share" if r.mode == "pairwise" else "score",
-        "reference": reference_kind, "n_items": int(per_item.shape[0]),
-        "n_units": int(total[1]), "own_favour": float(total[2] / total[1]),
+        "mode": r.mode,
+        "judge": judge,
+        "judge_family": family,
+        "measurable": True,
+        "reason": None,
+        "unit": "share" if r.mode == "pairwise" else "score",
+        "reference": reference_kind,
+        "n_items": int(per_item.shape[0]),
+        "n_units": int(total[1]),
+        "own_favour": float(total[2] / total[1]),
         "others_favour": float((total[2] - total[0]) / total[1]),
-        "self_preference": iv.estimate, "low": iv.low, "high": iv.high, "p_value": p_value,
-    }  # fmt: skip
+        "self_preference": iv.estimate,
+        "low": iv.low,
+        "high": iv.high,
+        "p_value": p_value,
+    }
 
 
 def self_preference(
@@ -149,10 +190,15 @@ def self_preference(
     Raises:
         UsageError: the table is invalid (see :func:`validate_judgments`).
     """
-    valid = validate_judgments(table)
+    return self_preference_of(Prepared.of(table), confidence, n_boot, seed)
+
+
+def self_preference_of(prep: Prepared, confidence: float, n_boot: int, seed: int) -> pd.DataFrame:
+    """:func:`self_preference` of a prepared table."""
+    valid = prep.table
     fam_of = valid.groupby("judge")["judge_family"].first()
     rows = []
-    for r in ratings_by_mode(valid):
+    for r in prep.ratings:
         cand, base = _unit_families(valid, r)
         families = [fam_of.get(judge) for judge in r.judges]
         rows += [

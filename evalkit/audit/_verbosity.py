@@ -36,14 +36,35 @@ from evalkit.audit._table import ITEM, score_ok, validate_judgments, verdict_ok
 #: Fewer observations than this and a regression is not attempted.
 MIN_OBSERVATIONS: Final = 10
 PAIRWISE_COLUMNS: Final = (
-    "judge", "judge_family", "measurable", "reason", "n", "n_items",
-    "odds_ratio", "or_low", "or_high", "p_value", "position_odds_ratio",
-    "n_unequal", "longer_rate", "longer_low", "longer_high",
-)  # fmt: skip
+    "judge",
+    "judge_family",
+    "measurable",
+    "reason",
+    "n",
+    "n_items",
+    "odds_ratio",
+    "or_low",
+    "or_high",
+    "p_value",
+    "position_odds_ratio",
+    "n_unequal",
+    "longer_rate",
+    "longer_low",
+    "longer_high",
+)
 SCORE_COLUMNS: Final = (
-    "mode", "judge", "judge_family", "measurable", "reason", "n", "n_items",
-    "slope", "slope_low", "slope_high", "p_value",
-)  # fmt: skip
+    "mode",
+    "judge",
+    "judge_family",
+    "measurable",
+    "reason",
+    "n",
+    "n_items",
+    "slope",
+    "slope_low",
+    "slope_high",
+    "p_value",
+)
 
 
 def _fit(
@@ -112,10 +133,13 @@ def _pairwise_measure(confidence: float) -> Callable[[pd.DataFrame], dict[str, A
         longer = picked_c[unequal] == (len_c > len_b)[unequal]
         rate, low, high = wilson_bounds(longer.sum(), unequal.sum(), confidence)
         out: dict[str, Any] = {
-            "n": len(decisive), "n_items": int(decisive.groupby(list(ITEM)).ngroups),
-            "n_unequal": int(unequal.sum()), "longer_rate": float(rate),
-            "longer_low": float(low), "longer_high": float(high),
-        }  # fmt: skip
+            "n": len(decisive),
+            "n_items": int(decisive.groupby(list(ITEM)).ngroups),
+            "n_unequal": int(unequal.sum()),
+            "longer_rate": float(rate),
+            "longer_low": float(low),
+            "longer_high": float(high),
+        }
         if len(decisive) < MIN_OBSERVATIONS:
             reason = f"fewer than {MIN_OBSERVATIONS} decisive verdicts with known answer lengths"
             return {**out, "measurable": False, "reason": reason}
@@ -129,11 +153,15 @@ def _pairwise_measure(confidence: float) -> Callable[[pd.DataFrame], dict[str, A
         if fit is None:
             return {**out, "measurable": False, "reason": failure}
         return {
-            **out, "measurable": True, "reason": None,
-            "odds_ratio": math.exp(fit["params"][1]), "or_low": math.exp(fit["low"][1]),
-            "or_high": math.exp(fit["high"][1]), "p_value": float(fit["p"][1]),
+            **out,
+            "measurable": True,
+            "reason": None,
+            "odds_ratio": math.exp(fit["params"][1]),
+            "or_low": math.exp(fit["low"][1]),
+            "or_high": math.exp(fit["high"][1]),
+            "p_value": float(fit["p"][1]),
             "position_odds_ratio": math.exp(fit["params"][0]),
-        }  # fmt: skip
+        }
 
     return measure
 
@@ -152,7 +180,11 @@ def verbosity_bias(table: pd.DataFrame, *, confidence: float = 0.95) -> pd.DataF
     Raises:
         UsageError: the table is invalid (see :func:`validate_judgments`).
     """
-    valid = validate_judgments(table)
+    return verbosity_bias_of(validate_judgments(table), confidence)
+
+
+def verbosity_bias_of(valid: pd.DataFrame, confidence: float) -> pd.DataFrame:
+    """:func:`verbosity_bias` of a validated table."""
     rows = valid.loc[verdict_ok(valid)]
     return pd.DataFrame(
         _per_judge(rows, _pairwise_measure(confidence)), columns=list(PAIRWISE_COLUMNS)
@@ -174,10 +206,14 @@ def _score_measure(confidence: float) -> Callable[[pd.DataFrame], dict[str, Any]
         if fit is None:
             return {**out, "measurable": False, "reason": failure}
         return {
-            **out, "measurable": True, "reason": None, "slope": float(fit["params"][1]),
-            "slope_low": float(fit["low"][1]), "slope_high": float(fit["high"][1]),
+            **out,
+            "measurable": True,
+            "reason": None,
+            "slope": float(fit["params"][1]),
+            "slope_low": float(fit["low"][1]),
+            "slope_high": float(fit["high"][1]),
             "p_value": float(fit["p"][1]),
-        }  # fmt: skip
+        }
 
     return measure
 
@@ -191,7 +227,11 @@ def length_slope(table: pd.DataFrame, *, confidence: float = 0.95) -> pd.DataFra
     Raises:
         UsageError: the table is invalid (see :func:`validate_judgments`).
     """
-    valid = validate_judgments(table)
+    return length_slope_of(validate_judgments(table), confidence)
+
+
+def length_slope_of(valid: pd.DataFrame, confidence: float) -> pd.DataFrame:
+    """:func:`length_slope` of a validated table."""
     rows = valid.loc[score_ok(valid)]
     out = [
         {"mode": mode, **row}

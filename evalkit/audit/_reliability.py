@@ -1,0 +1,348 @@
+"""A reliability verdict per judge — trusted, questionable or untrusted — with its reasons.
+
+Each check compares a measured bias with a tolerance from :class:`ReliabilityThresholds`, on
+its interval, not on its point (DESIGN.md: "a gate compares the interval, not the point"):
+
+- **untrusted** — the whole interval lies beyond the tolerance: the bias is established;
+- **questionable** — the estimate lies beyond it but the interval reaches back inside, or there
+  is too little evidence to tell (too few items, too many unusable calls);
+- **ok** — the estimate is within tolerance.
+
+A judge's verdict is its worst check; checks that could not be measured (a statistic with no
+data, self-preference with no own-family answer) do not count against it and are listed as
+``not measured``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any, Final, Literal
+
+import pandas as pd
+import pydantic
+
+Status = Literal["ok", "questionable", "untrusted", "not measured"]
+Reliability = Literal["trusted", "questionable", "untrusted"]
+CHECK_COLUMNS: Final = (
+    "judge",
+    "mode",
+    "check",
+    "status",
+    "estimate",
+    "low",
+    "high",
+    "limit",
+    "message",
+)
+VERDICT_COLUMNS: Final = (
+    "judge",
+    "judge_family",
+    "verdict",
+    "n_questionable",
+    "n_untrusted",
+    "reasons",
+)
+_RANK: Final = {"ok": 0, "not measured": 0, "questionable": 1, "untrusted": 2}
+_UNCLEAR: Final = " (the interval reaches back within the limit)"
+
+
+class ReliabilityThresholds(pydantic.BaseModel):
+    """The tolerances a judge must stay within to be trusted; None switches a check off.
+
+    A pydantic model (``extra="forbid"``) so that it can be read from ``[tool.evalkit]`` and a
+    misspelt key is an error that names it.
+    """
+
+    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
+
+    #: largest acceptable flip rate (share of items whose two orders disagree).
+    max_flip_rate: float | None = pydantic.Field(default=0.25, ge=0.0, le=1.0)
+    #: largest acceptable |first-position rate - 0.5| (also used for option order).
+    max_position_skew: float | None = pydantic.Field(default=0.10, ge=0.0, le=0.5)
+    #: largest acceptable self-preference, as a share of verdicts (pairwise).
+    max_self_preference: float | None = pydantic.Field(default=0.10, ge=0.0, le=1.0)
+    #: largest acceptable self-preference in score points (pointwise); off by default, since
+    #: it depends on the scale.
+    max_self_preference_score: float | None = pydantic.Field(default=None, ge=0.0)
+    #: smallest acceptable kappa with the judge it agrees with best (see kappa_with_others).
+    min_kappa: float | None = pydantic.Field(default=0.40, ge=-1.0, le=1.0)
+    #: the length odds ratio per +100 tokens must lie within [1/x, x].
+    max_length_odds_ratio: float | None = pydantic.Field(default=1.5, gt=1.0)
+    #: smallest acceptable kappa with the human labels (when there are any).
+    min_human_kappa: float | None = pydantic.Field(default=0.40, ge=-1.0, le=1.0)
+    #: largest acceptable share of calls without a usable verdict or score.
+    max_invalid_rate: float | None = pydantic.Field(default=0.20, ge=0.0, le=1.0)
+    #: fewer items judged validly in both orders than this and position bias cannot be told.
+    min_items: int = pydantic.Field(default=20, ge=1)
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.3f}" if abs(x) < 100 else f"{x:.3g}"
+
+
+def judge_interval(
+    estimate: float, low: float, high: float, lower: float | None, upper: float | None
+) -> Status:
+    """Judge an interval against the tolerance ``[lower, upper]`` (either end may be open)."""
+    if not math.isfinite(estimate):
+        return "not measured"
+    beyond_upper = upper is not None and low > upper
+    beyond_lower = lower is not None and high < lower
+    if beyond_upper or beyond_lower:
+        return "untrusted"
+    if (upper is not None and estimate > upper) or (lower is not None and estimate < lower):
+        return "questionable"
+    return "ok"
+
+
+def _check(
+    judge: str,
+    mode: str,
+    check: str,
+    values: tuple[float, float, float],
+    lower: float | None,
+    upper: float | None,
+    limit: str,
+    describe: str,
+) -> dict[str, Any]:
+    est, low, high = (float(v) if v is not None else math.nan for v in values)
+    status = judge_interval(est, low, high, lower, upper)
+    # ``describe`` may place the interval with "{iv}"; by default it follows the description.
+    iv = f"{_fmt(est)} [{_fmt(low)}, {_fmt(high)}]"
+    text = describe.replace("{iv}", iv) if "{iv}" in describe else f"{describe} {iv}"
+    message = f"{text} is {limit}"
+    if status == "questionable":
+        message += _UNCLEAR
+    return {
+        "judge": judge,
+        "mode": mode,
+        "check": check,
+        "status": status,
+        "estimate": est,
+        "low": low,
+        "high": high,
+        "limit": limit,
+        "message": message,
+    }
+
+
+def _plain(judge: str, mode: str, check: str, status: Status, message: str) -> dict[str, Any]:
+    return {
+        "judge": judge,
+        "mode": mode,
+        "check": check,
+        "status": status,
+        "estimate": math.nan,
+        "low": math.nan,
+        "high": math.nan,
+        "limit": "",
+        "message": message,
+    }
+
+
+def _usable_checks(judges: pd.DataFrame, t: ReliabilityThresholds) -> list[dict[str, Any]]:
+    out = []
+    for row in judges.to_dict("records"):
+        judge, n, usable = str(row["judge"]), int(row["n_rows"]), int(row["n_usable"])
+        if usable == 0:
+            out.append(
+                _plain(
+                    judge,
+                    "all",
+                    "usable calls",
+                    "untrusted",
+                    f"none of its {n} calls gave a usable verdict or score",
+                )
+            )
+        elif t.max_invalid_rate is not None and 1 - usable / n > t.max_invalid_rate:
+            out.append(
+                _plain(
+                    judge,
+                    "all",
+                    "usable calls",
+                    "questionable",
+                    f"{1 - usable / n:.0%} of its {n} calls gave no usable verdict or "
+                    f"score (limit {t.max_invalid_rate:.0%})",
+                )
+            )
+    return out
+
+
+def _order_checks(
+    frame: pd.DataFrame, mode: str, what: str, t: ReliabilityThresholds
+) -> list[dict[str, Any]]:
+    out = []
+    for row in frame.to_dict("records"):
+        judge = str(row["judge"])
+        if int(row["n_items"]) < t.min_items:
+            out.append(
+                _plain(
+                    judge,
+                    mode,
+                    f"{what} bias",
+                    "questionable",
+                    f"only {int(row['n_items'])} items were judged validly in both "
+                    f"{what}s (at least {t.min_items} needed to tell {what} bias)",
+                )
+            )
+            continue
+        if t.max_flip_rate is not None:
+            out.append(
+                _check(
+                    judge,
+                    mode,
+                    f"{what} flips",
+                    (row["flip_rate"], row["flip_low"], row["flip_high"]),
+                    None,
+                    t.max_flip_rate,
+                    f"above {t.max_flip_rate}",
+                    f"flip rate {{iv}} over {int(row['n_items'])} items",
+                )
+            )
+        if t.max_position_skew is not None:
+            lo, hi = 0.5 - t.max_position_skew, 0.5 + t.max_position_skew
+            out.append(
+                _check(
+                    judge,
+                    mode,
+                    f"first-{what} rate",
+                    (row["first_position_rate"], row["fp_low"], row["fp_high"]),
+                    lo,
+                    hi,
+                    f"outside {_fmt(lo)}-{_fmt(hi)}",
+                    f"first-{what} rate {{iv}} over {int(row['n_decisive'])} decisive verdicts",
+                )
+            )
+    return out
+
+
+def _self_checks(frame: pd.DataFrame, t: ReliabilityThresholds) -> list[dict[str, Any]]:
+    out = []
+    for row in frame.loc[frame["measurable"].astype(bool)].to_dict("records"):
+        limit = t.max_self_preference if row["unit"] == "share" else t.max_self_preference_score
+        if limit is None:
+            continue
+        out.append(
+            _check(
+                str(row["judge"]),
+                str(row["mode"]),
+                "self-preference",
+                (row["self_preference"], row["low"], row["high"]),
+                None,
+                limit,
+                f"above {limit}",
+                f"self-preference {{iv}} ({row['unit']}, against {row['reference']})",
+            )
+        )
+    return out
+
+
+def _kappa_checks(
+    frame: pd.DataFrame, key: str, describe: str, limit: float | None
+) -> list[dict[str, Any]]:
+    if limit is None:
+        return []
+    return [
+        _check(
+            str(row[key]),
+            str(row["mode"]),
+            describe,
+            (row["kappa"], row["kappa_low"], row["kappa_high"]),
+            limit,
+            None,
+            f"below {limit}",
+            describe,
+        )
+        for row in frame.to_dict("records")
+    ]
+
+
+def _verbosity_checks(frame: pd.DataFrame, t: ReliabilityThresholds) -> list[dict[str, Any]]:
+    m = t.max_length_odds_ratio
+    if m is None:
+        return []
+    return [
+        _check(
+            str(row["judge"]),
+            "pairwise",
+            "verbosity",
+            (row["odds_ratio"], row["or_low"], row["or_high"]),
+            1 / m,
+            m,
+            f"outside {_fmt(1 / m)}-{_fmt(m)}",
+            "length odds ratio per +100 tokens",
+        )
+        for row in frame.loc[frame["measurable"].astype(bool)].to_dict("records")
+    ]
+
+
+def judge_reliability(
+    *,
+    judges: pd.DataFrame,
+    position: pd.DataFrame,
+    option_order: pd.DataFrame,
+    self_preference: pd.DataFrame,
+    verbosity: pd.DataFrame,
+    kappa_with_others: pd.DataFrame,
+    human: pd.DataFrame,
+    thresholds: ReliabilityThresholds,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every check of every judge, and each judge's verdict with its reasons.
+
+    Takes the frames of :func:`position_bias`, :func:`option_order_bias`,
+    :func:`self_preference`, :func:`verbosity_bias`, :func:`kappa_with_others` and
+    :func:`human_agreement`, plus ``judges`` (judge, judge_family, n_rows, n_usable).
+    Returns ``(verdicts, checks)``: verdicts has one row per judge with columns judge,
+    judge_family, verdict, n_questionable, n_untrusted, reasons (the messages of its failed
+    checks, joined by "; "); checks has one row per check with columns judge, mode, check,
+    status, estimate, low, high, limit, message.
+    """
+    t = thresholds
+    rows = [
+        *_usable_checks(judges, t),
+        *_order_checks(position, "pairwise", "position", t),
+        *_order_checks(option_order, "pointwise", "option", t),
+        *_self_checks(self_preference, t),
+        *_kappa_checks(
+            kappa_with_others.rename(columns=lambda c: c.replace("kappa_best", "kappa")),
+            "judge",
+            "best kappa with another judge",
+            t.min_kappa,
+        ),
+        *_verbosity_checks(verbosity, t),
+        *_kappa_checks(
+            human.loc[human["rater"] != "panel"],
+            "rater",
+            "kappa with the human labels",
+            t.min_human_kappa,
+        ),
+    ]
+    checks = pd.DataFrame(rows, columns=list(CHECK_COLUMNS))
+    rank = checks["status"].map(_RANK)
+    verdicts = judges[["judge", "judge_family"]].copy()
+    worst = rank.groupby(checks["judge"]).max().reindex(verdicts["judge"]).fillna(0)
+    verdicts["verdict"] = worst.map({0: "trusted", 1: "questionable", 2: "untrusted"}).to_numpy()
+    failed = checks.loc[rank > 0]
+    counts = failed.groupby(["judge", "status"]).size().unstack(fill_value=0)
+    for status in ("questionable", "untrusted"):
+        col = counts[status] if status in counts.columns else pd.Series(dtype=int)
+        verdicts[f"n_{status}"] = col.reindex(verdicts["judge"]).fillna(0).astype(int).to_numpy()
+    reasons = failed.groupby("judge")["message"].agg("; ".join)
+    verdicts["reasons"] = reasons.reindex(verdicts["judge"]).fillna("").to_numpy()
+    return verdicts.reset_index(drop=True), checks
+
+
+def reliability_weights(
+    verdicts: pd.DataFrame, weights: Mapping[str, float] | None = None
+) -> dict[str, float]:
+    """Per-judge weights from reliability verdicts, for the ``weighted`` panel method.
+
+    Default weights: trusted 1, questionable 0.5, untrusted 0 (an untrusted judge casts no
+    vote).
+    """
+    w = dict(weights or {"trusted": 1.0, "questionable": 0.5, "untrusted": 0.0})
+    return {
+        str(j): float(w[str(v)])
+        for j, v in zip(verdicts["judge"], verdicts["verdict"], strict=True)
+    }
