@@ -235,7 +235,7 @@ def test_latency_counts_and_headers_are_observable(fake_provider: FakeProvider) 
     start = time.perf_counter()
     _post(fake_provider, "/v1/completions", {"model": "slow", "prompt": "x"})
     assert 0.1 <= time.perf_counter() - start < 1.0
-    [received] = fake_provider.received
+    [received] = fake_provider.received()
     assert (received.path, received.model, received.body["prompt"]) == (
         "/v1/completions",
         "slow",
@@ -243,7 +243,7 @@ def test_latency_counts_and_headers_are_observable(fake_provider: FakeProvider) 
     )
     assert received.headers["Content-Type"] == "application/json"
     fake_provider.reset()
-    assert (fake_provider.requests(), fake_provider.received) == (0, [])
+    assert (fake_provider.requests(), fake_provider.received()) == (0, [])
 
 
 def test_a_simulated_judge_is_reached_through_litellm(

@@ -226,7 +226,7 @@ def test_api_key_never_reaches_the_cache_files(
     asyncio.run(c.complete(fake_provider.chat_request("m", "env key", api_key=None)))
     c.close()
     # The key did reach the provider (that is its job) ...
-    assert fake_provider.received[0].headers["Authorization"] == f"Bearer {SECRET}"
+    assert fake_provider.received()[0].headers["Authorization"] == f"Bearer {SECRET}"
     # ... but nothing evalkit wrote contains it, nor any part of it.
     files = [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]
     assert files

@@ -48,7 +48,7 @@ def test_chat_call_returns_text_tokens_latency_and_zero_cost(
     assert answer.cost_usd == 0.0  # a local / unknown model is free
     assert answer.latency_s >= 0.05
     assert (answer.attempts, answer.cached, answer.finish_reason) == (1, False, "stop")
-    assert fake_provider.received[-1].path == "/v1/chat/completions"
+    assert fake_provider.received()[-1].path == "/v1/chat/completions"
 
 
 def test_completion_style_request_goes_to_v1_completions(
@@ -60,7 +60,7 @@ def test_completion_style_request_goes_to_v1_completions(
     )  # fmt: skip
     answer = asyncio.run(make_client().complete(request))
     assert answer.text == "echo: Q: 2+2?\nA:"
-    [received] = fake_provider.received
+    [received] = fake_provider.received()
     assert received.path == "/v1/completions"
     assert received.body["prompt"] == "Q: 2+2?\nA:"
     assert received.body["max_tokens"] == 8
@@ -229,7 +229,7 @@ def test_http_clients_are_reused_across_calls(
 
     asyncio.run(sequential())
     assert fake_provider.requests("reuse") == 20
-    assert fake_provider.connections == 1
+    assert fake_provider.connections() == 1
 
 
 def test_concurrency_is_bounded_per_model(
@@ -245,7 +245,7 @@ def test_concurrency_is_bounded_per_model(
     assert fake_provider.max_in_flight("bounded-a") == 4
     assert fake_provider.max_in_flight("bounded-b") == 4
     assert fake_provider.max_in_flight() == 8  # the limit is per model, not global
-    assert fake_provider.connections <= 8
+    assert fake_provider.connections() <= 8
 
 
 def test_complete_many_returns_answers_and_errors_in_order(
@@ -380,3 +380,18 @@ def test_per_model_concurrency_overrides_the_default(fake_provider: FakeProvider
     requests = [fake_provider.chat_request("narrow", str(i)) for i in range(8)]
     assert all(isinstance(r, Completion) for r in asyncio.run(c.complete_many(requests)))
     assert fake_provider.max_in_flight("narrow") == 2
+
+
+def test_aclose_closes_the_loops_clients_and_the_client_stays_usable(
+    fake_provider: FakeProvider, make_client: Callable[..., ModelClient]
+) -> None:
+    c = make_client(mode="use")
+
+    async def call_then_close(text: str) -> Completion:
+        answer = await c.complete(fake_provider.chat_request("m", text))
+        await c.aclose()
+        return answer
+
+    assert asyncio.run(call_then_close("one")).text == "echo: one"
+    assert asyncio.run(call_then_close("two")).text == "echo: two"
+    assert asyncio.run(call_then_close("one")).cached

@@ -103,7 +103,7 @@ def test_a_key_from_the_environment_is_masked_too(
         asyncio.run(make_client().complete(request))
     assert str(info.value).count("***") == 1
     assert SECRET not in str(info.value)
-    assert fake_provider.received[0].headers["Authorization"] == f"Bearer {SECRET}"
+    assert fake_provider.received()[0].headers["Authorization"] == f"Bearer {SECRET}"
 
 
 @pytest.mark.parametrize(

@@ -165,6 +165,17 @@ class ModelClient:
         """Close the cache database. HTTP clients belong to litellm and are reused."""
         self.cache.close()
 
+    async def aclose(self) -> None:
+        """Close the cache and the transport's HTTP clients for the running event loop.
+
+        Call it last thing in the event loop that used the client (the client itself stays
+        usable: a later call reopens what it needs).
+        """
+        self.cache.close()
+        closer = getattr(self.transport, "aclose", None)
+        if closer is not None:
+            await closer()
+
     async def _settled(
         self, request: ModelRequest, validate: Validator | None
     ) -> Completion | EvalkitError:

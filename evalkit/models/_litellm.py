@@ -131,6 +131,22 @@ class LiteLLMTransport:
         latency = time.perf_counter() - start
         return self._completion(lit, response, request, provider, latency)
 
+    async def aclose(self) -> None:
+        """Close the HTTP clients litellm cached on this event loop (no-op if never loaded).
+
+        litellm keeps one client pool per event loop; closing them before the loop ends avoids
+        "Unclosed client session" warnings when the loop is gone.
+        """
+        if _litellm is None:
+            return
+        try:
+            from litellm.llms.custom_httpx.async_client_cleanup import (
+                close_litellm_async_clients,
+            )
+        except ImportError:  # moved in another litellm version: the warnings are cosmetic
+            return
+        await close_litellm_async_clients()  # type: ignore[no-untyped-call]
+
     def provider(self, request: ModelRequest) -> str:
         """Return the litellm provider of ``request.model`` (remembered per model and api_base).
 

@@ -185,15 +185,13 @@ class FakeProvider:
         with self._lock:
             return self._in_flight[model if model is not None else ""]
 
-    @property
     def connections(self) -> int:
-        """Distinct TCP connections that have sent a request."""
+        """Return how many distinct TCP connections have sent a request."""
         with self._lock:
             return len(self._peers)
 
-    @property
     def received(self) -> list[ReceivedRequest]:
-        """Every request received, in arrival order (empty when ``record=False``)."""
+        """Return every request received, in arrival order (empty when ``record=False``)."""
         with self._lock:
             return list(self._received)
 
