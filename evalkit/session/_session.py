@@ -141,12 +141,19 @@ class EvalSession:
         assert self._answers_out is not None and self._judgments_out is not None
         answers_out, judgments_out = self._answers_out, self._judgments_out
 
+        client = self._caller
+        assert client is not None
+
         async def run() -> tuple[Any, Any, Any]:
-            cand, base = await asyncio.gather(
-                answer_all(ctx, self._caller, "candidate", ctx.candidate, answers_out.append),
-                answer_all(ctx, self._caller, "baseline", ctx.baseline, answers_out.append),
-            )
-            rows = await judge_all(ctx, self._caller, cand, base, skip, judgments_out.append)
+            try:
+                cand, base = await asyncio.gather(
+                    answer_all(ctx, client, "candidate", ctx.candidate, answers_out.append),
+                    answer_all(ctx, client, "baseline", ctx.baseline, answers_out.append),
+                )
+                rows = await judge_all(ctx, client, cand, base, skip, judgments_out.append)
+            finally:
+                # HTTP clients belong to this event loop; close them before asyncio.run ends it.
+                await client.aclose()
             return cand, base, rows
 
         cand, base, rows = asyncio.run(run())
