@@ -7,7 +7,6 @@ imports (pandas, statsmodels) happen inside the subcommands so that ``--help`` s
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path

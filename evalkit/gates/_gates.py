@@ -104,7 +104,7 @@ class WinRate:
         wr = win_rate(inputs.panel, confidence=inputs.confidence)
         ci = wr.interval
         outcome = decide(ci.low, ci.high, self.at_least, n=wr.n, min_items=self.min_items)
-        pct = int(round(inputs.confidence * 100))
+        pct = round(inputs.confidence * 100)
         message = (
             f"win rate {ci.estimate:.3f} [{ci.low:.3f}, {ci.high:.3f}] ({pct}% Wilson) "
             f"on {wr.n} items ({wr.wins} won, {wr.ties} tied, {wr.losses} lost, "

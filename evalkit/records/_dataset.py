@@ -90,7 +90,9 @@ def _read_rows(path: Path) -> list[dict[str, Any]]:
     except (ValueError, OSError, pd.errors.ParserError) as exc:
         raise DatasetError(f"{path}: could not be read ({exc})") from None
     records = frame.to_dict(orient="records")
-    return [{"__line__": i + offset, **r} for i, r in enumerate(records)]
+    return [
+        {"__line__": i + offset, **{str(k): v for k, v in r.items()}} for i, r in enumerate(records)
+    ]
 
 
 def load_dataset(path: Path, *, required: Iterable[str] = ("question",)) -> tuple[Item, ...]:

@@ -125,6 +125,6 @@ def coerce_judgments(frame: pd.DataFrame) -> pd.DataFrame:
         elif dtype in ("int64",):
             out[name] = pd.to_numeric(out[name]).fillna(0).astype("int64")
         else:
-            out[name] = out[name].astype(dtype)
+            out[name] = out[name].astype(dtype)  # type: ignore[call-overload]
     extra = [c for c in out.columns if c not in JUDGMENT_COLUMNS]
     return out[[*JUDGMENT_COLUMNS, *extra]]

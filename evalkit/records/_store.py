@@ -2,7 +2,7 @@
 
 Layout of ``reports/<run-id>/``::
 
-    judgments.jsonl   the judgments table, one JSON object per judge call, appended as calls finish
+    judgments.jsonl   the judgments table, one JSON object per judge call, appended as they finish
     answers.jsonl     the candidate and baseline answers, appended as they arrive
     run.json          what the run was (config, models, timings, status, gates), rewritten atomically
     report.html       the rendered report

@@ -46,9 +46,10 @@ class SuiteResult:
             f"baseline ({base.model}): {base.text if base.text is not None else base.error}",
         ]
         rows = self.judgments[self.judgments["item_id"] == item_id]
-        for row in rows.itertuples(index=False):
-            outcome = row.verdict if row.parse_ok else (row.error or "no verdict")
-            lines.append(f"  {row.judge} [{row.order}]: {outcome}  (raw: {row.raw_output!r})")
+        for row in rows.to_dict("records"):
+            outcome = row["verdict"] if row["parse_ok"] else (row["error"] or "no verdict")
+            raw = row["raw_output"]
+            lines.append(f"  {row['judge']} [{row['order']}]: {outcome}  (raw: {raw!r})")
         panel = self.panel[self.panel["item_id"] == item_id]
         if len(panel):
             p = panel.iloc[0]

@@ -26,6 +26,7 @@ from evalkit.config import EvalkitConfig
 from evalkit.errors import EvalkitError
 from evalkit.gates import GateInputs, GateResult
 from evalkit.judging import JudgeRegistry
+from evalkit.models import ModelClient
 from evalkit.records import (
     ANSWERS_FILE,
     JUDGMENTS_FILE,
@@ -37,7 +38,6 @@ from evalkit.records import (
     write_text_atomic,
 )
 from evalkit.report import load_run, render
-from evalkit.models import ModelClient
 from evalkit.session._endpoints import Resolver
 from evalkit.session._engine import SuiteContext, answer_all, judge_all, lineage
 from evalkit.session._result import SuiteResult
@@ -127,6 +127,7 @@ class EvalSession:
         baseline = resolve(
             suite.baseline or cfg.baseline or DEFAULT_BASELINE, api_base=cfg.baseline_api_base
         )
+        assert self._caller is not None
         for endpoint in (candidate, baseline, *judges.values()):
             if endpoint.concurrency is not None:
                 self._caller.limits.per_model[endpoint.model] = endpoint.concurrency
@@ -138,7 +139,8 @@ class EvalSession:
     def _run_suite(self, suite: Suite) -> SuiteResult:
         ctx = self._context(suite)
         decisions, skip = lineage(ctx)
-        assert self._answers_out is not None and self._judgments_out is not None
+        assert self._answers_out is not None
+        assert self._judgments_out is not None
         answers_out, judgments_out = self._answers_out, self._judgments_out
 
         client = self._caller
