@@ -41,6 +41,10 @@ class EvalkitConfig(pydantic.BaseModel):
     cache_mode: CacheMode = "use"
     cache_dir: Path = Path(".evalkit-cache")
     reports_dir: Path = Path("reports")
+    #: where accepted runs are kept (commit this folder): the NoRegression gate reads it.
+    baselines_dir: Path = Path("evalkit-baselines")
+    #: record this run as the accepted one of each suite that ran.
+    accept: bool = False
     #: the most calls in flight at once, per model.
     concurrency: pydantic.PositiveInt = 16
     #: seconds one attempt may take before it is abandoned and retried.
@@ -62,7 +66,9 @@ class EvalkitConfig(pydantic.BaseModel):
 
     def digest(self) -> str:
         """A short hash of the settings that change results (shown in the report)."""
-        data = self.model_dump(mode="json", exclude={"reports_dir", "cache_mode"})
+        data = self.model_dump(
+            mode="json", exclude={"reports_dir", "cache_mode", "accept", "baselines_dir"}
+        )
         blob = json.dumps(data, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:12]
 

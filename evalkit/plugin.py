@@ -36,6 +36,7 @@ _OPTIONS: tuple[tuple[str, str, Any, str], ...] = (
     ("max-calls", "N", int, "stop before making more calls than this"),
     ("inconclusive", "POLICY", str, "what an inconclusive gate does: fail or warn"),
     ("seed", "N", int, "seed for bootstrap intervals"),
+    ("baselines-dir", "DIR", str, "folder of accepted runs (for the no_regression gate)"),
 )
 
 
@@ -51,6 +52,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             default=None,
             help=help_text,
         )
+    group.addoption(
+        "--evalkit-accept",
+        dest="evalkit_accept",
+        action="store_const",
+        const=True,
+        default=None,
+        help="record this run as the accepted one that later runs are compared with",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -60,6 +69,7 @@ def pytest_configure(config: pytest.Config) -> None:
         name.replace("-", "_"): config.getoption(f"evalkit_{name.replace('-', '_')}")
         for name, *_ in _OPTIONS
     }
+    cli["accept"] = config.getoption("evalkit_accept")
     try:
         settings = load_config(
             pyproject=read_pyproject(rootdir),

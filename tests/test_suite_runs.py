@@ -22,9 +22,14 @@ SECRET = "sk-evalkit-SECRET-4242"
 N_ITEMS = 40
 
 
-def make_project(root: Path, fake: FakeProvider, *, candidate_q: float, baseline_q: float) -> Path:
-    (root / "judges").mkdir(parents=True)
-    (root / "suites").mkdir()
+GATES = "[evalkit.gates.WinRate(at_least=0.5, min_items=20)]"
+
+
+def make_project(
+    root: Path, fake: FakeProvider, *, candidate_q: float, baseline_q: float, gates: str = GATES
+) -> Path:
+    (root / "judges").mkdir(parents=True, exist_ok=True)
+    (root / "suites").mkdir(exist_ok=True)
     (root / "pyproject.toml").write_text(
         "[tool.evalkit]\n"
         f'candidate = "openai/sim-writer-openai-q{candidate_q:.2f}"\n'
@@ -47,8 +52,7 @@ def make_project(root: Path, fake: FakeProvider, *, candidate_q: float, baseline
     (root / "suites" / "data.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     (root / "suites" / "test_sim.py").write_text(
         "import evalkit\n"
-        "suite = evalkit.Suite('sim', dataset='data.jsonl',\n"
-        "                      gates=[evalkit.gates.WinRate(at_least=0.5, min_items=20)])\n"
+        f"suite = evalkit.Suite('sim', dataset='data.jsonl', gates={gates})\n"
         "test_item, test_gate = suite.tests()\n"
     )
     return root
@@ -80,7 +84,7 @@ def test_better_candidate_passes_and_biased_judge_is_measured(tmp_path: Path, fa
     root = make_project(tmp_path, fake, candidate_q=0.9, baseline_q=0.3)
     proc = run_pytest(root)
     assert proc.returncode == 0, proc.stdout[-4000:]
-    assert "gate win_rate     PASS" in proc.stdout
+    assert "gate win_rate      PASS" in proc.stdout
     table = pd.read_json(run_dir(root) / "judgments.jsonl", lines=True)
     assert len(table) == N_ITEMS * 2 * 2
     assert table.groupby(["item_id", "judge"])["order"].nunique().eq(2).all()
@@ -100,7 +104,7 @@ def test_worse_candidate_fails_the_gate_with_exit_code_1(tmp_path: Path, fake: F
     root = make_project(tmp_path, fake, candidate_q=0.2, baseline_q=0.8)
     proc = run_pytest(root)
     assert proc.returncode == 1, proc.stdout[-4000:]
-    assert "gate win_rate     FAIL" in proc.stdout
+    assert "gate win_rate      FAIL" in proc.stdout
     assert "FAILED suites/test_sim.py::test_gate[win_rate]" in proc.stdout
     # Items are not failures: losing one item is what the gate weighs.
     assert "test_item" not in proc.stdout.split("short test summary")[-1]
@@ -130,3 +134,28 @@ def test_rerun_is_served_from_the_cache_and_secrets_are_never_written(
         if path.is_file():
             assert SECRET.encode() not in path.read_bytes(), path
     assert SECRET not in first.stdout + first.stderr
+
+
+def test_accepted_run_and_regression_gate_with_junit_properties(
+    tmp_path: Path, fake: FakeProvider
+) -> None:
+    gates = "[evalkit.gates.NoRegression(min_items=20)]"
+    root = make_project(tmp_path, fake, candidate_q=0.8, baseline_q=0.5, gates=gates)
+    first = run_pytest(root, "--evalkit-accept")
+    # No accepted run yet: inconclusive, which warns outside CI.
+    assert first.returncode == 0, first.stdout[-3000:]
+    assert "no accepted run to compare with" in first.stdout
+    accepted = json.loads((root / "evalkit-baselines" / "sim.json").read_text())
+    assert len(accepted["panel"]) == N_ITEMS
+    # The same candidate again: no regression.
+    again = run_pytest(root)
+    assert again.returncode == 0, again.stdout[-3000:]
+    assert "gate no_regression PASS" in again.stdout
+    # A much worse candidate: the paired interval is wholly below zero.
+    make_project(root, fake, candidate_q=0.1, baseline_q=0.5, gates=gates)
+    worse = run_pytest(root, "--junitxml=out/junit.xml")
+    assert worse.returncode == 1, worse.stdout[-3000:]
+    assert "gate no_regression FAIL" in worse.stdout
+    junit = (root / "out" / "junit.xml").read_text()
+    assert 'name="evalkit_outcome" value="fail"' in junit
+    assert 'name="evalkit_n" value="40"' in junit

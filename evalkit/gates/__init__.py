@@ -1,5 +1,19 @@
 """Release gates: pass, fail or inconclusive, decided on intervals."""
 
 from evalkit.gates._gates import Gate, GateInputs, GateResult, Outcome, WinRate, decide
+from evalkit.gates._regression import NoRegression, item_scores, mcnemar_p, paired_bootstrap
+from evalkit.gates._trust import JudgesTrusted
 
-__all__ = ["Gate", "GateInputs", "GateResult", "Outcome", "WinRate", "decide"]
+__all__ = [
+    "Gate",
+    "GateInputs",
+    "GateResult",
+    "JudgesTrusted",
+    "NoRegression",
+    "Outcome",
+    "WinRate",
+    "decide",
+    "item_scores",
+    "mcnemar_p",
+    "paired_bootstrap",
+]

@@ -21,11 +21,20 @@ Outcome = Literal["pass", "fail", "inconclusive"]
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class GateInputs:
-    """What a gate may look at: the suite's combined verdicts and panel verdicts."""
+    """What a gate may look at.
+
+    ``combined`` has one row per (item, judge) with the verdict of both orders combined;
+    ``panel`` one row per item with the panel's verdict; ``reliability`` one row per judge with
+    the auditor's verdict (trusted / questionable / untrusted) and its reasons; ``accepted``
+    the panel verdicts of the last accepted run of this suite, when one was recorded.
+    """
 
     combined: pd.DataFrame
     panel: pd.DataFrame
     confidence: float
+    reliability: pd.DataFrame | None = None
+    accepted: pd.DataFrame | None = None
+    seed: int = 0
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

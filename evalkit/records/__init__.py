@@ -1,6 +1,7 @@
 """The data model shared by every part of evalkit: judgments, answers and the run folder."""
 
 from evalkit.records._answers import Answer, Role
+from evalkit.records._baselines import baseline_path, read_accepted, write_accepted
 from evalkit.records._dataset import HUMAN_LABELS, MAX_FIELD_CHARS, Item, load_dataset
 from evalkit.records._judgments import (
     JUDGMENT_COLUMNS,
@@ -52,6 +53,9 @@ __all__ = [
     "read_answers",
     "read_judgments",
     "read_run",
+    "baseline_path",
+    "read_accepted",
+    "write_accepted",
     "write_json_atomic",
     "write_text_atomic",
 ]

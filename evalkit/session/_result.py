@@ -67,6 +67,13 @@ class SuiteResult:
         if cand.text is None:
             pytest.fail(f"the candidate gave no answer: {cand.error}\n{self.item_summary(item_id)}")
 
+    def panel_records(self) -> list[dict[str, Any]]:
+        """Each item's panel verdict (item_id, verdict, abstained, reason), JSON-ready."""
+        cols = ["item_id", "verdict", "abstained", "reason"]
+        frame = self.panel[[c for c in cols if c in self.panel.columns]]
+        records = frame.astype(object).where(frame.notna(), None).to_dict("records")
+        return [{str(k): v for k, v in r.items()} for r in records]
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary for run.json."""
 
@@ -77,6 +84,7 @@ class SuiteResult:
             "name": self.name,
             "models": dict(self.models),
             "gates": [g.to_dict() for g in self.gates],
+            "panel": self.panel_records(),
             "lineage": [dataclasses.asdict(d) | {"message": d.message()} for d in self.lineage],
             "position": [
                 {k: clean(v) for k, v in r.items()} for r in self.position.to_dict("records")

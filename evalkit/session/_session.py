@@ -34,6 +34,8 @@ from evalkit.records import (
     RUN_FILE,
     JsonlAppender,
     judgments_frame,
+    read_accepted,
+    write_accepted,
     write_json_atomic,
     write_text_atomic,
 )
@@ -162,15 +164,25 @@ class EvalSession:
         table = judgments_frame(rows)
         return self._analyse(ctx, table, {"candidate": cand, "baseline": base}, decisions)
 
+    def _path(self, path: Path) -> Path:
+        return path if path.is_absolute() else self.rootdir / path
+
     def _analyse(
         self, ctx: SuiteContext, table: pd.DataFrame, answers: Any, decisions: Any
     ) -> SuiteResult:
         spec = ctx.panel.spec
-        confidence = self.config.confidence
+        cfg = self.config
         combined = combine_orders(table, disagreement=spec.disagreement)
         panel = panel_verdicts(combined, method=spec.aggregation, quorum=spec.quorum)
-        audit = run_audit(table, confidence=confidence, seed=self.config.seed)
-        inputs = GateInputs(combined=combined, panel=panel, confidence=confidence)
+        audit = run_audit(table, confidence=cfg.confidence, seed=cfg.seed, quorum=spec.quorum)
+        inputs = GateInputs(
+            combined=combined,
+            panel=panel,
+            confidence=cfg.confidence,
+            reliability=audit.reliability,
+            accepted=read_accepted(self._path(cfg.baselines_dir), ctx.suite.name),
+            seed=cfg.seed,
+        )
         gates = [gate.evaluate(inputs) for gate in ctx.suite.gates]
         models = {
             "candidate": {"name": ctx.candidate.name, "family": ctx.candidate.family},
@@ -181,9 +193,24 @@ class EvalSession:
         }  # fmt: skip
         return SuiteResult(
             name=ctx.suite.name, judgments=table, answers=answers, combined=combined,
-            panel=panel, position=position_bias(table, confidence=confidence), audit=audit,
+            panel=panel, position=position_bias(table, confidence=cfg.confidence), audit=audit,
             gates=gates, lineage=decisions, models=models,
         )  # fmt: skip
+
+    def accept(self) -> list[Path]:
+        """Record every suite of this run as its accepted run; return the files written."""
+        written = []
+        for result in self.results.values():
+            record = {
+                "run_id": self.run_id,
+                "accepted_at": time.time(),
+                "models": dict(result.models),
+                "panel": result.panel_records(),
+            }
+            written.append(
+                write_accepted(self._path(self.config.baselines_dir), result.name, record)
+            )
+        return written
 
     def inconclusive_fails(self) -> bool:
         """Whether an inconclusive gate fails the run: as configured, else only in CI."""
@@ -223,6 +250,8 @@ class EvalSession:
             "errors": self.errors,
             "host": os.uname().nodename if hasattr(os, "uname") else "",
         }
+        if self.config.accept and not interrupted and not self.errors:
+            run["accepted"] = [str(p) for p in self.accept()]
         write_json_atomic(self.run_dir / RUN_FILE, run)
         report = self.run_dir / REPORT_FILE
         write_text_atomic(report, render(load_run(self.run_dir)))

@@ -80,9 +80,17 @@ class Suite:
             result.check_item(evalkit_item_id)
 
         @pytest.mark.parametrize("evalkit_gate", gate_names)
-        def test_gate(evalkit_gate: str, evalkit_session: EvalSession) -> None:
+        def test_gate(
+            evalkit_gate: str,
+            evalkit_session: EvalSession,
+            record_property: Callable[[str, object], None],
+        ) -> None:
             result = evalkit_session.suite_result(suite)
-            evalkit_session.enforce_gate(result.gate(evalkit_gate))
+            gate = result.gate(evalkit_gate)
+            # JUnit XML carries each gate's figures as properties of its test case.
+            for key in ("outcome", "figure", "low", "high", "n", "threshold"):
+                record_property(f"evalkit_{key}", getattr(gate, key))
+            evalkit_session.enforce_gate(gate)
 
         test_item.__doc__ = f"Each item of suite {self.name!r} is answered and judged."
         test_gate.__doc__ = f"The release gates of suite {self.name!r}."

@@ -26,7 +26,7 @@ def suite_lines(result: SuiteResult) -> list[str]:
         f"{m['baseline']['name']} ({m['baseline']['family']}), panel {m['panel']}",
     ]
     for gate in result.gates:
-        lines.append(f"  gate {gate.name:<12} {_MARK[gate.outcome]:<12} {gate.message}")
+        lines.append(f"  gate {gate.name:<13} {_MARK[gate.outcome]:<12} {gate.message}")
     lines.append("  judge            family        consistency    first-position rate [CI]    n")
     for row in result.position.to_dict("records"):
         lines.append(

@@ -1,0 +1,55 @@
+"""Accepted runs: the per-item panel verdicts a later run is compared against.
+
+``<baselines_dir>/<suite>.json`` holds the run id, when it was accepted, the models and one
+record per item (item_id, verdict, abstained). It is small, text, and meant to be committed, so
+that CI compares every change with the run the team last signed off.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from evalkit.errors import UsageError
+from evalkit.records._store import write_json_atomic
+
+_SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def baseline_path(baselines_dir: Path, suite: str) -> Path:
+    """Where the accepted run of ``suite`` is kept."""
+    return baselines_dir / f"{_SAFE.sub('_', suite)}.json"
+
+
+def write_accepted(baselines_dir: Path, suite: str, record: Mapping[str, Any]) -> Path:
+    """Record ``suite``'s accepted run (replacing the previous one atomically)."""
+    path = baseline_path(baselines_dir, suite)
+    write_json_atomic(path, record)
+    return path
+
+
+def read_accepted(baselines_dir: Path, suite: str) -> pd.DataFrame | None:
+    """The accepted panel verdicts of ``suite`` (item_id, verdict, abstained), or None.
+
+    Raises:
+        UsageError: the file exists but is not a valid accepted-run record.
+    """
+    path = baseline_path(baselines_dir, suite)
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        frame = pd.DataFrame.from_records(
+            data["panel"], columns=["item_id", "verdict", "abstained"]
+        )
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise UsageError(
+            f"{path}: not a valid accepted-run record ({exc}); delete it and accept a run again"
+        ) from None
+    frame["item_id"] = frame["item_id"].astype(str)
+    return frame
