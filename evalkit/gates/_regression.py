@@ -1,7 +1,7 @@
 """The gate against the last accepted run: no significant regression on the shared items.
 
 Each item's panel verdict is scored 1 (candidate won), 0.5 (tie) or 0 (baseline won). On the
-items both runs judged, the paired difference ``now − accepted`` is averaged and given a
+items both runs judged, the paired difference ``now - accepted`` is averaged and given a
 bootstrap interval over items (percentile, seeded); the gate fails only when the whole interval
 lies below ``-margin``, passes when it lies at or above it. An exact McNemar test on the items
 whose win/not-win outcome changed is reported beside it.

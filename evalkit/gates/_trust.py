@@ -1,4 +1,4 @@
-"""The gate that asks the auditor first: may these judges' verdicts be used at all?"""
+"""The gate that asks the auditor first: may these judges' verdicts be used at all."""
 
 from __future__ import annotations
 

@@ -2,9 +2,9 @@
 
 Layout of ``reports/<run-id>/``::
 
-    judgments.jsonl   the judgments table, one JSON object per judge call, appended as they finish
+    judgments.jsonl   the judgments table, one JSON object per judge call, appended as made
     answers.jsonl     the candidate and baseline answers, appended as they arrive
-    run.json          what the run was (config, models, timings, status, gates), rewritten atomically
+    run.json          what the run was (config, models, times, status, gates), replaced atomically
     report.html       the rendered report
 
 Rows are appended and flushed one at a time, never rewritten, so a crash loses at most the
