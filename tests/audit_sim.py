@@ -236,3 +236,17 @@ def pairwise_table(
                 }
             )
     return pd.DataFrame(rows)
+
+
+def simulate_many(seeds: Sequence[int], **kwargs: object) -> pd.DataFrame:
+    """Several seeded pairwise tables stacked as one, each seed its own suite and judges.
+
+    Judge names become ``"<judge>@<seed>"``, so a per-judge statistic computed once on the stack
+    gives every seed's result in one vectorised pass.
+    """
+    tables = []
+    for seed in seeds:
+        table = simulate_pairwise(seed=seed, suite=f"seed-{seed}", **kwargs)  # type: ignore[arg-type]
+        table["judge"] = table["judge"] + f"@{seed}"
+        tables.append(table)
+    return pd.concat(tables, ignore_index=True)
