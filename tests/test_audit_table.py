@@ -169,6 +169,12 @@ def test_rename_columns_maps_a_foreign_table():
     assert "question" not in got.columns
 
 
+def test_rename_columns_replaces_the_empty_columns_coercion_added():
+    foreign = pairwise_rows().rename(columns={"item_id": "question"})
+    got = rename_columns(recorded(foreign), {"question": "item_id"})
+    assert got["item_id"].tolist() == ["q0", "q0", "q1", "q1"]
+
+
 def test_rename_columns_names_what_is_still_missing():
     foreign = pairwise_rows().rename(columns={"item_id": "question", "judge": "annotator"})
     with pytest.raises(UsageError) as info:

@@ -262,8 +262,9 @@ def rename_columns(frame: pd.DataFrame, mapping: Mapping[str, str]) -> pd.DataFr
 
     Raises:
         UsageError: a mapped column is not in ``frame``, a target is not an evalkit column, two
-            columns would get the same name, or the renamed table fails validation (the message
-            then names the evalkit column still missing and the mapping that would supply it).
+            non-empty columns would get the same name, or the renamed table fails validation
+            (the message then names the evalkit column still missing and the mapping that would
+            supply it).
     """
     known = [*JUDGMENT_COLUMNS, OPTION_ORDER]
     absent = [src for src in mapping if src not in frame.columns]
@@ -278,6 +279,11 @@ def rename_columns(frame: pd.DataFrame, mapping: Mapping[str, str]) -> pd.DataFr
             f"the column mapping targets {', '.join(map(repr, unknown))}, which evalkit does not "
             f"know; map to one of: {', '.join(known)}"
         )
+    # A table read through coerce_judgments already has every evalkit column, empty where the
+    # file had none: an empty column makes way for the mapped one instead of clashing with it.
+    targets = set(mapping.values()) - set(mapping)
+    empty = [c for c in frame.columns if c in targets and frame[c].isna().all()]
+    frame = frame.drop(columns=empty)
     names = [mapping.get(str(c), str(c)) for c in frame.columns]
     clashes = sorted({n for n in names if names.count(n) > 1})
     if clashes:
