@@ -99,6 +99,9 @@ def test_a_pointwise_table_is_audited_too():
     assert option.loc["judge-alpha", "p_holm"] < 0.01
     checks = report.checks.set_index(["judge", "check"])["status"]
     assert checks[("judge-alpha", "first-option rate")] == "untrusted"
+    # A score moving by a point between listings is noise, not a flip to judge.
+    assert "option flips" not in set(report.checks["check"])
+    assert report.verdicts()["judge-beta"] == "trusted"
     assert set(report.panel_agreement["statistic"]) >= {"alpha_interval", "alpha_ordinal"}
     assert (report.self_preference.set_index("judge").loc["judge-alpha", "unit"]) == "score"
     json.dumps(report.to_dict(), allow_nan=False)

@@ -56,7 +56,9 @@ class ReliabilityThresholds(pydantic.BaseModel):
 
     model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
 
-    #: largest acceptable flip rate (share of items whose two orders disagree).
+    #: largest acceptable flip rate (share of items whose two orders disagree; pairwise only:
+    #: a pointwise score that moves by one point between listings is noise more than bias,
+    #: which the first-option rate judges instead).
     max_flip_rate: float | None = pydantic.Field(default=0.25, ge=0.0, le=1.0)
     #: largest acceptable |first-position rate - 0.5| (also used for option order).
     max_position_skew: float | None = pydantic.Field(default=0.10, ge=0.0, le=0.5)
@@ -172,6 +174,8 @@ def _usable_checks(judges: pd.DataFrame, t: ReliabilityThresholds) -> list[dict[
 def _order_checks(
     frame: pd.DataFrame, mode: str, what: str, t: ReliabilityThresholds
 ) -> list[dict[str, Any]]:
+    # Pairwise: single-order verdicts; pointwise: item pairs whose two listings disagree.
+    counted = "decisive verdicts" if mode == "pairwise" else "discordant listings"
     out = []
     for row in frame.to_dict("records"):
         judge = str(row["judge"])
@@ -187,7 +191,7 @@ def _order_checks(
                 )
             )
             continue
-        if t.max_flip_rate is not None:
+        if t.max_flip_rate is not None and mode == "pairwise":
             out.append(
                 _check(
                     judge,
@@ -211,7 +215,7 @@ def _order_checks(
                     lo,
                     hi,
                     f"outside {_fmt(lo)}-{_fmt(hi)}",
-                    f"first-{what} rate {{iv}} over {int(row['n_decisive'])} decisive verdicts",
+                    f"first-{what} rate {{iv}} over {int(row['n_decisive'])} {counted}",
                 )
             )
     return out
