@@ -10,18 +10,20 @@ Every rate the audit reports carries its n and an interval (DESIGN.md). Three ki
   replicates is one matrix product, with no Python loop over rows or replicates.
 
 Holm's step-down adjustment is provided for reports that show many tests at once.
+
+scipy is imported on first use only, so that importing evalkit (a pytest plugin) stays fast.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import statistics
 import zlib
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -72,7 +74,7 @@ def z_value(confidence: float) -> float:
     """
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must be strictly between 0 and 1, got {confidence!r}")
-    return float(stats.norm.ppf(0.5 + confidence / 2.0))
+    return statistics.NormalDist().inv_cdf(0.5 + confidence / 2.0)
 
 
 def wilson_bounds(
@@ -125,6 +127,9 @@ def binomial_p_value(successes: int, n: int, p: float = 0.5) -> float:
     """Two-sided exact binomial test of ``successes`` out of ``n`` against ``p`` (NaN if n=0)."""
     if n <= 0:
         return math.nan
+    # scipy.stats is imported on first use: it would add half a second to importing evalkit.
+    from scipy import stats
+
     return float(stats.binomtest(int(successes), int(n), p).pvalue)
 
 

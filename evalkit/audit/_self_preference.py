@@ -25,7 +25,6 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import stats
 
 from evalkit.audit._agreement import Ratings
 from evalkit.audit._intervals import FloatArray, percentile_interval, resampled_sums, rng_for
@@ -70,6 +69,8 @@ def _t_test_p(x: FloatArray) -> float:
         return float("nan")
     if np.ptp(x) == 0:
         return 1.0 if x[0] == 0 else 0.0
+    from scipy import stats  # on first use: see evalkit.audit._intervals
+
     return float(stats.ttest_1samp(x, 0.0).pvalue)
 
 
