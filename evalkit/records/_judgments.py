@@ -59,6 +59,12 @@ class Judgment:
     len_candidate: int | None = None
     len_baseline: int | None = None
     generator_family: str | None = None
+    #: pointwise/reference rows whose rubric options were listed both ways: how this call
+    #: listed them, ``ascending`` (lowest score first) or ``descending``; None otherwise.
+    option_order: str | None = None
+    #: the judge's reply to the repair prompt, when its first reply could not be parsed and
+    #: the spec asks for one repair; the verdict or score then comes from this reply.
+    repair_output: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the row as a plain dict keyed by column name."""
@@ -94,6 +100,8 @@ JUDGMENT_COLUMNS: Final[Mapping[str, str]] = {
     "len_candidate": "Int64",
     "len_baseline": "Int64",
     "generator_family": "string",
+    "option_order": "string",
+    "repair_output": "string",
 }
 
 assert tuple(JUDGMENT_COLUMNS) == tuple(f.name for f in dataclasses.fields(Judgment))
