@@ -8,17 +8,22 @@ once into :class:`~evalkit.config.EvalkitConfig`, keeps one
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from evalkit._runid import new_run_id
 from evalkit.config import EvalkitConfig, load_config, read_pyproject
 from evalkit.errors import UsageError
 
 # Imported lazily: collecting a test module must not import litellm or pandas' stack.
 _session_key = pytest.StashKey["Any"]()
 _config_key = pytest.StashKey[EvalkitConfig]()
+_run_id_key = pytest.StashKey[str]()
+_run_key = pytest.StashKey["dict[str, Any] | None"]()
+_started_key = pytest.StashKey[float]()
 
 _OPTIONS: tuple[tuple[str, str, Any, str], ...] = (
     ("candidate", "MODEL", str, "model under test (litellm model string or local/<name>)"),
@@ -80,21 +85,58 @@ def pytest_configure(config: pytest.Config) -> None:
     except UsageError as exc:
         raise pytest.UsageError(f"evalkit: {exc}") from None
     config.stash[_config_key] = settings
+    config.stash[_started_key] = time.time()
+    workerinput = getattr(config, "workerinput", None)
+    config.stash[_run_id_key] = (
+        workerinput["evalkit_run_id"] if workerinput and "evalkit_run_id" in workerinput
+        else new_run_id()
+    )  # fmt: skip
     # litellm hides this pydantic import-time warning with a global filter, which pytest's
     # per-test filters override; under filterwarnings=error it would fail the first model call.
     config.addinivalue_line("filterwarnings", "ignore:.*`ReadOnly` qualifier:UserWarning")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """Under pytest-xdist, give every worker the controller's run id: one run, one folder."""
+    node.workerinput["evalkit_run_id"] = node.config.stash[_run_id_key]
 
 
 def _session(config: pytest.Config) -> Any:
     if _session_key not in config.stash:
         from evalkit.session import EvalSession
 
+        workerinput = getattr(config, "workerinput", None)
         config.stash[_session_key] = EvalSession(
             config.stash[_config_key],
             Path(str(config.rootpath)),
-            ci=os.environ.get("CI", "").lower() in ("1", "true", "yes"),
+            ci=_in_ci(),
+            run_id=config.stash[_run_id_key],
+            worker=workerinput["workerid"] if workerinput else None,
+            progress=_progress_writer(config),
         )
     return config.stash[_session_key]
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _progress_writer(config: pytest.Config) -> Any:
+    """A function that prints a progress line past pytest's output capture (None: silent)."""
+    reporter = config.pluginmanager.getplugin("terminalreporter")
+    capture = config.pluginmanager.getplugin("capturemanager")
+    if reporter is None or getattr(config, "workerinput", None) is not None:
+        return None
+
+    def write(line: str) -> None:
+        if capture is not None:
+            with capture.global_and_fixture_disabled():
+                reporter.write_line(line)
+        else:
+            reporter.write_line(line)
+
+    return write
 
 
 @pytest.fixture(scope="session")
@@ -110,19 +152,37 @@ def evalkit_config(request: pytest.FixtureRequest) -> EvalkitConfig:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Write run.json and the report, and stop local model servers."""
-    if _session_key in session.config.stash:
-        interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
-        session.config.stash[_session_key].finish(interrupted=interrupted)
+    """Stop local models, and write run.json and the report (the xdist controller merges)."""
+    config = session.config
+    interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
+    if _session_key in config.stash:
+        config.stash[_run_key] = config.stash[_session_key].finish(interrupted=interrupted)
+    elif getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        from evalkit.session import finalize_run
+
+        settings = config.stash[_config_key]
+        root = Path(str(config.rootpath))
+        reports = (
+            settings.reports_dir
+            if settings.reports_dir.is_absolute()
+            else root / settings.reports_dir
+        )
+        baselines = settings.baselines_dir
+        config.stash[_run_key] = finalize_run(
+            reports / config.stash[_run_id_key], settings, suites=[], errors={},
+            started=session.config.stash.get(_started_key, 0.0), interrupted=interrupted,
+            baselines_dir=baselines if baselines.is_absolute() else root / baselines,
+        )  # fmt: skip
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     """Print the one-screen summary of every suite that ran."""
-    if _session_key not in config.stash:
+    run = config.stash.get(_run_key, None)
+    if not run:
         return
     from evalkit.session import summary_lines
 
-    lines = summary_lines(config.stash[_session_key])
+    lines = summary_lines(run)
     if lines:
         terminalreporter.section("evalkit")
         for line in lines:

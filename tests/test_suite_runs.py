@@ -159,3 +159,31 @@ def test_accepted_run_and_regression_gate_with_junit_properties(
     junit = (root / "out" / "junit.xml").read_text()
     assert 'name="evalkit_outcome" value="fail"' in junit
     assert 'name="evalkit_n" value="40"' in junit
+
+
+def test_xdist_workers_share_one_run_folder_and_cache(tmp_path: Path, fake: FakeProvider) -> None:
+    root = make_project(tmp_path, fake, candidate_q=0.9, baseline_q=0.3)
+    # A second suite, so that two workers each evaluate one.
+    (root / "suites" / "test_sim2.py").write_text(
+        "import evalkit\n"
+        "suite = evalkit.Suite('sim2', dataset='data.jsonl', prompt='Again: {{ question }}',\n"
+        "                      gates=[evalkit.gates.WinRate(at_least=0.5, min_items=20)])\n"
+        "test_item, test_gate = suite.tests()\n"
+    )
+    proc = run_pytest(root, "-n", "2")
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    folder = run_dir(root)
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "answers.jsonl",
+        "judgments.jsonl",
+        "report.html",
+        "run.json",
+    ]
+    table = pd.read_json(folder / "judgments.jsonl", lines=True)
+    assert table.groupby("suite").size().to_dict() == {"sim": N_ITEMS * 4, "sim2": N_ITEMS * 4}
+    assert not table.duplicated(["suite", "item_id", "judge", "order", "sample"]).any()
+    run = json.loads((folder / "run.json").read_text())
+    assert sorted(s["name"] for s in run["suites"]) == ["sim", "sim2"]
+    assert "suite sim:" in proc.stdout and "suite sim2:" in proc.stdout
+    # Each suite was paid for once: 2 suites x (2 answers + 4 judge calls) per item.
+    assert fake.requests() == 2 * N_ITEMS * 6

@@ -80,9 +80,31 @@ class SuiteResult:
         def clean(v: Any) -> Any:
             return None if isinstance(v, float) and math.isnan(v) else v
 
+        table = self.judgments
+        error = table["error"].fillna("")
+        parse_failed = ~table["parse_ok"] & error.str.startswith("parse")
+        answers = [a for by_item in self.answers.values() for a in by_item.values()]
         return {
             "name": self.name,
             "models": dict(self.models),
+            "calls": {
+                "answers": len(answers),
+                "answers_cached": sum(a.cached for a in answers),
+                "answers_failed": sum(a.text is None for a in answers),
+                "judge": len(table),
+                "judge_cached": int(table["cached"].sum()),
+                "unparseable": int(parse_failed.sum()),
+                "failed": int((table["error"].notna() & ~parse_failed).sum()),
+            },
+            "cost_usd": {
+                "answers": sum(a.cost_usd for a in answers),
+                "judges": float(table["cost_usd"].sum()),
+                "audit": 0.0,
+            },
+            "tokens": {
+                "answers": sum(a.input_tokens + a.output_tokens for a in answers),
+                "judges": int(table["input_tokens"].sum() + table["output_tokens"].sum()),
+            },
             "gates": [g.to_dict() for g in self.gates],
             "panel": self.panel_records(),
             "lineage": [dataclasses.asdict(d) | {"message": d.message()} for d in self.lineage],

@@ -4,15 +4,13 @@ An :class:`EvalSession` is created by the pytest plugin (or the CLI) with a vali
 and lives on ``config.stash``. It starts nothing until a suite's first test runs; then it
 evaluates that whole suite in one concurrent batch, appends every answer and judgment to the
 run folder as it lands, audits the result and decides the suite's gates. :meth:`finish` writes
-``run.json`` and ``report.html`` and stops any local model servers.
+``run.json`` and ``report.html`` (see :mod:`evalkit.session._finalize`) and stops any local
+model servers.
 """
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import os
-import secrets
 import time
 from pathlib import Path
 from typing import Any
@@ -20,7 +18,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from evalkit._version import __version__
+from evalkit._runid import new_run_id
 from evalkit.audit import combine_orders, panel_verdicts, position_bias, run_audit
 from evalkit.config import EvalkitConfig
 from evalkit.errors import EvalkitError
@@ -30,18 +28,15 @@ from evalkit.models import ModelClient
 from evalkit.records import (
     ANSWERS_FILE,
     JUDGMENTS_FILE,
-    REPORT_FILE,
-    RUN_FILE,
     JsonlAppender,
     judgments_frame,
     read_accepted,
-    write_accepted,
-    write_json_atomic,
-    write_text_atomic,
 )
-from evalkit.report import load_run, render
 from evalkit.session._endpoints import Resolver
 from evalkit.session._engine import SuiteContext, answer_all, judge_all, lineage
+from evalkit.session._finalize import finalize_run, worker_files, write_part
+from evalkit.session._handoff import evaluate_once
+from evalkit.session._progress import Progress, Writer
 from evalkit.session._result import SuiteResult
 from evalkit.session._suite import Suite
 
@@ -49,25 +44,32 @@ DEFAULT_CANDIDATE = "local/smollm2-135m-instruct"
 DEFAULT_BASELINE = "local/gemma-3-270m"
 
 
-def new_run_id(now: dt.datetime | None = None) -> str:
-    """A sortable, unique run id: UTC time plus a short random suffix."""
-    now = now or dt.datetime.now(dt.UTC)
-    return f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
-
-
 class EvalSession:
     """The state of one run (see the module docstring)."""
 
-    def __init__(self, config: EvalkitConfig, rootdir: Path, *, ci: bool = False) -> None:
+    def __init__(
+        self,
+        config: EvalkitConfig,
+        rootdir: Path,
+        *,
+        ci: bool = False,
+        run_id: str | None = None,
+        worker: str | None = None,
+        progress: Writer | None = None,
+    ) -> None:
         self.config = config
         self.rootdir = rootdir
         self.ci = ci
-        self.run_id = new_run_id()
+        self.run_id = run_id or new_run_id()
+        #: the pytest-xdist worker id (gw0, gw1, …) when running in one.
+        self.worker = worker
+        self._progress_writer = progress
+        #: suites another xdist worker evaluated; that worker reports them.
+        self._borrowed: set[str] = set()
         self.registry = JudgeRegistry(rootdir / "judges")
         self.results: dict[str, SuiteResult] = {}
         self.errors: dict[str, str] = {}
         self.started = time.time()
-        self.status = "running"
         self._resolver: Resolver | None = None
         self._caller: ModelClient | None = None
         self._answers_out: JsonlAppender | None = None
@@ -88,8 +90,12 @@ class EvalSession:
         self._caller = ModelClient.from_config(
             self.config.model_copy(update={"cache_dir": cache_dir})
         )
-        self._answers_out = JsonlAppender(self.run_dir / ANSWERS_FILE)
-        self._judgments_out = JsonlAppender(self.run_dir / JUDGMENTS_FILE)
+        if self.worker is None:
+            answers, judgments = self.run_dir / ANSWERS_FILE, self.run_dir / JUDGMENTS_FILE
+        else:
+            answers, judgments = worker_files(self.run_dir, self.worker)
+        self._answers_out = JsonlAppender(answers)
+        self._judgments_out = JsonlAppender(judgments)
 
     def suite_result(self, suite: Suite) -> SuiteResult:
         """Evaluate ``suite`` on first call and return its result; later calls reuse it.
@@ -102,7 +108,15 @@ class EvalSession:
             pytest.fail(self.errors[suite.name], pytrace=False)
         if suite.name not in self.results:
             try:
-                self.results[suite.name] = self._run_suite(suite)
+                if self.worker is None:
+                    self.results[suite.name] = self._run_suite(suite)
+                else:
+                    result, mine = evaluate_once(
+                        self.run_dir, suite.name, lambda: self._run_suite(suite)
+                    )
+                    self.results[suite.name] = result
+                    if not mine:
+                        self._borrowed.add(suite.name)
             except EvalkitError as exc:
                 self.errors[suite.name] = f"suite {suite.name!r}: {exc}"
                 pytest.fail(self.errors[suite.name], pytrace=False)
@@ -143,7 +157,9 @@ class EvalSession:
         decisions, skip = lineage(ctx)
         assert self._answers_out is not None
         assert self._judgments_out is not None
-        answers_out, judgments_out = self._answers_out, self._judgments_out
+        progress = Progress(ctx.suite.name, self._progress_writer)
+        answers_out = progress.sink(self._answers_out)
+        judgments_out = progress.sink(self._judgments_out)
 
         client = self._caller
         assert client is not None
@@ -151,10 +167,10 @@ class EvalSession:
         async def run() -> tuple[Any, Any, Any]:
             try:
                 cand, base = await asyncio.gather(
-                    answer_all(ctx, client, "candidate", ctx.candidate, answers_out.append),
-                    answer_all(ctx, client, "baseline", ctx.baseline, answers_out.append),
+                    answer_all(ctx, client, "candidate", ctx.candidate, answers_out),
+                    answer_all(ctx, client, "baseline", ctx.baseline, answers_out),
                 )
-                rows = await judge_all(ctx, client, cand, base, skip, judgments_out.append)
+                rows = await judge_all(ctx, client, cand, base, skip, judgments_out)
             finally:
                 # HTTP clients belong to this event loop; close them before asyncio.run ends it.
                 await client.aclose()
@@ -197,21 +213,6 @@ class EvalSession:
             gates=gates, lineage=decisions, models=models,
         )  # fmt: skip
 
-    def accept(self) -> list[Path]:
-        """Record every suite of this run as its accepted run; return the files written."""
-        written = []
-        for result in self.results.values():
-            record = {
-                "run_id": self.run_id,
-                "accepted_at": time.time(),
-                "models": dict(result.models),
-                "panel": result.panel_records(),
-            }
-            written.append(
-                write_accepted(self._path(self.config.baselines_dir), result.name, record)
-            )
-        return written
-
     def inconclusive_fails(self) -> bool:
         """Whether an inconclusive gate fails the run: as configured, else only in CI."""
         policy = self.config.inconclusive or ("fail" if self.ci else "warn")
@@ -225,34 +226,24 @@ class EvalSession:
             pytest.fail(f"{result.outcome.upper()}: {result.message}", pytrace=False)
         pytest.skip(f"INCONCLUSIVE: {result.message}")
 
-    def finish(self, *, interrupted: bool = False) -> Path | None:
-        """Write run.json and report.html and stop local models; return the report path.
+    def finish(self, *, interrupted: bool = False) -> dict[str, Any] | None:
+        """Stop local models, close the results files, and close the run.
 
-        Does nothing (and returns None) when no suite ran.
+        In a pytest-xdist worker, leave this worker's results for the controller and return
+        None; otherwise write run.json and report.html and return run.json's content (None
+        when no suite ran).
         """
         if self._resolver is not None:
             self._resolver.close()
         for out in (self._answers_out, self._judgments_out):
             if out is not None:
                 out.close()
-        if not self.results and not self.errors:
+        suites = [r.to_dict() for n, r in self.results.items() if n not in self._borrowed]
+        if self.worker is not None:
+            if suites or self.errors:
+                write_part(self.run_dir, self.worker, suites, self.errors)
             return None
-        self.status = "interrupted" if interrupted else "complete"
-        run = {
-            "run_id": self.run_id,
-            "status": self.status,
-            "evalkit_version": __version__,
-            "config_digest": self.config.digest(),
-            "config": self.config.model_dump(mode="json"),
-            "started": self.started,
-            "finished": time.time(),
-            "suites": [r.to_dict() for r in self.results.values()],
-            "errors": self.errors,
-            "host": os.uname().nodename if hasattr(os, "uname") else "",
-        }
-        if self.config.accept and not interrupted and not self.errors:
-            run["accepted"] = [str(p) for p in self.accept()]
-        write_json_atomic(self.run_dir / RUN_FILE, run)
-        report = self.run_dir / REPORT_FILE
-        write_text_atomic(report, render(load_run(self.run_dir)))
-        return report
+        return finalize_run(
+            self.run_dir, self.config, suites=suites, errors=self.errors, started=self.started,
+            interrupted=interrupted, baselines_dir=self._path(self.config.baselines_dir),
+        )  # fmt: skip

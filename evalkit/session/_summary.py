@@ -1,73 +1,70 @@
-"""The one-screen terminal summary printed at the end of ``pytest suites/``."""
+"""The one-screen terminal summary printed at the end of ``pytest suites/``.
+
+It is made from run.json's content, so it reads the same whether the suites ran in this
+process or in pytest-xdist workers.
+"""
 
 from __future__ import annotations
 
-import math
-from typing import TYPE_CHECKING
-
-from evalkit.session._result import SuiteResult
-
-if TYPE_CHECKING:
-    from evalkit.session._session import EvalSession
+from collections.abc import Mapping
+from typing import Any
 
 _MARK = {"pass": "PASS", "fail": "FAIL", "inconclusive": "INCONCLUSIVE"}
 
 
-def _pct(x: float) -> str:
-    return "  n/a" if math.isnan(x) else f"{x:5.1%}"
+def _pct(x: float | None) -> str:
+    return "  n/a" if x is None else f"{x:5.1%}"
 
 
-def suite_lines(result: SuiteResult) -> list[str]:
-    """Lines for one suite: models, gates, judges' position behaviour, warnings, cost."""
-    m = result.models
-    table = result.judgments
+def suite_lines(suite: Mapping[str, Any]) -> list[str]:
+    """Lines for one suite: models, gates, judges' position behaviour, warnings, calls."""
+    m = suite["models"]
     lines = [
-        f"suite {result.name}: {m['candidate']['name']} ({m['candidate']['family']}) vs "
+        f"suite {suite['name']}: {m['candidate']['name']} ({m['candidate']['family']}) vs "
         f"{m['baseline']['name']} ({m['baseline']['family']}), panel {m['panel']}",
     ]
-    for gate in result.gates:
-        lines.append(f"  gate {gate.name:<13} {_MARK[gate.outcome]:<12} {gate.message}")
-    lines.append("  judge            family        consistency    first-position rate [CI]    n")
-    for row in result.position.to_dict("records"):
+    for gate in suite["gates"]:
+        lines.append(f"  gate {gate['name']:<13} {_MARK[gate['outcome']]:<12} {gate['message']}")
+    verdicts = (suite.get("audit") or {}).get("verdicts", {})
+    lines.append(
+        "  judge            family        consistency    first-position rate [CI]      n  audit"
+    )
+    for row in suite["position"]:
         lines.append(
             f"  {row['judge']:<16} {row['judge_family']:<13} {_pct(row['consistency'])} "
             f"of {row['n_items']:<4} {_pct(row['first_position_rate'])} "
-            f"[{_pct(row['fp_low'])}, {_pct(row['fp_high'])}]  {row['n_decisive']:>5}"
+            f"[{_pct(row['fp_low'])}, {_pct(row['fp_high'])}]  {row['n_decisive']:>5}  "
+            f"{verdicts.get(row['judge'], '?')}"
         )
-    failed_parse = int(
-        (~table["parse_ok"] & table["error"].fillna("").str.startswith("parse")).sum()
-    )
-    failed_call = int(
-        (table["error"].notna() & ~table["error"].fillna("").str.startswith("parse")).sum()
-    )
+    calls = suite["calls"]
     lines.append(
-        f"  {len(table)} judge calls: {failed_parse} unparseable, {failed_call} failed, "
-        f"{int(table['cached'].sum())} from cache"
+        f"  {calls['judge']} judge calls: {calls['unparseable']} unparseable, "
+        f"{calls['failed']} failed, {calls['judge_cached']} from cache; "
+        f"{calls['answers']} answers ({calls['answers_failed']} failed, "
+        f"{calls['answers_cached']} from cache)"
     )
-    for decision in result.lineage:
-        lines.append(f"  warning: {decision.message()}")
+    for decision in suite["lineage"]:
+        lines.append(f"  warning: {decision['message']}")
     return lines
 
 
-def summary_lines(session: EvalSession) -> list[str]:
+def summary_lines(run: Mapping[str, Any]) -> list[str]:
     """Every suite's lines, the cost of the run and the report's path."""
     lines: list[str] = []
-    for result in session.results.values():
-        lines.extend(suite_lines(result))
-    for message in session.errors.values():
+    for suite in run["suites"]:
+        lines.extend(suite_lines(suite))
+    for message in run["errors"].values():
         lines.append(f"error: {message}")
-    if not lines:
-        return []
-    answers_cost = sum(
-        a.cost_usd for r in session.results.values() for by_item in r.answers.values()
-        for a in by_item.values()
-    )  # fmt: skip
-    judge_cost = sum(float(r.judgments["cost_usd"].sum()) for r in session.results.values())
+    answers = sum(s["cost_usd"]["answers"] for s in run["suites"])
+    judges = sum(s["cost_usd"]["judges"] for s in run["suites"])
     lines.append(
-        f"cost: ${answers_cost + judge_cost:.4f} (answers ${answers_cost:.4f}, "
-        f"judges ${judge_cost:.4f}, audit $0)"
+        f"cost: ${answers + judges:.4f} (answers ${answers:.4f}, judges ${judges:.4f}, audit $0); "
+        f"{run['finished'] - run['started']:.1f} s"
     )
-    report = session.run_dir / "report.html"
-    if report.exists():
-        lines.append(f"report: {report}")
+    if run.get("status") == "interrupted":
+        lines.append("the run was interrupted: the figures cover only the calls that finished")
+    for path in run.get("accepted", []):
+        lines.append(f"accepted: {path}")
+    if "report" in run:
+        lines.append(f"report: {run['report']}")
     return lines
