@@ -120,7 +120,7 @@ def test_a_table_with_both_modes_keeps_them_apart():
 def test_a_bad_table_is_one_usage_error():
     table = simulate_pairwise(panel_of_three(), n_items=5)
     table.loc[3, "verdict"] = "B"
-    with pytest.raises(UsageError, match="row 3 hold 'B'"):
+    with pytest.raises(UsageError, match="row 3 holds 'B'"):
         run_audit(table)
 
 

@@ -52,6 +52,12 @@ def test_a_missing_required_column_is_named_with_the_mapping_to_pass():
     assert "rename_columns(table, {'<your column>': 'item_id'})" in message
 
 
+def test_a_pointwise_table_needs_scores():
+    table = pd.DataFrame({"suite": "s", "item_id": ["a"], "mode": "pointwise", "judge": "j"})
+    with pytest.raises(UsageError, match="no column 'score' \\(the pointwise score\\)"):
+        validate_judgments(table)
+
+
 def test_an_empty_key_column_is_named_with_its_rows():
     table = pairwise_rows()
     table.loc[2, "judge"] = None
@@ -69,11 +75,11 @@ def test_a_coerced_table_without_orders_is_refused():
 @pytest.mark.parametrize(
     ("column", "value", "expected"),
     [
-        ("sample", "first", r"'sample' must hold whole numbers; row 1 hold 'first'"),
+        ("sample", "first", r"'sample' must hold whole numbers; row 1 holds 'first'"),
         ("sample", 1.5, r"'sample' must hold whole numbers; row 1"),
-        ("score", "high", r"'score' must hold numbers; row 1 hold 'high'"),
+        ("score", "high", r"'score' must hold numbers; row 1 holds 'high'"),
         ("len_candidate", -3, r"'len_candidate' must hold non-negative whole numbers; row 1"),
-        ("parse_ok", "maybe", r"'parse_ok' must be true/false; row 1 hold 'maybe'"),
+        ("parse_ok", "maybe", r"'parse_ok' must be true/false; row 1 holds 'maybe'"),
     ],
 )
 def test_wrong_types_are_named_with_row_and_value(column, value, expected):
@@ -87,8 +93,8 @@ def test_wrong_types_are_named_with_row_and_value(column, value, expected):
 @pytest.mark.parametrize(
     ("column", "value", "expected"),
     [
-        ("verdict", "A", r"'verdict' must be one of candidate\|baseline\|tie; row 3 hold 'A'"),
-        ("order", "CA", r"'order' must be one of AB\|BA; row 3 hold 'CA'"),
+        ("verdict", "A", r"'verdict' must be one of candidate\|baseline\|tie; row 3 holds 'A'"),
+        ("order", "CA", r"'order' must be one of AB\|BA; row 3 holds 'CA'"),
         ("mode", "ranking", r"'mode' must be one of pairwise\|pointwise\|reference; row 3"),
         ("human_label", "good", r"'human_label' must be one of candidate\|baseline\|tie; row 3"),
     ],

@@ -62,6 +62,12 @@ def _rows(mask: pd.Series | np.ndarray) -> str:
     return f"row{'s' if where.size > 1 else ''} {shown}{more}"
 
 
+def _rows_hold(mask: pd.Series | np.ndarray) -> str:
+    """``"row 3 holds"`` or ``"rows 3, 7 hold"``."""
+    many = int(np.asarray(mask, dtype=bool).sum()) > 1
+    return f"{_rows(mask)} {'hold' if many else 'holds'}"
+
+
 def _values(series: pd.Series, mask: pd.Series | np.ndarray) -> str:
     bad = pd.unique(series[np.asarray(mask, dtype=bool)].astype(str))
     return ", ".join(repr(v) for v in bad[:_SHOWN_ROWS])
@@ -92,11 +98,17 @@ def _fill_absent(frame: pd.DataFrame) -> pd.DataFrame:
         out["parse_ok"] = present
     if "sample" not in out.columns:
         out["sample"] = 0
+    return out
+
+
+def _coerce(frame: pd.DataFrame) -> pd.DataFrame:
+    """:func:`~evalkit.records.coerce_judgments`, able to add absent float columns."""
+    out = frame.copy()
     # coerce_judgments cannot fill an absent float column (pd.NA does not cast to float64).
     for name, dtype in JUDGMENT_COLUMNS.items():
         if dtype == "float64" and name not in out.columns:
             out[name] = np.nan
-    return out
+    return coerce_judgments(out)
 
 
 def _check_required(frame: pd.DataFrame) -> None:
@@ -134,7 +146,7 @@ def _check_types(frame: pd.DataFrame) -> pd.DataFrame:
                     dtype, "non-negative whole numbers"
                 )
                 raise UsageError(
-                    f"column {name!r} must hold {kind}; {_rows(bad)} hold "
+                    f"column {name!r} must hold {kind}; {_rows_hold(bad)} "
                     f"{_values(col, bad)}: fix or drop those values"
                 )
             out[name] = num
@@ -145,7 +157,7 @@ def _check_types(frame: pd.DataFrame) -> pd.DataFrame:
             bad = col.notna() & words.isna()
             if bad.any():
                 raise UsageError(
-                    f"column {name!r} must be true/false; {_rows(bad)} hold {_values(col, bad)}"
+                    f"column {name!r} must be true/false; {_rows_hold(bad)} {_values(col, bad)}"
                 )
             out[name] = words.astype("boolean").fillna(False).astype(bool)
     return out
@@ -181,7 +193,7 @@ def _check_vocabulary(table: pd.DataFrame) -> None:
         bad = rows & ~table[name].isin(allowed)
         if bad.any():
             raise UsageError(
-                f"column {name!r} must be one of {'|'.join(allowed)}; {_rows(bad)} hold "
+                f"column {name!r} must be one of {'|'.join(allowed)}; {_rows_hold(bad)} "
                 f"{_values(table[name], bad)}: {todo}"
             )
     usable = table["verdict"].notna() & table["error"].isna()
@@ -246,7 +258,7 @@ def validate_judgments(table: pd.DataFrame) -> pd.DataFrame:
         raise UsageError(f"expected a pandas DataFrame of judgments, got {type(table).__name__}")
     frame = _fill_absent(table.reset_index(drop=True))
     _check_required(frame)
-    frame = coerce_judgments(_check_types(frame))
+    frame = _coerce(_check_types(frame))
     if OPTION_ORDER in frame.columns:
         frame[OPTION_ORDER] = frame[OPTION_ORDER].astype("string")
     _check_vocabulary(frame)
