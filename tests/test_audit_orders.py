@@ -138,7 +138,7 @@ def test_a_judge_without_valid_verdicts_gets_a_row_with_nan_rates():
 verdicts = st.sampled_from([C, B, T, FAILED, None])
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(st.lists(st.tuples(verdicts, verdicts), min_size=1, max_size=30))
 def test_relabelling_candidate_and_baseline_with_the_orders_changes_nothing(pairs):
     """Swapping which model is called the candidate swaps AB/BA too: position is unchanged."""
