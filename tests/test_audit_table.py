@@ -153,10 +153,19 @@ def test_absent_parse_ok_and_mode_are_derived_from_the_verdicts():
     assert (got["sample"] == 0).all()
 
 
-def test_a_table_whose_parse_ok_was_lost_is_refused_with_the_cause():
-    table = recorded(pairwise_rows().drop(columns=["parse_ok"]))
-    with pytest.raises(UsageError, match="probably had no parse_ok column"):
-        validate_judgments(table)
+def test_a_table_read_without_parse_ok_or_mode_keeps_its_verdicts():
+    # coerce_judgments fills an absent parse_ok with false and an absent mode with nothing.
+    table = pairwise_rows().drop(columns=["parse_ok", "mode"])
+    table.loc[1, "verdict"] = None
+    got = validate_judgments(recorded(table))
+    assert got["parse_ok"].tolist() == [True, False, True, True]
+    assert (got["mode"] == "pairwise").all()
+
+
+def test_a_real_parse_failure_is_not_turned_into_a_verdict():
+    table = pairwise_rows()
+    table.loc[1, ["parse_ok", "verdict"]] = [False, None]
+    assert validate_judgments(table)["parse_ok"].tolist() == [True, False, True, True]
 
 
 def test_not_a_dataframe():

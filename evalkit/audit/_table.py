@@ -80,24 +80,37 @@ def _mapping_hint(column: str) -> str:
     )
 
 
-def _fill_absent(frame: pd.DataFrame) -> pd.DataFrame:
-    """Supply columns a foreign table may lack, where their value follows from the others.
+def _filled(frame: pd.DataFrame, name: str) -> bool:
+    """Whether ``frame`` has column ``name`` with at least one value."""
+    return name in frame.columns and bool(frame[name].notna().any())
 
-    Done before :func:`~evalkit.records.coerce_judgments`, which would otherwise fill an absent
-    ``parse_ok`` with False and so discard every verdict of a table that never recorded parsing.
+
+def _fill_absent(frame: pd.DataFrame) -> pd.DataFrame:
+    """Supply ``mode`` and ``sample`` where a foreign table lacks them (absent or all empty).
+
+    A table read through :func:`~evalkit.records.coerce_judgments` has every column, empty where
+    the file had none, so an empty column counts as absent.
     """
     out = frame.copy()
-    has_verdict, has_score = "verdict" in out.columns, "score" in out.columns
-    if "mode" not in out.columns and has_verdict != has_score:
+    has_verdict, has_score = _filled(out, "verdict"), _filled(out, "score")
+    if not _filled(out, "mode") and has_verdict != has_score:
         out["mode"] = "pairwise" if has_verdict else "pointwise"
-    if "parse_ok" not in out.columns:
-        present = pd.Series(False, index=out.index)
-        for name in ("verdict", "score"):
-            if name in out.columns:
-                present |= out[name].notna()
-        out["parse_ok"] = present
     if "sample" not in out.columns:
         out["sample"] = 0
+    return out
+
+
+def _derive_parse_ok(frame: pd.DataFrame) -> pd.DataFrame:
+    """Where no row is parse_ok, take parse_ok to mean "a verdict or score is present".
+
+    A table that never recorded parsing has no parse_ok column, and coerce_judgments fills it
+    with false, which would discard every verdict. Under the table's contract a row with
+    parse_ok false carries no verdict, so deriving it cannot turn a failure into a verdict.
+    """
+    if frame["parse_ok"].any():
+        return frame
+    out = frame.copy()
+    out["parse_ok"] = (out["verdict"].notna() | out["score"].notna()).astype(bool)
     return out
 
 
@@ -196,13 +209,6 @@ def _check_vocabulary(table: pd.DataFrame) -> None:
                 f"column {name!r} must be one of {'|'.join(allowed)}; {_rows_hold(bad)} "
                 f"{_values(table[name], bad)}: {todo}"
             )
-    usable = table["verdict"].notna() & table["error"].isna()
-    if pairwise.any() and not table["parse_ok"].any() and usable.any():
-        raise UsageError(
-            "parse_ok is false on every row, yet rows carry verdicts: the table probably had no "
-            "parse_ok column when it was read (evalkit fills a missing one with false). Add the "
-            "column, or read the raw file and pass it to the audit without coercing it first"
-        )
 
 
 def _check_duplicates(table: pd.DataFrame) -> None:
@@ -243,9 +249,10 @@ def _check_duplicates(table: pd.DataFrame) -> None:
 def validate_judgments(table: pd.DataFrame) -> pd.DataFrame:
     """Check a judgments table and return it typed, with a fresh 0-based index.
 
-    Columns the audit does not need may be absent; these are derived when absent: ``mode``
-    (pairwise when the table has verdicts but no scores, pointwise for the reverse),
-    ``parse_ok`` (true where a verdict or score is present) and ``sample`` (0).
+    Columns the audit does not need may be absent; these are derived when absent or empty:
+    ``mode`` (pairwise when the table has verdicts but no scores, pointwise for the reverse),
+    ``parse_ok`` (when no row has it: true where a verdict or score is present) and
+    ``sample`` (0).
     Row numbers in error messages are 0-based positions in ``table``.
 
     Raises:
@@ -258,7 +265,7 @@ def validate_judgments(table: pd.DataFrame) -> pd.DataFrame:
         raise UsageError(f"expected a pandas DataFrame of judgments, got {type(table).__name__}")
     frame = _fill_absent(table.reset_index(drop=True))
     _check_required(frame)
-    frame = _coerce(_check_types(frame))
+    frame = _derive_parse_ok(_coerce(_check_types(frame)))
     if OPTION_ORDER in frame.columns:
         frame[OPTION_ORDER] = frame[OPTION_ORDER].astype("string")
     _check_vocabulary(frame)
@@ -278,7 +285,7 @@ def rename_columns(frame: pd.DataFrame, mapping: Mapping[str, str]) -> pd.DataFr
             (the message then names the evalkit column still missing and the mapping that would
             supply it).
     """
-    known = [*JUDGMENT_COLUMNS, OPTION_ORDER]
+    known = list(dict.fromkeys([*JUDGMENT_COLUMNS, OPTION_ORDER]))
     absent = [src for src in mapping if src not in frame.columns]
     if absent:
         raise UsageError(
