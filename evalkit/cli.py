@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from evalkit._version import __version__
-from evalkit.errors import EvalkitError
+from evalkit.errors import EvalkitError, UsageError
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -26,14 +26,29 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _compare(args: argparse.Namespace) -> int:
+    from evalkit.records import write_text_atomic
+    from evalkit.report import load_run, render_compare
+
+    before, after = Path(args.run_a), Path(args.run_b)
+    out = Path(args.output) if args.output else after / f"compare-{before.resolve().name}.html"
+    write_text_atomic(out, render_compare(load_run(before), load_run(after)))
+    print(f"comparison: {out}")
+    return 0
+
+
 def _audit(args: argparse.Namespace) -> int:
     from evalkit.audit import rename_columns, run_audit
-    from evalkit.records import coerce_judgments, read_judgments, write_json_atomic
+    from evalkit.records import coerce_judgments, read_table, write_json_atomic
 
-    table = read_judgments(Path(args.file))
+    table = read_table(Path(args.file))
     if args.map:
-        mapping = dict(pair.split("=", 1) for pair in args.map)
-        table = coerce_judgments(rename_columns(table, mapping))
+        pairs = [pair.split("=", 1) for pair in args.map]
+        bad = [p for p, pair in zip(args.map, pairs, strict=True) if len(pair) != 2]
+        if bad:
+            raise UsageError(f"--map {bad[0]!r}: write it as OURS=THEIRS, e.g. verdict=choice")
+        table = rename_columns(table, {theirs: ours for ours, theirs in pairs})
+    table = coerce_judgments(table)
     report = run_audit(table, confidence=args.confidence, seed=args.seed)
     for line in report.summary_lines():
         print(line)
@@ -58,6 +73,16 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", help="where to write the HTML (default: in the run folder)"
     )
     report.set_defaults(func=_report)
+
+    compare = sub.add_parser(
+        "compare", help="compare two runs: gates, changed item verdicts, judge drift"
+    )
+    compare.add_argument("run_a", help="the earlier run folder")
+    compare.add_argument("run_b", help="the later run folder")
+    compare.add_argument(
+        "-o", "--output", help="where to write the HTML (default: in RUN_B, compare-<RUN_A>.html)"
+    )
+    compare.set_defaults(func=_compare)
 
     audit = sub.add_parser(
         "audit", help="audit the judges of a judgments table (JSONL/CSV/Parquet)"

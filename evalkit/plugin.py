@@ -151,6 +151,23 @@ def evalkit_config(request: pytest.FixtureRequest) -> EvalkitConfig:
     return request.config.stash[_config_key]
 
 
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """Check every suite's inputs before the first test runs; stop pytest on a problem."""
+    suites = {}
+    for item in items:
+        suite = getattr(getattr(item, "function", None), "evalkit_suite", None)
+        if suite is not None:
+            suites[id(suite)] = suite
+    if not suites:
+        return
+    try:
+        _session(config).preflight(suites.values())
+    except UsageError as exc:
+        pytest.exit(f"evalkit: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Stop local models, and write run.json and the report (the xdist controller merges)."""
     config = session.config

@@ -15,7 +15,6 @@ from typing import Final
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from evalkit.gates._gates import GateInputs, GateResult, decide
 
@@ -52,6 +51,8 @@ def mcnemar_p(now_win: np.ndarray, before_win: np.ndarray) -> float:
     lost = int(np.sum(~now_win & before_win))
     if gained + lost == 0:
         return 1.0
+    from scipy import stats  # on first use: it adds half a second to importing evalkit
+
     return float(stats.binomtest(gained, gained + lost, 0.5).pvalue)
 
 

@@ -117,6 +117,21 @@ class ModelClient:
             self.cache.put(key, completion, model=request.model)
         return completion
 
+    def check(self, request: ModelRequest) -> None:
+        """Raise now what the first call of ``request`` would surely fail on, spending nothing.
+
+        Asks the transport, when it can tell (litellm's: unknown model string, missing API
+        key). In replay mode nothing is checked: no model will be called.
+
+        Raises:
+            PermanentModelError: the call cannot succeed as configured.
+        """
+        if self.cache.mode == "replay":
+            return
+        checker = getattr(self.transport, "check", None)
+        if checker is not None:
+            checker(request)
+
     def forget(self, request: ModelRequest) -> bool:
         """Evict ``request``'s cached answer (e.g. one that turned out unusable).
 

@@ -169,6 +169,28 @@ class LiteLLMTransport:
             self._providers[key] = found = str(found)
         return found
 
+    def check(self, request: ModelRequest) -> None:
+        """Raise now, before any call is made, what the first call would fail on for sure.
+
+        Checks that litellm knows a provider for the model string, and that an API key is
+        given or set in the environment for providers that need one.
+
+        Raises:
+            BadRequest: the model string names no litellm provider.
+            AuthError: the provider needs a key and none is given or set.
+        """
+        provider = self.provider(request)
+        if request.api_key is not None:
+            return
+        lit = load_litellm()
+        try:
+            missing = lit.validate_environment(model=request.model).get("missing_keys") or []
+        except Exception:  # litellm cannot tell for this provider: let the call decide
+            return
+        keys = [str(k) for k in missing if "KEY" in str(k).upper()]
+        if keys:
+            raise AuthError(_no_key_message(lit, request, provider))
+
     def _completion(
         self,
         lit: ModuleType,

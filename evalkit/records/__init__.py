@@ -24,6 +24,7 @@ from evalkit.records._store import (
     read_answers,
     read_judgments,
     read_run,
+    read_table,
     write_json_atomic,
     write_text_atomic,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "read_answers",
     "read_judgments",
     "read_run",
+    "read_table",
     "write_accepted",
     "write_json_atomic",
     "write_text_atomic",

@@ -123,15 +123,15 @@ def coerce_judgments(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for name, dtype in JUDGMENT_COLUMNS.items():
         if name not in out.columns:
-            out[name] = pd.Series(
-                [False] * len(out) if dtype == "bool" else [pd.NA] * len(out),
-                index=out.index,
-                dtype="object",
-            )
+            # A column the source lacks: all missing (False for flags, 0 for counts).
+            filler: object = {"bool": False, "int64": 0}.get(dtype, None)
+            out[name] = pd.Series([filler] * len(out), index=out.index, dtype="object")
         if dtype == "bool":
             out[name] = out[name].fillna(False).astype(bool)
         elif dtype in ("int64",):
             out[name] = pd.to_numeric(out[name]).fillna(0).astype("int64")
+        elif dtype == "float64":
+            out[name] = pd.to_numeric(out[name], errors="coerce").astype("float64")
         else:
             out[name] = out[name].astype(dtype)  # type: ignore[call-overload]
     extra = [c for c in out.columns if c not in JUDGMENT_COLUMNS]

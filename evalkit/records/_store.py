@@ -111,7 +111,16 @@ def write_text_atomic(path: Path, text: str) -> None:
 
 
 def read_judgments(path: Path) -> pd.DataFrame:
-    """Read a judgments table from a run folder or a JSONL, CSV or Parquet file.
+    """Read a judgments table from a run folder or a JSONL, CSV or Parquet file, typed.
+
+    Raises:
+        UsageError: the path does not exist or has an unsupported suffix.
+    """
+    return coerce_judgments(read_table(path))
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """Read a run folder's judgments or a JSONL, CSV or Parquet file as it is, untyped.
 
     Raises:
         UsageError: the path does not exist or has an unsupported suffix.
@@ -129,7 +138,7 @@ def read_judgments(path: Path) -> pd.DataFrame:
         frame = pd.read_parquet(path)
     else:
         raise UsageError(f"{path}: unsupported file type {suffix!r}; use .jsonl, .csv or .parquet")
-    return coerce_judgments(frame)
+    return frame
 
 
 def read_answers(run_dir: Path) -> pd.DataFrame:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
@@ -21,10 +22,10 @@ import pytest
 from evalkit._runid import new_run_id
 from evalkit.audit import combine_orders, panel_verdicts, position_bias, run_audit
 from evalkit.config import EvalkitConfig
-from evalkit.errors import EvalkitError
+from evalkit.errors import ConfigError, EvalkitError, PermanentModelError
 from evalkit.gates import GateInputs, GateResult
 from evalkit.judging import JudgeRegistry
-from evalkit.models import ModelClient
+from evalkit.models import ModelClient, ModelRequest, is_local, local_model
 from evalkit.records import (
     ANSWERS_FILE,
     JUDGMENTS_FILE,
@@ -33,7 +34,15 @@ from evalkit.records import (
     read_accepted,
 )
 from evalkit.session._endpoints import Resolver
-from evalkit.session._engine import SuiteContext, answer_all, judge_all, lineage
+from evalkit.session._engine import (
+    SuiteContext,
+    answer_all,
+    check_context,
+    grade_all,
+    judge_all,
+    lineage,
+    load_panel,
+)
 from evalkit.session._finalize import finalize_run, worker_files, write_part
 from evalkit.session._handoff import evaluate_once
 from evalkit.session._progress import Progress, Writer
@@ -122,10 +131,52 @@ class EvalSession:
                 pytest.fail(self.errors[suite.name], pytrace=False)
         return self.results[suite.name]
 
+    def preflight(self, suites: Iterable[Suite]) -> None:
+        """Check every input of every suite before any model is called.
+
+        Loads each dataset, validates each panel and its judges' specs and templates, renders
+        each suite's prompt for every row, and asks the model layer whether each model can be
+        called at all (a known provider, an API key when one is needed). Starts nothing.
+
+        Raises:
+            UsageError: the first problem found, naming the file, row, field or model.
+        """
+        cfg = self.config
+        client = ModelClient.from_config(cfg.model_copy(update={"cache_dir": self._cache_dir}))
+        try:
+            for suite in suites:
+                items = suite.items()
+                panel = self.registry.panel(suite.panel or cfg.panel)
+                for item in items:
+                    self.registry.templates.render_string(
+                        suite.prompt, item.fields, where=f"suite {suite.name!r}, item {item.id!r}"
+                    )
+                models = [
+                    (suite.candidate or cfg.candidate or DEFAULT_CANDIDATE,
+                     cfg.candidate_api_base, "candidate"),
+                    (suite.baseline or cfg.baseline or DEFAULT_BASELINE,
+                     cfg.baseline_api_base, "baseline"),
+                    *((j.spec.model, j.spec.api_base, f"judge {j.name}") for j in panel.judges),
+                ]  # fmt: skip
+                for model, api_base, role in models:
+                    if is_local(model):
+                        local_model(model)
+                        continue
+                    try:
+                        client.check(ModelRequest(model=model, api_base=api_base))
+                    except PermanentModelError as exc:
+                        raise ConfigError(f"suite {suite.name!r}, {role}: {exc}") from None
+        finally:
+            client.close()
+
+    @property
+    def _cache_dir(self) -> Path:
+        return self._path(self.config.cache_dir)
+
     def _context(self, suite: Suite) -> SuiteContext:
         # Everything that can be wrong with the input is checked here, before any call.
         items = suite.items()
-        panel = self.registry.panel(suite.panel or self.config.panel)
+        panel = load_panel(self.registry, suite.panel or self.config.panel, suite.mode)
         self._open()
         assert self._resolver is not None
         resolve = self._resolver.resolve
@@ -147,10 +198,12 @@ class EvalSession:
         for endpoint in (candidate, baseline, *judges.values()):
             if endpoint.concurrency is not None:
                 self._caller.limits.per_model[endpoint.model] = endpoint.concurrency
-        return SuiteContext(
+        ctx = SuiteContext(
             run_id=self.run_id, suite=suite, items=items, candidate=candidate,
             baseline=baseline, panel=panel, judges=judges, templates=self.registry.templates,
         )  # fmt: skip
+        check_context(ctx)
+        return ctx
 
     def _run_suite(self, suite: Suite) -> SuiteResult:
         ctx = self._context(suite)
@@ -170,7 +223,8 @@ class EvalSession:
                     answer_all(ctx, client, "candidate", ctx.candidate, answers_out),
                     answer_all(ctx, client, "baseline", ctx.baseline, answers_out),
                 )
-                rows = await judge_all(ctx, client, cand, base, skip, judgments_out)
+                graded = grade_all(ctx, cand, base, judgments_out)
+                rows = graded + await judge_all(ctx, client, cand, base, skip, judgments_out)
             finally:
                 # HTTP clients belong to this event loop; close them before asyncio.run ends it.
                 await client.aclose()

@@ -25,8 +25,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from evalkit.errors import UsageError
 from evalkit.gates import Gate, WinRate
-from evalkit.records import Item, load_dataset
+from evalkit.graders import Grader
+from evalkit.records import Item, Mode, load_dataset
 
 if TYPE_CHECKING:
     from evalkit.session._session import EvalSession
@@ -56,6 +58,14 @@ class Suite:
     )
     #: dataset fields the prompt needs (checked on every row before any call).
     required_fields: Sequence[str] = ("question",)
+    #: how the panel judges: ``pairwise`` (candidate vs baseline, both orders), ``pointwise``
+    #: (a rubric score per answer) or ``reference`` (a score against the dataset's reference);
+    #: the configured panel is replaced by its variant for this mode (see judges/README.md).
+    mode: Mode = "pairwise"
+    #: deterministic graders run on every answer (evalkit.graders), recorded beside the judges.
+    graders: Sequence[Grader] = ()
+    #: the dataset field holding the reference answer that reference judges are shown.
+    reference_field: str = "reference"
     #: folder that relative paths are resolved against (the declaring module's folder).
     base_dir: Path = dataclasses.field(default_factory=lambda: _caller_dir(3))
 
@@ -71,7 +81,12 @@ class Suite:
     def tests(self) -> tuple[TestFn, TestFn]:
         """Return (per-item test, per-gate test) for pytest to collect from the suite module."""
         suite = self
-        items = self.items()
+        try:
+            items = self.items()
+        except UsageError as exc:
+            # Reported as this module's collection error, in one line, and pytest stops
+            # before any test runs: nothing is spent on a suite with a broken dataset.
+            raise pytest.Collector.CollectError(f"evalkit: {exc}") from None
         gate_names = [g.name for g in self.gates]
 
         @pytest.mark.parametrize("evalkit_item_id", [i.id for i in items])
@@ -92,6 +107,8 @@ class Suite:
                 record_property(f"evalkit_{key}", getattr(gate, key))
             evalkit_session.enforce_gate(gate)
 
+        test_item.evalkit_suite = self  # type: ignore[attr-defined]
+        test_gate.evalkit_suite = self  # type: ignore[attr-defined]
         test_item.__doc__ = f"Each item of suite {self.name!r} is answered and judged."
         test_gate.__doc__ = f"The release gates of suite {self.name!r}."
         return test_item, test_gate
