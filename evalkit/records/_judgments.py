@@ -124,7 +124,7 @@ def coerce_judgments(frame: pd.DataFrame) -> pd.DataFrame:
     for name, dtype in JUDGMENT_COLUMNS.items():
         if name not in out.columns:
             # A column the source lacks: all missing (False for flags, 0 for counts).
-            filler: object = {"bool": False, "int64": 0}.get(dtype, None)
+            filler: object = {"bool": False, "int64": 0}.get(dtype)
             out[name] = pd.Series([filler] * len(out), index=out.index, dtype="object")
         if dtype == "bool":
             out[name] = out[name].fillna(False).astype(bool)
