@@ -1,6 +1,12 @@
-"""The HTML report: a pure render of a run folder."""
+"""The HTML report: a pure render of a run folder.
+
+- :func:`load_run` reads a run folder into :class:`RunData`;
+- :func:`render` turns it into one self-contained HTML page;
+- :func:`redact` is the credential scrubber every shown string goes through.
+"""
 
 from evalkit.report._load import RunData, load_run
+from evalkit.report._redact import redact
 from evalkit.report._render import render
 
-__all__ = ["RunData", "load_run", "render"]
+__all__ = ["RunData", "load_run", "redact", "render"]

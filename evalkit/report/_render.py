@@ -1,124 +1,117 @@
 """Rendering a run as one self-contained HTML page: no network, no external script or style.
 
 Everything the page shows comes from the run folder (see :func:`load_run`), so an old run can
-be re-rendered at no cost. Model output is untrusted text: the template autoescapes every
-value, and the page's small script only reads ``data-`` attributes and toggles visibility.
+be re-rendered at no cost. Model output is untrusted text: every value read from the run goes
+through :mod:`evalkit.report._redact`, the templates autoescape it, the item data is embedded
+as escaped JSON, and the page's script writes it with ``textContent`` only.
 """
 
 from __future__ import annotations
 
-import math
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
-import jinja2
 import pandas as pd
 
-from evalkit.report._load import RunData
-
-_TEMPLATES = Path(__file__).resolve().parent / "templates"
-_ENV = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
+from evalkit.audit import combine_orders
+from evalkit.report._charts import (
+    interval_chart,
+    kappa_heatmap,
+    length_chart,
+    score_bars,
+    verdict_bars,
+)
+from evalkit.report._env import ENV
+from evalkit.report._items import ItemData, item_data
+from evalkit.report._judges import human_rows, judge_rows, panel_figures
+from evalkit.report._load import RunData, panel_frame, without_panels
+from evalkit.report._redact import redact_data
+from evalkit.report._summary import (
+    failures,
+    lineage_warnings,
+    overall_outcome,
+    trust_summary,
+    usage,
 )
 
 
-def _fmt(value: Any, digits: int = 3) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    if isinstance(value, float):
-        return f"{value:.{digits}f}"
-    return str(value)
+def _combined(judgments: pd.DataFrame) -> pd.DataFrame:
+    """Each judge's combined verdict per item (empty when no row is pairwise)."""
+    if not (judgments["mode"] == "pairwise").any():
+        return pd.DataFrame(columns=["suite", "item_id", "judge", "verdict", "consistent"])
+    return combine_orders(judgments)
 
 
-_ENV.filters["fmt"] = _fmt
-
-
-def interval_svg_rows(position: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Geometry for the first-position-rate chart: one row per judge, x in [0, 1] → pixels."""
-    width, left = 360.0, 150.0
-    rows = []
-    for i, row in enumerate(position):
-        est = row.get("first_position_rate")
-        low, high = row.get("fp_low"), row.get("fp_high")
-        if est is None or low is None or high is None:
-            continue
-        rows.append(
-            {
-                "y": 20 + i * 26,
-                "label": row["judge"],
-                "x": left + est * width,
-                "x1": left + low * width,
-                "x2": left + high * width,
-                "text": f"{est:.2f} [{low:.2f}, {high:.2f}]",
-            }
-        )
-    return rows
-
-
-def _items(run: RunData) -> list[dict[str, Any]]:
-    """One entry per (suite, item): answers, each judge's verdict per order, flags to sort by."""
-    table = run.judgments
-    answers = run.answers
-    by_item: dict[tuple[str, str], dict[str, Any]] = {}
-    if len(answers):
-        for row in answers.to_dict("records"):
-            entry = by_item.setdefault(
-                (row["suite"], row["item_id"]),
-                {"suite": row["suite"], "item_id": row["item_id"], "calls": []},
-            )
-            entry[row["role"]] = row
-            entry["prompt"] = row["prompt"] if row["role"] == "candidate" else entry.get("prompt")
-    for row in table.to_dict("records"):
-        entry = by_item.setdefault(
-            (row["suite"], row["item_id"]),
-            {"suite": row["suite"], "item_id": row["item_id"], "calls": []},
-        )
-        entry["calls"].append({k: (None if v is pd.NA else v) for k, v in row.items()})
-    items = []
-    for entry in by_item.values():
-        calls = entry["calls"]
-        verdicts: dict[str, set[str]] = {}
-        for call in calls:
-            if call["verdict"] is not None:
-                verdicts.setdefault(call["judge"], set()).add(call["verdict"])
-        flipped = any(len(v) > 1 for v in verdicts.values())
-        combined = {next(iter(v)) for v in verdicts.values() if len(v) == 1}
-        entry["flipped"] = flipped
-        entry["disagree"] = len(combined) > 1
-        entry["parse_fail"] = any(not c["parse_ok"] for c in calls)
-        entry["priority"] = (not entry["disagree"], not flipped, not entry["parse_fail"])
-        items.append(entry)
-    items.sort(key=lambda e: (e["priority"], e["suite"], e["item_id"]))
-    return items
+def _suite_view(
+    suite: Mapping[str, Any], judgments: pd.DataFrame, combined: pd.DataFrame, panel: pd.DataFrame
+) -> dict[str, Any]:
+    """Everything the page shows for one suite: the dashboard, agreement and the charts."""
+    audit: Mapping[str, Any] = suite.get("audit") or {}
+    name = suite["name"]
+    rows = judgments.loc[judgments["suite"] == name]
+    mine = combined.loc[combined["suite"] == name] if len(combined) else combined
+    judges = [str(j["name"]) for j in suite.get("models", {}).get("judges", [])]
+    judges = judges or sorted(rows["judge"].astype(str).unique())
+    thresholds: Mapping[str, Any] = audit.get("thresholds", {})
+    position = audit.get("position") or suite.get("position") or []
+    fp_rows = [
+        {
+            "label": p["judge"],
+            "estimate": p.get("first_position_rate"),
+            "low": p.get("fp_low"),
+            "high": p.get("fp_high"),
+            "note": f"n={p.get('n_decisive')}",
+        }
+        for p in position
+    ]
+    return {
+        **suite,
+        "confidence": audit.get("confidence", 0.95),
+        "judges": judge_rows(audit),
+        "human": human_rows(audit),
+        "panel_figures": panel_figures(audit),
+        "tests": audit.get("tests", []),
+        "fp_chart": interval_chart(fp_rows, tolerance=thresholds.get("max_position_skew")),
+        "heatmap": kappa_heatmap(audit.get("agreement", [])),
+        "length_chart": length_chart(rows, judges),
+        "verdict_bars": verdict_bars(mine, panel.loc[panel["suite"] == name], judges)
+        if len(mine)
+        else None,
+        "score_bars": score_bars(rows),
+    }
 
 
 def render(run: RunData) -> str:
-    """Render the run as a standalone HTML document."""
-    info = run.run
-    suites = info.get("suites", [])
-    for suite in suites:
-        suite["chart"] = interval_svg_rows(suite.get("position", []))
-    table = run.judgments
-    totals = {
-        "judge_calls": len(table),
-        "unparseable": int(
-            (~table["parse_ok"] & table["error"].fillna("").str.startswith("parse")).sum()
-        ),
-        "failed": int(
-            (table["error"].notna() & ~table["error"].fillna("").str.startswith("parse")).sum()
-        ),
-        "cached": int(table["cached"].sum()),
-        "judge_cost": float(table["cost_usd"].sum()),
-        "answer_cost": float(run.answers["cost_usd"].sum()) if len(run.answers) else 0.0,
-    }
-    return _ENV.get_template("report.html.j2").render(
+    """Render the run as a standalone HTML document.
+
+    Pure: reads only ``run``, calls no model, writes no file.
+
+    Raises:
+        UsageError: the judgments table is invalid (it could not have been audited either).
+    """
+    panel = panel_frame(run.run)
+    info = redact_data(without_panels(run.run))
+    suites = list(info.get("suites", []))
+    combined = _combined(run.judgments)
+    items: ItemData = item_data(run.judgments, run.answers, combined, panel)
+    views = [_suite_view(s, run.judgments, combined, panel) for s in suites]
+    lineage = lineage_warnings(suites)
+    fails = failures(run)
+    fails = redact_data(fails)
+    started, finished = info.get("started"), info.get("finished")
+    warning_count = (
+        len(lineage) + fails["n_unparseable"] + fails["n_failed"] + fails["n_answer_errors"]
+        + len(fails["run_errors"])
+    )  # fmt: skip
+    return ENV.get_template("report.html.j2").render(
         run=info,
-        suites=suites,
-        totals=totals,
-        items=_items(run),
-        status=info.get("status", "unknown"),
+        outcome=overall_outcome(suites, info.get("errors", {})),
+        trust=trust_summary(suites),
+        suites=views,
+        usage=usage(run),
+        failures=fails,
+        lineage=lineage,
+        warning_count=warning_count,
+        items=items,
+        duration=(finished - started) if started is not None and finished is not None else None,
     )

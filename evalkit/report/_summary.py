@@ -1,0 +1,192 @@
+"""The top of the report: did the run pass, what ran, what it cost, and what went wrong.
+
+Pure functions of the run folder's contents (:class:`RunData`), each returning plain values
+for the template. Counting is done with pandas on whole columns.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+import pandas as pd
+
+from evalkit.report._load import RunData
+
+#: How many distinct error messages a failure list shows; the rest are counted together.
+MAX_MESSAGES: Final = 20
+#: Longest error message shown; provider errors can carry whole response bodies.
+MAX_MESSAGE_CHARS: Final = 400
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """The run's overall outcome, worst gate first: fail > inconclusive > pass."""
+
+    outcome: str  # pass | fail | inconclusive | error | no gates
+    headline: str
+    counts: Mapping[str, int]
+
+
+def _of(count: int, total: int) -> str:
+    """``the gate`` for one gate, else ``2 of 3 gates`` (or ``all 3 gates``)."""
+    if total == 1:
+        return "the gate"
+    return f"all {total} gates" if count == total else f"{count} of {total} gates"
+
+
+def overall_outcome(suites: Sequence[Mapping[str, Any]], errors: Mapping[str, str]) -> Outcome:
+    """Decide the headline of the page from every suite's gates and the run's errors.
+
+    >>> overall_outcome([{"gates": [{"outcome": "pass"}, {"outcome": "fail"}]}], {}).headline
+    'FAIL: 1 of 2 gates failed'
+    >>> overall_outcome([{"gates": [{"outcome": "pass"}]}], {}).headline
+    'PASS: the gate passed'
+    """
+    outcomes = pd.Series([g["outcome"] for s in suites for g in s.get("gates", [])], dtype=object)
+    counts = {k: int((outcomes == k).sum()) for k in ("pass", "fail", "inconclusive")}
+    total = len(outcomes)
+    if errors:
+        return Outcome("error", f"ERROR: {len(errors)} suite(s) could not run", counts)
+    if total == 0:
+        return Outcome("none", "NO GATES: this run decides nothing", counts)
+    if counts["fail"]:
+        return Outcome("fail", f"FAIL: {_of(counts['fail'], total)} failed", counts)
+    if counts["inconclusive"]:
+        return Outcome(
+            "inconclusive",
+            f"INCONCLUSIVE: {_of(counts['inconclusive'], total)} could not decide",
+            counts,
+        )
+    return Outcome("pass", f"PASS: {_of(total, total)} passed", counts)
+
+
+def _usage(rows: pd.DataFrame, label: str, note: str = "") -> dict[str, Any]:
+    """Calls, tokens, cost and cache hits of a set of model calls (answers or judgments)."""
+    n = len(rows)
+    cached = int(rows["cached"].fillna(False).astype(bool).sum()) if n else 0
+    return {
+        "label": label,
+        "note": note,
+        "calls": n,
+        "input_tokens": int(rows["input_tokens"].sum()) if n else 0,
+        "output_tokens": int(rows["output_tokens"].sum()) if n else 0,
+        "cost_usd": float(rows["cost_usd"].sum()) if n else 0.0,
+        "cached": cached,
+        "cache_share": cached / n if n else None,
+    }
+
+
+def usage(run: RunData) -> dict[str, Any]:
+    """Cost and tokens split by who spent them, and the run's cache hit share.
+
+    Returns ``rows`` (candidate answers, baseline answers, judges, and the judges' swapped-
+    order calls, which exist only so that the audit can measure position bias) and ``total``
+    (answers plus judges: the swapped-order row is part of the judges' row).
+    """
+    answers, judgments = run.answers, run.judgments
+    role = answers["role"] if len(answers) else pd.Series(dtype=object)
+    rows = [
+        _usage(answers.loc[role == "candidate"], "candidate answers"),
+        _usage(answers.loc[role == "baseline"], "baseline answers"),
+        _usage(judgments, "judges"),
+        _usage(
+            judgments.loc[judgments["order"] == "BA"],
+            "audit overhead",
+            "the judges' swapped-order (BA) calls, made so that position bias can be measured "
+            "and cancelled; included in the judges' row. The audit's statistics make no calls.",
+        ),
+    ]
+    every = pd.concat([answers, judgments], ignore_index=True) if len(answers) else judgments
+    total = _usage(every, "total")
+    return {"rows": rows, "total": total}
+
+
+def _grouped(messages: pd.Series) -> list[dict[str, Any]]:
+    """Distinct messages with their counts, most frequent first, the tail counted together."""
+    if messages.empty:
+        return []
+    short = messages.astype(str).str.slice(0, MAX_MESSAGE_CHARS)
+    counts = short.value_counts()
+    out = [{"message": str(m), "count": int(c)} for m, c in counts.head(MAX_MESSAGES).items()]
+    rest = int(counts.iloc[MAX_MESSAGES:].sum())
+    if rest:
+        out.append({"message": f"({len(counts) - MAX_MESSAGES} other messages)", "count": rest})
+    return out
+
+
+def failures(run: RunData) -> dict[str, Any]:
+    """Parse failures per judge, failed judge calls and answers by message, and run errors.
+
+    A judge call is *unparseable* when it returned but carried no verdict the parser could
+    read (``error`` starting ``parse``, or ``parse_ok`` false without an error), and *failed*
+    when it has any other error (the call failed after retries, or was not made because an
+    answer was missing).
+    """
+    table = run.judgments
+    error = table["error"].astype("string")
+    is_parse = error.str.startswith("parse").fillna(False).astype(bool)
+    unparseable = is_parse | (~table["parse_ok"].astype(bool) & error.isna())
+    failed = error.notna() & ~is_parse
+    per_judge = (
+        pd.DataFrame(
+            {
+                "suite": table["suite"],
+                "judge": table["judge"],
+                "calls": 1,
+                "unparseable": unparseable.astype(int),
+                "failed": failed.astype(int),
+            }
+        )
+        .groupby(["suite", "judge"], sort=True)
+        .sum()
+        .reset_index()
+    )
+    per_judge["unparseable_share"] = per_judge["unparseable"] / per_judge["calls"]
+    answers = run.answers
+    answer_errors = (
+        answers.loc[answers["error"].notna(), ["role", "error"]]
+        if len(answers) and "error" in answers.columns
+        else pd.DataFrame(columns=["role", "error"])
+    )
+    return {
+        "n_unparseable": int(unparseable.sum()),
+        "n_failed": int(failed.sum()),
+        "n_answer_errors": len(answer_errors),
+        "per_judge": per_judge.to_dict("records"),
+        "judge_errors": _grouped(error[failed]),
+        "answer_errors": _grouped(answer_errors["role"] + ": " + answer_errors["error"]),
+        "run_errors": [{"suite": k, "message": v} for k, v in run.run.get("errors", {}).items()],
+    }
+
+
+def lineage_warnings(suites: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Every suite's lineage and family warnings, each with the number of items it touches."""
+    return [
+        {"suite": s["name"], **d}
+        for s in suites
+        for d in s.get("lineage", [])
+    ]  # fmt: skip
+
+
+def trust_summary(suites: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Per suite, which judges the audit trusts, questions and distrusts.
+
+    >>> trust_summary([{"name": "s", "audit": {"verdicts": {"a": "trusted", "b": "untrusted"}}}])
+    [{'suite': 's', 'trusted': ['a'], 'questionable': [], 'untrusted': ['b'], 'n': 2}]
+    """
+    out = []
+    for suite in suites:
+        verdicts: Mapping[str, str] = (suite.get("audit") or {}).get("verdicts", {})
+        out.append(
+            {
+                "suite": suite["name"],
+                **{
+                    level: sorted(j for j, v in verdicts.items() if v == level)
+                    for level in ("trusted", "questionable", "untrusted")
+                },
+                "n": len(verdicts),
+            }
+        )
+    return out
