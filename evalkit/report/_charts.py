@@ -62,7 +62,7 @@ def nice_ticks(low: float, high: float, target: int = 5) -> list[float]:
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
     first = math.ceil(low / step - 1e-9) * step
     count = math.floor((high - first) / step + 1e-9) + 1
-    return [round(first + i * step, 10) for i in range(count)]
+    return [float(round(first + i * step, 10)) for i in range(count)]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -9,7 +9,7 @@ as escaped JSON, and the page's script writes it with ``textContent`` only.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 import pandas as pd
 
@@ -33,6 +33,12 @@ from evalkit.report._summary import (
     trust_summary,
     usage,
 )
+
+#: What run.json holds when a run wrote all of it; an older or bare run may lack any of it.
+_RUN_DEFAULTS: Final[Mapping[str, Any]] = {
+    "run_id": None, "status": "unknown", "evalkit_version": None, "config_digest": None,
+    "config": {}, "started": None, "finished": None, "suites": [], "errors": {},
+}  # fmt: skip
 
 
 def _combined(judgments: pd.DataFrame) -> pd.DataFrame:
@@ -90,7 +96,7 @@ def render(run: RunData) -> str:
         UsageError: the judgments table is invalid (it could not have been audited either).
     """
     panel = panel_frame(run.run)
-    info = redact_data(without_panels(run.run))
+    info = {**_RUN_DEFAULTS, **redact_data(without_panels(run.run))}
     suites = list(info.get("suites", []))
     combined = _combined(run.judgments)
     items: ItemData = item_data(run.judgments, run.answers, combined, panel)
