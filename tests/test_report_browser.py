@@ -16,6 +16,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -40,6 +41,7 @@ FLAGS = (
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--window-size=1400,1000", "--remote-debugging-port=0", "--remote-allow-origins=*",
+    "--disable-breakpad", "--disable-crash-reporter",
 )  # fmt: skip
 
 
@@ -57,10 +59,13 @@ class Browser:
     def __init__(self, binary: str, profile: Path) -> None:
         from websockets.sync.client import connect
 
+        # Debian's chromium is a shell script that starts the real browser as a child: give it
+        # a process group of its own, so that closing stops every process it started.
         self.proc = subprocess.Popen(
             [binary, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         port_file = profile / "DevToolsActivePort"
         deadline = time.monotonic() + 30
@@ -136,16 +141,19 @@ class Browser:
         path.write_bytes(base64.b64decode(self.send("Page.captureScreenshot", **params)["data"]))
 
     def close(self) -> None:
-        """Close the connection and stop the browser."""
+        """Close the connection and stop the browser with every process it started."""
         stack = getattr(self, "_stack", None)
         if stack is not None:
+            with contextlib.suppress(Exception):
+                self.send("Browser.close")
             stack.close()
-        self.proc.terminate()
-        try:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)  # whatever did not stop in time
+        self.proc.wait()
 
 
 @pytest.fixture(scope="module")
