@@ -299,3 +299,18 @@ def test_tags_from_the_answers_become_a_filter(html: str) -> None:
     for tag in ("math", "history", "code", "safety"):
         assert f'<option value="{tag}">{tag}</option>' in html
     assert pd.Series(item_blob(html)["items"]["tags"]).map(len).eq(1).all()
+
+
+def test_the_item_table_shows_the_panel_verdict_the_gates_used(tmp_path: Path) -> None:
+    run_dir = write_run(tmp_path / "run", n_items=25)
+    run = json.loads((run_dir / RUN_FILE).read_text())
+    suite = run["suites"][0]
+    # The gates' panel (suite["panel"]) can differ from the audit's (another quorum).
+    suite["panel"] = [dict(r, verdict=None, abstained=True) for r in suite["panel"]]
+    (run_dir / RUN_FILE).write_text(json.dumps(run))
+    items = item_blob(render(load_run(run_dir)))["items"]
+    assert set(items["panel"]) == {"abstained"}
+    del suite["panel"]
+    (run_dir / RUN_FILE).write_text(json.dumps(run))
+    items = item_blob(render(load_run(run_dir)))["items"]
+    assert "abstained" not in items["panel"]  # the audit's panel, quorum 2 of 3: no abstention

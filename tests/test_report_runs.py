@@ -207,6 +207,10 @@ def write_run(
                     ],
                 },
                 "gates": [gate.to_dict()],
+                # The verdicts the gate was decided on, as EvalSession writes them.
+                "panel": json.loads(
+                    panel[["item_id", "verdict", "abstained", "reason"]].to_json(orient="records")
+                ),
                 "lineage": [
                     {
                         "judge": "solid", "family": "meta", "shared_with": "baseline",

@@ -93,23 +93,33 @@ def load_run(run_dir: Path, *, seed: int = 0) -> RunData:
 
 
 def panel_frame(run: Mapping[str, Any]) -> pd.DataFrame:
-    """The audit's panel verdict of every item of every suite of ``run`` (a run.json dict).
+    """The panel verdict of every item of every suite of ``run`` (a run.json dict).
 
-    Columns suite, item_id, verdict, abstained, reason; empty when no suite was audited.
+    A suite's own ``panel`` (the verdicts its gates were decided on, with the panel's
+    aggregation and quorum) is preferred; a run.json without it falls back on the audit's.
+    Columns suite, item_id, verdict, abstained, reason; empty when there are none.
     """
-    records = [r for s in run.get("suites", []) for r in (s.get("audit") or {}).get("panel", [])]
+    records = []
+    for suite in run.get("suites", []):
+        panel = suite.get("panel")
+        if not isinstance(panel, list):
+            panel = (suite.get("audit") or {}).get("panel", [])
+        records += [{**r, "suite": suite["name"]} for r in panel]
     frame = pd.DataFrame.from_records(records, columns=_PANEL_COLUMNS)
     return frame.astype({"suite": "string", "item_id": "string"})
 
 
 def without_panels(run: Mapping[str, Any]) -> dict[str, Any]:
-    """``run`` without the audits' per-item panel records.
+    """``run`` without the per-item panel records (the suites' and the audits').
 
     They are read as a table by :func:`panel_frame`; left in, they would be walked record by
     record with the rest of run.json.
     """
     suites = [
-        {**s, "audit": {k: v for k, v in (s.get("audit") or {}).items() if k != "panel"}}
+        {
+            **{k: v for k, v in s.items() if not (k == "panel" and isinstance(v, list))},
+            "audit": {k: v for k, v in (s.get("audit") or {}).items() if k != "panel"},
+        }
         for s in run.get("suites", [])
     ]
     return {**run, "suites": suites}
