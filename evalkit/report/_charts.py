@@ -386,8 +386,12 @@ def stacked_bars(
     if not bars:
         return None
     legend_y = 12 + len(bars) * _ROW_H + 14
-    legend = [(names.get(k, k), c, left + i * 110.0) for i, (k, c) in enumerate(colours.items())]
-    return StackedBars(left + _PLOT_W + 80, legend_y + 16, left, bar_h, legend, legend_y, bars)
+    legend, x = [], left
+    for key, fill in colours.items():
+        legend.append((names.get(key, key), fill, x))
+        x += 30 + 6.5 * len(names.get(key, key))  # swatch, gap, and the label's rough width
+    width = max(left + _PLOT_W + 80, x)
+    return StackedBars(width, legend_y + 16, left, bar_h, legend, legend_y, bars)
 
 
 def verdict_bars(
