@@ -17,9 +17,10 @@ libraries are translated into this tree at the boundary where they enter evalkit
     │   │   ├── RateLimited         429, with the server's Retry-After when it sent one
     │   │   ├── ProviderUnavailable 5xx, or a connection that was refused or dropped
     │   │   └── CallTimeout         no answer within the per-attempt timeout
-    │   └── PermanentModelError     retrying cannot help: 400/401/404, unknown model, no API key
-    │       ├── AuthError           missing or rejected credentials
-    │       └── BadRequest          the provider rejected the request or does not know the model
+    │   ├── PermanentModelError     retrying cannot help: 400/401/404, unknown model, no API key
+    │   │   ├── AuthError           missing or rejected credentials
+    │   │   └── BadRequest          the provider rejected the request or does not know the model
+    │   └── CallNotMade             the run stopped first (Ctrl-C, or the budget was reached)
     ├── CacheMiss                   replay mode found no cached answer for a call
     ├── BudgetExceeded              the next call would take the run past its budget
     └── LocalModelError             the bundled llama.cpp server could not be started
@@ -99,6 +100,12 @@ class BadRequest(PermanentModelError):
     """The provider rejected the request (400/404/422) or does not know the model."""
 
     kind = "bad_request"
+
+
+class CallNotMade(ModelError):
+    """The call was never sent: the run was interrupted or its budget reached first."""
+
+    kind = "not_run"
 
 
 class CacheMiss(EvalkitError):

@@ -184,6 +184,7 @@ def test_xdist_workers_share_one_run_folder_and_cache(tmp_path: Path, fake: Fake
     assert not table.duplicated(["suite", "item_id", "judge", "order", "sample"]).any()
     run = json.loads((folder / "run.json").read_text())
     assert sorted(s["name"] for s in run["suites"]) == ["sim", "sim2"]
-    assert "suite sim:" in proc.stdout and "suite sim2:" in proc.stdout
+    assert "suite sim:" in proc.stdout
+    assert "suite sim2:" in proc.stdout
     # Each suite was paid for once: 2 suites x (2 answers + 4 judge calls) per item.
     assert fake.requests() == 2 * N_ITEMS * 6
