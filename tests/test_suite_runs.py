@@ -26,7 +26,13 @@ GATES = "[evalkit.gates.WinRate(at_least=0.5, min_items=20)]"
 
 
 def make_project(
-    root: Path, fake: FakeProvider, *, candidate_q: float, baseline_q: float, gates: str = GATES
+    root: Path,
+    fake: FakeProvider,
+    *,
+    candidate_q: float,
+    baseline_q: float,
+    gates: str = GATES,
+    n_items: int = N_ITEMS,
 ) -> Path:
     (root / "judges").mkdir(parents=True, exist_ok=True)
     (root / "suites").mkdir(exist_ok=True)
@@ -48,7 +54,7 @@ def make_project(
             f"api_base: {fake.base_url}\ntemplate: pairwise_chat.j2\nparams: {{max_tokens: 50}}\n"
         )
     (root / "judges" / "sim.yaml").write_text("kind: panel\njudges: [fair, first]\nquorum: 1\n")
-    rows = [{"id": f"q{i:02d}", "question": f"Question number {i}?"} for i in range(N_ITEMS)]
+    rows = [{"id": f"q{i:02d}", "question": f"Question number {i}?"} for i in range(n_items)]
     (root / "suites" / "data.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     (root / "suites" / "test_sim.py").write_text(
         "import evalkit\n"
