@@ -314,3 +314,14 @@ def test_the_item_table_shows_the_panel_verdict_the_gates_used(tmp_path: Path) -
     (run_dir / RUN_FILE).write_text(json.dumps(run))
     items = item_blob(render(load_run(run_dir)))["items"]
     assert "abstained" not in items["panel"]  # the audit's panel, quorum 2 of 3: no abstention
+
+
+def test_a_run_whose_only_suite_failed_still_renders(tmp_path: Path) -> None:
+    (tmp_path / JUDGMENTS_FILE).touch()
+    message = "suite 'demo': suites/data.jsonl: dataset file not found"
+    run = {"run_id": "r", "status": "complete", "suites": [], "errors": {"demo": message}}
+    (tmp_path / RUN_FILE).write_text(json.dumps(run))
+    html = render(load_run(tmp_path))
+    assert "ERROR: 1 suite(s) could not run" in html
+    assert "dataset file not found" in html
+    assert item_blob(html)["items"]["id"] == []
