@@ -13,21 +13,25 @@ from typing import Final
 
 UNKNOWN: Final = "unknown"
 
-# Ordered: more specific names first (e.g. "gemma" before a generic "google" prefix rule).
+# Ordered: more specific names first. DeepSeek's distilled models ("deepseek-r1-distill-llama")
+# are DeepSeek's work on another base, and name DeepSeek first, so deepseek precedes llama and
+# qwen; "gpt-j"/"gpt-neo" are EleutherAI's, not OpenAI's, so they precede the GPT rule.
 _NAME_RULES: Final[tuple[tuple[re.Pattern[str], str], ...]] = tuple(
     (re.compile(pattern, re.IGNORECASE), family)
     for pattern, family in (
         (r"smollm", "huggingface"),
+        (r"deepseek", "deepseek"),
         (r"gemma|gemini|palm|bison", "google"),
         (r"claude", "anthropic"),
-        (r"(^|[/:_-])(gpt|chatgpt|o[1-9]|davinci|babbage|text-embedding)([-_.]|$|\d)", "openai"),
+        (r"(^|[/:_.-])gpt-?(j|neo)", "eleutherai"),
+        (r"(^|[/:_.-])(gpt|chatgpt|o[1-9]|davinci|babbage|text-embedding)([-_.:]|$|\d)", "openai"),
         (r"llama|codellama", "meta"),
         (r"mistral|mixtral|codestral|ministral|magistral|pixtral|devstral", "mistral"),
         (r"qwen|qwq", "qwen"),
-        (r"deepseek", "deepseek"),
-        (r"grok", "xai"),
-        (r"command|cohere|aya", "cohere"),
-        (r"phi-?\d", "microsoft"),
+        (r"(^|[/:_.-])grok", "xai"),
+        (r"cohere|(^|[/:_.-])(command|aya)([-_.:]|$)", "cohere"),
+        (r"(^|[/:_.-])phi-?\d", "microsoft"),
+        (r"(^|[/:_.-])(nova|titan)-", "amazon"),
     )
 )
 
@@ -45,6 +49,10 @@ _PREFIX_RULES: Final[dict[str, str]] = {
     "xai": "xai",
     "cohere": "cohere",
     "cohere_chat": "cohere",
+    "palm": "google",
+    "codestral": "mistral",
+    "text-completion-openai": "openai",
+    "dashscope": "qwen",
 }
 
 
