@@ -25,7 +25,7 @@ class Templates:
     def __init__(self, project_dir: Path | None = None) -> None:
         dirs = [d for d in (project_dir, PACKAGED_DIR) if d is not None and d.is_dir()]
         # Prompts are plain text sent to a model, not HTML: autoescaping would corrupt them.
-        self._env = jinja2.Environment(  # noqa: S701
+        self._env = jinja2.Environment(
             loader=jinja2.FileSystemLoader([str(d) for d in dirs]),
             undefined=jinja2.StrictUndefined,
             keep_trailing_newline=False,
@@ -66,10 +66,25 @@ class Templates:
         except jinja2.UndefinedError as exc:
             raise SpecError(f"{where}: undefined variable ({exc.message})") from None
 
-    def check(self, name: str, variables: Iterable[str]) -> None:
-        """Render ``name`` with a placeholder for each of ``variables`` to catch mistakes early.
+    def check(
+        self, name: str, variables: Mapping[str, Any] | Iterable[str], *, shown: Iterable[str] = ()
+    ) -> None:
+        """Render ``name`` with sample ``variables`` to catch mistakes before any call.
+
+        ``variables`` maps each variable to a sample value (a bare list of names gets
+        ``<name>`` placeholders). Each variable in ``shown`` must hold a string whose value
+        reaches the rendered prompt: a judge template that forgot to show an answer would
+        otherwise send every judge the same incomplete prompt.
 
         Raises:
-            SpecError: as :meth:`render`.
+            SpecError: as :meth:`render`, or a ``shown`` variable never reaches the prompt.
         """
-        self.render(name, {v: f"<{v}>" for v in variables})
+        if not isinstance(variables, Mapping):
+            variables = {v: f"<{v}>" for v in variables}
+        text = self.render(name, variables)
+        missing = [v for v in shown if str(variables[v]) not in text]
+        if missing:
+            raise SpecError(
+                f"template {name!r} never shows {', '.join(map(repr, missing))}; "
+                "add {{ " + missing[0] + " }} to it"
+            )

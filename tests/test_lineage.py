@@ -1,0 +1,124 @@
+"""The family policy: warn, exclude or error when a judge shares a family with what it judges."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from evalkit.errors import SpecError
+from evalkit.judging import (
+    Judge,
+    JudgeSpec,
+    Panel,
+    PanelSpec,
+    family_policy,
+    get_parser,
+    judge_calls,
+)
+from evalkit.records import Item
+
+ITEMS = (
+    Item("q0", {"question": "?"}),
+    Item("q1", {"question": "?", "generator_family": "google"}),
+    Item("q2", {"question": "?", "generator_family": "anthropic"}),
+)
+FAMILIES = {"candidate": "openai", "baseline": "meta"}
+
+
+def judge(name: str, family: str, *, scored: bool = False) -> Judge:
+    extra = {"mode": "pointwise", "scale": {"min": 1, "max": 10}} if scored else {}
+    spec = JudgeSpec(name=name, model=f"x/{name}", template="t.j2", **extra)  # type: ignore[arg-type]
+    return Judge(spec=spec, family=family, parse=get_parser("ab"))
+
+
+def panel(policy: str, *judges: Judge) -> Panel:
+    spec = PanelSpec(name="p", judges=[j.name for j in judges], family_policy=policy)  # type: ignore[arg-type]
+    return Panel(spec=spec, judges=judges, path=Path("judges/p.yaml"))
+
+
+def apply(p: Panel):  # type: ignore[no-untyped-def]
+    return family_policy(
+        p,
+        ITEMS,
+        judge_families={j.name: j.family for j in p.judges},
+        model_families=FAMILIES,  # type: ignore[arg-type]
+    )
+
+
+def test_warn_keeps_the_judge_and_says_so() -> None:
+    decisions, excluded = apply(panel("warn", judge("gpt", "openai"), judge("claude", "anthropic")))
+    assert [(d.judge, d.shared_with, d.items, d.item_ids) for d in decisions] == [
+        ("gpt", "candidate", 3, ("q0", "q1", "q2")),
+        ("claude", "generator", 1, ("q2",)),
+    ]
+    assert len(excluded) == 0
+    assert decisions[0].message() == (
+        "judge gpt is from the openai family, like the candidate on 3 item(s): kept (policy "
+        "warn); its verdicts there may measure self-agreement"
+    )
+
+
+def test_exclude_drops_a_pairwise_judge_from_the_whole_item() -> None:
+    gpt, claude, gemini = (
+        judge("gpt", "openai"),
+        judge("claude", "anthropic"),
+        judge("gem", "google"),
+    )
+    p = panel("exclude", gpt, claude, gemini)
+    decisions, excluded = apply(p)
+    assert {(d.judge, d.shared_with) for d in decisions} == {
+        ("gpt", "candidate"),
+        ("claude", "generator"),
+        ("gem", "generator"),
+    }
+    calls = judge_calls(ITEMS, p.judges, excluded=excluded)
+    per_judge = {j.name: sorted({c.item.id for c in calls if c.judge is j}) for j in p.judges}
+    assert per_judge == {"gpt": [], "claude": ["q0", "q1"], "gem": ["q0", "q2"]}
+    assert (
+        decisions[0]
+        .message()
+        .endswith("excluded for those items; its verdicts there may measure self-agreement")
+    )
+
+
+def test_exclude_drops_a_scoring_judge_only_from_its_own_family_answers() -> None:
+    llama = judge("llama", "meta", scored=True)
+    p = panel("exclude", llama)
+    decisions, excluded = apply(p)
+    assert [(d.shared_with, d.scored) for d in decisions] == [("baseline", True)]
+    calls = judge_calls(ITEMS, p.judges, excluded=excluded)
+    assert {c.role for c in calls} == {"candidate"}
+    assert len(calls) == len(ITEMS)
+    assert "excluded from scoring the baseline's answers" in decisions[0].message()
+
+
+def test_error_stops_before_any_call_naming_the_panel_file() -> None:
+    with pytest.raises(
+        SpecError,
+        match=r"panel 'p' \(judges/p\.yaml\): judge llama is from the meta family, like the "
+        r"baseline; pick a judge from another family, or set family_policy",
+    ):
+        apply(panel("error", judge("claude2", "cohere"), judge("llama", "meta")))
+
+
+def test_error_also_covers_the_dataset_generator() -> None:
+    with pytest.raises(SpecError, match=r"judge gem is from the google family, like the generator"):
+        apply(panel("error", judge("gem", "google")))
+
+
+def test_unknown_families_never_match() -> None:
+    decisions, excluded = apply(panel("error", judge("mystery", "unknown")))
+    assert decisions == []
+    assert len(excluded) == 0
+
+
+def test_the_run_family_overrides_the_spec_family() -> None:
+    p = panel("warn", judge("local", "unknown"))
+    decisions, _ = family_policy(
+        p,
+        ITEMS,
+        judge_families={"local": "meta"},
+        model_families=FAMILIES,  # type: ignore[arg-type]
+    )
+    assert [d.shared_with for d in decisions] == ["baseline"]
