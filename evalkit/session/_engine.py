@@ -1,9 +1,15 @@
-"""Running one suite: ask the candidate and the baseline, then the panel, in both orders.
+"""Running one suite: ask the candidate and the baseline, then the panel and the graders.
 
 All calls of a phase are issued at once and bounded by the model layer's per-model limits, so
 a suite costs about the wall time of its slowest batch. Rows are appended to the run folder as
 each call completes, so nothing finished is lost if the run dies. The engine only reads and
 writes tables; every statistic is computed afterwards from the judgments table.
+
+Which calls a panel makes is :func:`evalkit.judging.judge_calls`'s business: pairwise judges
+compare the two answers in both orders; pointwise and reference judges score each model's
+answer (the row's ``candidate`` column names the model whose answer was scored). Deterministic
+graders grade every answer without a model (see :mod:`evalkit.graders` for their rows).
+Everything that can be wrong with the input is found by :func:`check_inputs` before any call.
 """
 
 from __future__ import annotations
@@ -15,14 +21,47 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
-from evalkit.errors import ModelError, SpecError
-from evalkit.judging import Judge, Panel, Templates, present, to_verdict
+from evalkit.audit import aggregators
+from evalkit.errors import DatasetError, ModelError, SpecError
+from evalkit.graders import GRADER_FAMILY, Grader, check_fields, check_graders
+from evalkit.judging import (
+    Exclusions,
+    Judge,
+    JudgeCall,
+    JudgeRegistry,
+    LineageDecision,
+    Panel,
+    Parsed,
+    Templates,
+    family_policy,
+    judge_calls,
+    judge_prompt,
+    repair_messages,
+    to_verdict,
+)
 from evalkit.models import Completion, ModelRequest
-from evalkit.records import Answer, Item, Judgment, Order, Role
+from evalkit.records import Answer, Item, Judgment, Mode, Role
 from evalkit.session._endpoints import Endpoint
 from evalkit.session._suite import Suite
 
 ANSWER_TEMPLATE = "answer_completion.j2"
+ROLES: tuple[Role, ...] = ("candidate", "baseline")
+__all__ = [
+    "ANSWER_TEMPLATE",
+    "Caller",
+    "Exclusions",
+    "LineageDecision",
+    "SuiteContext",
+    "answer_all",
+    "answer_request",
+    "check_inputs",
+    "grade_all",
+    "judge_all",
+    "judge_request",
+    "lineage",
+    "load_panel",
+    "prompt_hash",
+]
 
 
 class Caller(Protocol):
@@ -33,25 +72,6 @@ class Caller(Protocol):
     ) -> Completion:
         """Return the answer (cached only if ``validate`` accepts it), or raise ModelError."""
         ...
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class LineageDecision:
-    """A judge shares a family with a model whose answer or items it judges."""
-
-    judge: str
-    family: str
-    shared_with: str  # "candidate", "baseline" or "generator"
-    policy: str
-    items: int
-
-    def message(self) -> str:
-        """One line for the terminal and the report."""
-        action = "excluded for those items" if self.policy == "exclude" else "kept (policy warn)"
-        return (
-            f"judge {self.judge} is from the {self.family} family, like the {self.shared_with} "
-            f"on {self.items} item(s): {action}; its verdicts there may measure self-agreement"
-        )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -66,6 +86,25 @@ class SuiteContext:
     panel: Panel
     judges: Mapping[str, Endpoint]
     templates: Templates
+
+    def endpoint(self, role: Role) -> Endpoint:
+        """The candidate's or the baseline's endpoint."""
+        return self.candidate if role == "candidate" else self.baseline
+
+    @property
+    def graders(self) -> Sequence[Grader]:
+        """The suite's deterministic graders."""
+        return tuple(self.suite.graders)
+
+    def scored_roles(self) -> tuple[Role, ...]:
+        """Whose answers scored judges and graders grade: both, unless they are one model."""
+        same = self.candidate.name == self.baseline.name
+        return ("candidate",) if same else ROLES
+
+    def reference(self, item: Item) -> str | None:
+        """The item's reference answer (for reference judges), as text."""
+        value = item.fields.get(self.suite.reference_field)
+        return None if value is None else str(value)
 
 
 def prompt_hash(request: ModelRequest) -> str:
@@ -103,11 +142,15 @@ def _request(
     )  # fmt: skip
 
 
+def _question(ctx: SuiteContext, item: Item) -> str:
+    where = f"suite {ctx.suite.name!r} prompt, item {item.id!r}"
+    return ctx.templates.render_string(ctx.suite.prompt, item.fields, where=where)
+
+
 def answer_request(ctx: SuiteContext, item: Item, endpoint: Endpoint) -> ModelRequest:
     """The call that asks ``endpoint`` the item's question, in the endpoint's prompt style."""
     suite = ctx.suite
-    where = f"suite {suite.name!r} prompt, item {item.id!r}"
-    question = ctx.templates.render_string(suite.prompt, item.fields, where=where)
+    question = _question(ctx, item)
     params = dict(suite.answer_params)
     if endpoint.prompt_style == "completion":
         content = ctx.templates.render(
@@ -119,52 +162,70 @@ def answer_request(ctx: SuiteContext, item: Item, endpoint: Endpoint) -> ModelRe
     return _request(endpoint, question, system=suite.system, params=params)
 
 
-def judge_request(
-    ctx: SuiteContext, judge: Judge, item: Item, order: Order, answers: tuple[str, str], sample: int
-) -> ModelRequest:
-    """The call that asks ``judge`` to compare the two answers shown in ``order``."""
-    answer_a, answer_b = present(order, candidate=answers[0], baseline=answers[1])
-    where = f"suite {ctx.suite.name!r} prompt, item {item.id!r}"
-    question = ctx.templates.render_string(ctx.suite.prompt, item.fields, where=where)
-    variables = {"question": question, "answer_a": answer_a, "answer_b": answer_b}
-    content = ctx.templates.render(judge.spec.template, variables)
+def judge_request(ctx: SuiteContext, call: JudgeCall, answers: Mapping[Role, str]) -> ModelRequest:
+    """The call that asks ``call.judge`` about the answers (by role) of ``call.item``."""
+    judge = call.judge
+    content = judge_prompt(
+        ctx.templates, call, question=_question(ctx, call.item), answers=answers,
+        reference=ctx.reference(call.item),
+    )  # fmt: skip
     endpoint = ctx.judges[judge.name]
-    return _request(
-        endpoint, content, system=judge.spec.system, params=judge.spec.params, sample=sample
-    )
+    params = judge.spec.sample_params(call.sample)
+    return _request(endpoint, content, system=judge.spec.system, params=params, sample=call.sample)
 
 
-def lineage(ctx: SuiteContext) -> tuple[list[LineageDecision], set[tuple[str, str]]]:
-    """Apply the panel's family policy: the decisions made, and the (judge, item) pairs to skip.
+def load_panel(registry: JudgeRegistry, name: str, mode: Mode) -> Panel:
+    """The panel ``name`` (or its variant for ``mode``), checked against the audit's methods.
+
+    Raises:
+        SpecError: see :meth:`evalkit.judging.JudgeRegistry.panel`.
+    """
+    kinds = {method: agg.kind for method, agg in aggregators().items()}
+    return registry.panel(name, mode=mode, aggregations=kinds)
+
+
+def check_inputs(suite: Suite, items: Sequence[Item], panel: Panel, templates: Templates) -> None:
+    """Find every input mistake the run would otherwise meet mid-way, before anything starts.
+
+    Needs no model and no server, so it runs before any is resolved or started.
+
+    Raises:
+        SpecError: the suite's prompt does not render for an item, the suite's mode does not
+            match the panel's, or a grader is named like a judge or another grader.
+        DatasetError: an item lacks the reference a reference panel needs, or a field a
+            grader reads.
+    """
+    if panel.mode != suite.mode:
+        raise SpecError(
+            f"suite {suite.name!r} is {suite.mode}, but panel {panel.name!r} judges "
+            f"{panel.mode}; choose a {suite.mode} panel"
+        )
+    for item in items:
+        where = f"suite {suite.name!r} prompt, item {item.id!r}"
+        templates.render_string(suite.prompt, item.fields, where=where)
+        if suite.mode == "reference" and item.fields.get(suite.reference_field) in (None, ""):
+            raise DatasetError(
+                f"{suite.dataset_path()}: item {item.id!r} has no {suite.reference_field!r} "
+                f"field, which the reference judges of panel {panel.name!r} need; add it to "
+                "every row, or set the suite's reference_field"
+            )
+    graders = tuple(suite.graders)
+    check_graders(graders, taken=[j.name for j in panel.judges])
+    check_fields(graders, [(i.id, i.fields) for i in items], suite.dataset_path())
+
+
+def lineage(ctx: SuiteContext) -> tuple[list[LineageDecision], Exclusions]:
+    """Apply the panel's family policy (see :func:`evalkit.judging.family_policy`).
 
     Raises:
         SpecError: the policy is ``error`` and a judge shares a family with a judged model.
     """
-    policy = ctx.panel.spec.family_policy
-    decisions: list[LineageDecision] = []
-    skip: set[tuple[str, str]] = set()
-    for judge in ctx.panel.judges:
-        family = ctx.judges[judge.name].family
-        if family == "unknown":
-            continue
-        for role, fam, items in (
-            ("candidate", ctx.candidate.family, list(ctx.items)),
-            ("baseline", ctx.baseline.family, list(ctx.items)),
-            ("generator", None, [i for i in ctx.items if i.generator_family == family]),
-        ):
-            hit = items if fam is None or fam == family else []
-            if not hit:
-                continue
-            if policy == "error":
-                raise SpecError(
-                    f"panel {ctx.panel.name!r}: judge {judge.name} is from the {family} family, "
-                    f"like the {role}; pick a judge from another family, or set family_policy "
-                    "to warn or exclude in the panel spec"
-                )
-            decisions.append(LineageDecision(judge.name, family, role, policy, len(hit)))
-            if policy == "exclude":
-                skip.update((judge.name, i.id) for i in hit)
-    return decisions, skip
+    return family_policy(
+        ctx.panel,
+        ctx.items,
+        judge_families={name: endpoint.family for name, endpoint in ctx.judges.items()},
+        model_families={role: ctx.endpoint(role).family for role in ROLES},
+    )
 
 
 def _error_text(exc: BaseException) -> str:
@@ -196,7 +257,7 @@ async def answer_all(
         answer = Answer(
             run_id=ctx.run_id, suite=ctx.suite.name, item_id=item.id, role=role,
             model=endpoint.name, family=endpoint.family,
-            prompt=request.prompt if request.prompt is not None else request.messages[-1]["content"],
+            prompt=_shown(request),
             text=text, error=error,
             latency_s=completion.latency_s if completion else 0.0,
             input_tokens=completion.input_tokens if completion else 0,
@@ -211,70 +272,189 @@ async def answer_all(
     return {a.item_id: a for a in answers}
 
 
+def _shown(request: ModelRequest) -> str:
+    """What the model was asked: the completion prompt, or the last chat message."""
+    return request.prompt if request.prompt is not None else request.messages[-1]["content"]
+
+
+def _length(answer: Answer | None) -> int | None:
+    return answer.output_tokens if answer is not None and answer.text is not None else None
+
+
+def _row(
+    ctx: SuiteContext,
+    item: Item,
+    answers: Mapping[Role, Mapping[str, Answer]],
+    *,
+    role: Role | None,
+    judge: str,
+    judge_family: str,
+    mode: str,
+    **fields: Any,
+) -> Judgment:
+    """A judgments row; ``role`` None is a pairwise row, else the row of ``role``'s answer."""
+    if role is None:
+        models: dict[str, Any] = {
+            "candidate": ctx.candidate.name, "candidate_family": ctx.candidate.family,
+            "baseline": ctx.baseline.name, "baseline_family": ctx.baseline.family,
+            "len_candidate": _length(answers["candidate"].get(item.id)),
+            "len_baseline": _length(answers["baseline"].get(item.id)),
+            "human_label": item.human_label,
+        }  # fmt: skip
+    else:
+        # A scored row is about one answer: the "candidate" columns name whose it is. The
+        # dataset's human_label is a pairwise verdict, so it does not apply here.
+        endpoint = ctx.endpoint(role)
+        models = {
+            "candidate": endpoint.name, "candidate_family": endpoint.family,
+            "baseline": None, "baseline_family": None,
+            "len_candidate": _length(answers[role].get(item.id)), "len_baseline": None,
+            "human_label": None,
+        }  # fmt: skip
+    values: dict[str, Any] = {
+        "run_id": ctx.run_id, "suite": ctx.suite.name, "item_id": item.id, "mode": mode,
+        **models, "judge": judge, "judge_family": judge_family, "order": None, "sample": 0,
+        "prompt_hash": "", "raw_output": None, "verdict": None, "score": None,
+        "parse_ok": False, "error": None, "latency_s": 0.0, "input_tokens": 0,
+        "output_tokens": 0, "cost_usd": 0.0, "cached": False,
+        "generator_family": item.generator_family,
+    }  # fmt: skip
+    values.update(fields)
+    return Judgment(**values)
+
+
+def _sum(completions: Sequence[Completion]) -> dict[str, Any]:
+    return {
+        "latency_s": sum(c.latency_s for c in completions),
+        "input_tokens": sum(c.input_tokens for c in completions),
+        "output_tokens": sum(c.output_tokens for c in completions),
+        "cost_usd": sum(c.cost_usd for c in completions),
+        "cached": all(c.cached for c in completions),
+    }
+
+
+async def _ask(
+    ctx: SuiteContext, caller: Caller, call: JudgeCall, request: ModelRequest
+) -> dict[str, Any]:
+    """Make one judge call (and its repair, if needed); return the row's outcome columns."""
+    judge: Judge = call.judge
+
+    def usable(c: Completion) -> bool:
+        return judge.read(c.text).ok
+
+    outcome: dict[str, Any] = {"prompt_hash": prompt_hash(request)}
+    try:
+        # An unreadable answer is returned but not cached, so a rerun asks again.
+        first = await caller.complete(request, validate=usable)
+    except ModelError as exc:
+        return outcome | {"error": _error_text(exc)}
+    parsed = judge.read(first.text)
+    completions = [first]
+    outcome["raw_output"] = first.text
+    error = None if parsed.ok else f"parse: {parsed.reason}"
+    repair = None
+    if not parsed.ok:
+        repair = judge.repair_prompt(ctx.templates, first.text, parsed.reason or "")
+    if repair is not None:
+        fix = dataclasses.replace(
+            request, messages=repair_messages(request.messages, first.text, repair)
+        )
+        try:
+            second = await caller.complete(fix, validate=usable)
+        except ModelError as exc:
+            error = f"{error}; repair call failed: {_error_text(exc)}"
+        else:
+            completions.append(second)
+            outcome["repair_output"] = second.text
+            parsed = judge.read(second.text)
+            error = None if parsed.ok else f"{error}; after repair: {parsed.reason}"
+    return outcome | _sum(completions) | _verdict(call, parsed) | {"error": error}
+
+
+def _verdict(call: JudgeCall, parsed: Parsed) -> dict[str, Any]:
+    if not parsed.ok:
+        return {"parse_ok": False}
+    if call.order is not None:
+        assert parsed.label is not None  # Judge.read gives pairwise judges a label
+        return {"parse_ok": True, "verdict": to_verdict(call.order, parsed.label)}
+    return {"parse_ok": True, "score": parsed.score}
+
+
 async def judge_all(
     ctx: SuiteContext,
     caller: Caller,
     candidate: Mapping[str, Answer],
     baseline: Mapping[str, Answer],
-    skip: set[tuple[str, str]],
+    skip: Exclusions,
     sink: Callable[[Judgment], None],
 ) -> list[Judgment]:
-    """Have every judge compare every item's two answers in both orders, concurrently."""
+    """Make every call of the panel (see :func:`evalkit.judging.judge_calls`), concurrently.
 
-    def row(item: Item, judge: Judge, order: Order | None, sample: int, **fields: Any) -> Judgment:
-        cand, base = candidate[item.id], baseline[item.id]
-        values: dict[str, Any] = {
-            "run_id": ctx.run_id, "suite": ctx.suite.name, "item_id": item.id,
-            "mode": "pairwise", "candidate": ctx.candidate.name,
-            "candidate_family": ctx.candidate.family, "baseline": ctx.baseline.name,
-            "baseline_family": ctx.baseline.family, "judge": judge.name,
-            "judge_family": ctx.judges[judge.name].family, "order": order, "sample": sample,
-            "prompt_hash": "", "raw_output": None, "verdict": None, "score": None,
-            "parse_ok": False, "error": None, "latency_s": 0.0, "input_tokens": 0,
-            "output_tokens": 0, "cost_usd": 0.0, "cached": False,
-            "human_label": item.human_label,
-            "len_candidate": cand.output_tokens if cand.text is not None else None,
-            "len_baseline": base.output_tokens if base.text is not None else None,
-            "generator_family": item.generator_family,
+    Each call becomes one row, appended to ``sink`` as it completes: a verdict or score, or
+    the reason there is none (a failed call, an unreadable reply, a missing answer).
+    """
+    answers: dict[Role, Mapping[str, Answer]] = {"candidate": candidate, "baseline": baseline}
+
+    async def one(call: JudgeCall) -> Judgment:
+        judge = call.judge
+        fields: dict[str, Any] = {
+            "sample": call.sample, "order": call.order, "option_order": call.option_order,
         }  # fmt: skip
-        values.update(fields)
-        return Judgment(**values)
 
-    async def one(item: Item, judge: Judge, order: Order, sample: int) -> Judgment:
-        cand, base = candidate[item.id], baseline[item.id]
-        if cand.text is None or base.text is None:
-            missing = "candidate" if cand.text is None else "baseline"
-            return row(item, judge, order, sample, error=f"not judged: no {missing} answer")
-        request = judge_request(ctx, judge, item, order, (cand.text, base.text), sample)
-        try:
-            # An unreadable answer is returned but not cached, so a rerun asks again.
-            completion = await caller.complete(request, validate=lambda c: judge.parse(c.text).ok)
-        except ModelError as exc:
-            return row(item, judge, order, sample, prompt_hash=prompt_hash(request),
-                       error=_error_text(exc))  # fmt: skip
-        parsed = judge.parse(completion.text)
-        return row(
-            item, judge, order, sample,
-            prompt_hash=prompt_hash(request), raw_output=completion.text,
-            verdict=to_verdict(order, parsed.label) if parsed.label else None,
-            parse_ok=parsed.ok, error=None if parsed.ok else f"parse: {parsed.reason}",
-            latency_s=completion.latency_s, input_tokens=completion.input_tokens,
-            output_tokens=completion.output_tokens, cost_usd=completion.cost_usd,
-            cached=completion.cached,
-        )  # fmt: skip
+        def row(**more: Any) -> Judgment:
+            return _row(ctx, call.item, answers, role=call.role, judge=judge.name,
+                        judge_family=ctx.judges[judge.name].family, mode=judge.mode,
+                        **fields, **more)  # fmt: skip
 
-    async def record(coro: Any) -> Judgment:
-        judgment: Judgment = await coro
+        texts: dict[Role, str] = {}
+        for role in call.roles():
+            text = answers[role][call.item.id].text
+            if text is None:
+                return row(error=f"not judged: no {role} answer")
+            texts[role] = text
+        return row(**await _ask(ctx, caller, call, judge_request(ctx, call, texts)))
+
+    async def record(call: JudgeCall) -> Judgment:
+        judgment = await one(call)
         sink(judgment)
         return judgment
 
-    orders: tuple[Order, ...] = ("AB", "BA")
-    tasks = [
-        record(one(item, judge, order, sample))
-        for item in ctx.items
-        for judge in ctx.panel.judges
-        if (judge.name, item.id) not in skip
-        for sample in range(judge.spec.samples)
-        for order in orders
-    ]
-    return list(await asyncio.gather(*tasks))
+    calls = judge_calls(ctx.items, ctx.panel.judges, roles=ctx.scored_roles(), excluded=skip)
+    return list(await asyncio.gather(*(record(call) for call in calls)))
+
+
+def grade_all(
+    ctx: SuiteContext,
+    candidate: Mapping[str, Answer],
+    baseline: Mapping[str, Answer],
+    sink: Callable[[Judgment], None],
+) -> list[Judgment]:
+    """Grade every answer with every deterministic grader; one row each, appended to ``sink``.
+
+    A grader that raises is a bug in the grader, not in the answer: its row records the error
+    and the run goes on.
+    """
+    answers: dict[Role, Mapping[str, Answer]] = {"candidate": candidate, "baseline": baseline}
+    rows = []
+    for grader in ctx.graders:
+        settings = hashlib.sha256(grader.describe().encode()).hexdigest()[:16]
+        mode = "reference" if grader.fields() else "pointwise"
+        for item in ctx.items:
+            for role in ctx.scored_roles():
+                fields: dict[str, Any] = {"prompt_hash": settings}
+                text = answers[role][item.id].text
+                if text is None:
+                    fields["error"] = f"not graded: no {role} answer"
+                else:
+                    try:
+                        grade = grader.grade(text, item.fields)
+                    except Exception as exc:  # a user's grader must not end the run
+                        fields["error"] = f"grader raised {type(exc).__name__}: {exc}"
+                    else:
+                        fields |= {"raw_output": grade.detail, "score": grade.score,
+                                   "parse_ok": True}  # fmt: skip
+                row = _row(ctx, item, answers, role=role, judge=grader.name,
+                           judge_family=GRADER_FAMILY, mode=mode, **fields)  # fmt: skip
+                sink(row)
+                rows.append(row)
+    return rows

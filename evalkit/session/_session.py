@@ -37,7 +37,7 @@ from evalkit.session._endpoints import Resolver
 from evalkit.session._engine import (
     SuiteContext,
     answer_all,
-    check_context,
+    check_inputs,
     grade_all,
     judge_all,
     lineage,
@@ -177,6 +177,7 @@ class EvalSession:
         # Everything that can be wrong with the input is checked here, before any call.
         items = suite.items()
         panel = load_panel(self.registry, suite.panel or self.config.panel, suite.mode)
+        check_inputs(suite, items, panel, self.registry.templates)
         self._open()
         assert self._resolver is not None
         resolve = self._resolver.resolve
@@ -202,7 +203,6 @@ class EvalSession:
             run_id=self.run_id, suite=suite, items=items, candidate=candidate,
             baseline=baseline, panel=panel, judges=judges, templates=self.registry.templates,
         )  # fmt: skip
-        check_context(ctx)
         return ctx
 
     def _run_suite(self, suite: Suite) -> SuiteResult:

@@ -1,0 +1,183 @@
+"""Judging through the session: a whole suite, and every bad input stopped before any call."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from evalkit.config import EvalkitConfig
+from evalkit.graders import Contains, Numeric, Regex
+from evalkit.records import JUDGMENT_COLUMNS
+from evalkit.session import EvalSession, Suite
+from evalkit.testing import FakeProvider, JudgeParams
+
+CANDIDATE = "openai/sim-writer-openai-q0.90"
+BASELINE = "openai/sim-writer-meta-q0.30"
+N_ITEMS = 6
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeProvider]:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-evalkit-test")
+    with FakeProvider(seed=5) as provider:
+        provider.register_judge("sim-judge-fair", JudgeParams(seed=1))
+        provider.register_judge("sim-judge-first", JudgeParams(position_bias=0.9, seed=2))
+        yield provider
+
+
+@pytest.fixture
+def root(tmp_path: Path, fake: FakeProvider) -> Path:
+    (tmp_path / "judges").mkdir()
+    for name, family in (("fair", "anthropic"), ("first", "openai")):
+        (tmp_path / "judges" / f"{name}.yaml").write_text(
+            f"kind: judge\nmodel: openai/sim-judge-{name}\nfamily: {family}\n"
+            f"api_base: {fake.base_url}\ntemplate: pairwise_chat.j2\n"
+        )
+    (tmp_path / "judges" / "p.yaml").write_text("kind: panel\njudges: [fair, first]\n")
+    rows = [{"id": f"q{i}", "question": f"Question {i}?"} for i in range(N_ITEMS)]
+    (tmp_path / "data.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return tmp_path
+
+
+def session(root: Path, fake: FakeProvider) -> EvalSession:
+    config = EvalkitConfig(
+        candidate=CANDIDATE,
+        candidate_api_base=fake.base_url,
+        baseline=BASELINE,
+        baseline_api_base=fake.base_url,
+        panel="p",
+        cache_dir=root / "cache",
+        reports_dir=root / "reports",
+        max_retries=0,
+        backoff_s=0.01,
+    )
+    return EvalSession(config, root)
+
+
+def suite(root: Path, **fields: Any) -> Suite:
+    return Suite("s", dataset="data.jsonl", base_dir=root, **fields)
+
+
+def test_a_pairwise_suite_with_graders_and_a_lineage_warning(
+    root: Path, fake: FakeProvider
+) -> None:
+    run = session(root, fake)
+    try:
+        result = run.suite_result(suite(root, graders=[Contains(text="⟦sim")]))
+    finally:
+        run.finish()
+    table = result.judgments
+    judges = table[table["judge_family"] != "deterministic"]
+    graders = table[table["judge_family"] == "deterministic"]
+    assert len(judges) == N_ITEMS * 2 * 2
+    assert len(graders) == N_ITEMS * 2
+    assert graders["score"].eq(1.0).all()
+    assert judges["parse_ok"].all()
+    # The judge from the candidate's family is kept, and the decision is in the results.
+    assert [(d.judge, d.shared_with, d.items) for d in result.lineage] == [
+        ("first", "candidate", N_ITEMS)
+    ]
+    on_disk = [json.loads(line) for line in (run.run_dir / "judgments.jsonl").open()]
+    assert len(on_disk) == len(table)
+    assert set(JUDGMENT_COLUMNS) <= set(on_disk[0])
+
+
+def write(root: Path, name: str, text: str) -> None:
+    (root / "judges" / name).write_text(text)
+
+
+Breakage = Callable[[Path], dict[str, Any]]
+
+
+def unknown_key(root: Path) -> dict[str, Any]:
+    with (root / "judges" / "fair.yaml").open("a") as fh:
+        fh.write("temprature: 0\n")
+    return {}
+
+
+def undefined_variable(root: Path) -> dict[str, Any]:
+    write(root, "t.j2", "{{ answer_a }} {{ answer_b }} {{ rubric }}")
+    with (root / "judges" / "fair.yaml").open("a") as fh:
+        fh.write("template: t.j2\n")
+    text = (root / "judges" / "fair.yaml").read_text().replace("template: pairwise_chat.j2\n", "")
+    write(root, "fair.yaml", text)
+    return {}
+
+
+def unknown_parser(root: Path) -> dict[str, Any]:
+    with (root / "judges" / "first.yaml").open("a") as fh:
+        fh.write("parser: abc\n")
+    return {}
+
+
+def missing_judge(root: Path) -> dict[str, Any]:
+    write(root, "p.yaml", "kind: panel\njudges: [fair, ghost]\n")
+    return {}
+
+
+def big_quorum(root: Path) -> dict[str, Any]:
+    write(root, "p.yaml", "kind: panel\njudges: [fair, first]\nquorum: 3\n")
+    return {}
+
+
+def score_aggregation(root: Path) -> dict[str, Any]:
+    write(root, "p.yaml", "kind: panel\njudges: [fair, first]\naggregation: mean\n")
+    return {}
+
+
+def family_error(root: Path) -> dict[str, Any]:
+    write(root, "p.yaml", "kind: panel\njudges: [fair, first]\nfamily_policy: error\n")
+    return {}
+
+
+def no_reference(root: Path) -> dict[str, Any]:
+    write(root, "p.yaml", "kind: panel\njudges: [fair]\nvariants: {reference: local-reference}\n")
+    return {"mode": "reference"}
+
+
+def no_variant(root: Path) -> dict[str, Any]:
+    return {"mode": "pointwise"}
+
+
+def grader_field(root: Path) -> dict[str, Any]:
+    return {"graders": [Numeric(field="answer")]}
+
+
+def grader_name(root: Path) -> dict[str, Any]:
+    return {"graders": [Regex("x", name="fair")]}
+
+
+def prompt_variable(root: Path) -> dict[str, Any]:
+    return {"prompt": "{{ questoin }}"}
+
+
+BAD_INPUTS: list[tuple[Breakage, str]] = [
+    (unknown_key, r"fair\.yaml: unknown key 'temprature'"),
+    (undefined_variable, r"fair\.yaml: template: template 't\.j2' uses an undefined variable"),
+    (unknown_parser, r"first\.yaml: parser: unknown parser 'abc'"),
+    (missing_judge, r"p\.yaml: judges: no judge named 'ghost'"),
+    (big_quorum, r"p\.yaml: quorum: 3 is larger than the panel \(2 judges\)"),
+    (score_aggregation, r"p\.yaml: aggregation: 'mean' combines scores"),
+    (family_error, r"p\.yaml\): judge first is from the openai family, like the candidate"),
+    (no_reference, r"data\.jsonl: item 'q0' has no 'reference' field"),
+    (no_variant, r"p\.yaml: panel 'p' judges pairwise, but the suite is pointwise"),
+    (grader_field, r"data\.jsonl: item 'q0' has no field 'answer', which grader 'numeric'"),
+    (grader_name, r"grader name 'fair' is used twice"),
+    (prompt_variable, r"suite 's' prompt, item 'q0': undefined variable"),
+]
+
+
+@pytest.mark.parametrize(
+    ("breakage", "message"), BAD_INPUTS, ids=[b.__name__ for b, _ in BAD_INPUTS]
+)
+def test_bad_input_is_one_clear_error_before_any_call(
+    root: Path, fake: FakeProvider, breakage: Breakage, message: str
+) -> None:
+    fields = breakage(root)
+    with pytest.raises(pytest.fail.Exception, match=message):
+        session(root, fake).suite_result(suite(root, **fields))
+    assert fake.requests() == 0
