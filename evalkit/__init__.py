@@ -4,9 +4,8 @@ Suites are pytest modules; see :class:`Suite`. Everything else is reached throug
 subpackages: ``evalkit.gates``, ``evalkit.audit``, ``evalkit.judging``, ``evalkit.models``.
 """
 
-from evalkit._version import __version__
-
 from evalkit import gates
+from evalkit._version import __version__
 from evalkit.errors import EvalkitError
 from evalkit.session import Suite
 

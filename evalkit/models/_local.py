@@ -187,7 +187,7 @@ class LocalModelServer:
             "--seed", "0",
         ]  # fmt: skip
         with log.open("wb") as fh:
-            proc = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+            proc = subprocess.Popen(
                 cmd, stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )  # fmt: skip
