@@ -122,3 +122,20 @@ def test_the_run_family_overrides_the_spec_family() -> None:
         model_families=FAMILIES,  # type: ignore[arg-type]
     )
     assert [d.shared_with for d in decisions] == ["baseline"]
+
+
+def test_exclusions_that_leave_every_item_below_quorum_stop_the_run() -> None:
+    gpt, llama = judge("gpt", "openai"), judge("llama", "meta")
+    spec = PanelSpec(name="p", judges=["gpt", "llama"], quorum=1, family_policy="exclude")
+    p = Panel(spec=spec, judges=(gpt, llama), path=Path("judges/p.yaml"))
+    with pytest.raises(
+        SpecError,
+        match=r"panel 'p' \(judges/p\.yaml\): family_policy exclude leaves at most 0 judge\(s\) "
+        r"on any item, fewer than the quorum of 1",
+    ):
+        apply(p)
+    # Scoring judges keep the other model's answers, so the quorum is still reachable there.
+    scored = (judge("gpt", "openai", scored=True), judge("llama", "meta", scored=True))
+    decisions, excluded = apply(Panel(spec=spec, judges=scored, path=Path("judges/p.yaml")))
+    assert len(decisions) == 2
+    assert len(excluded) == 2 * len(ITEMS)

@@ -113,4 +113,36 @@ def family_policy(
             )
             if policy == "exclude":
                 excluded.update((judge.name, i, r) for i in ids for r in roles)
+    if excluded:
+        _check_quorum_reachable(panel, items, excluded)
     return decisions, Exclusions(frozenset(excluded))
+
+
+def _check_quorum_reachable(
+    panel: Panel, items: Sequence[Item], excluded: set[tuple[str, str, Role]]
+) -> None:
+    """Refuse a run in which exclusions leave every item below the quorum.
+
+    Such a run would pay for every call and abstain on every item.
+    """
+    units: list[tuple[Role, ...]] = [ROLES] if panel.mode == "pairwise" else [(r,) for r in ROLES]
+    most = (
+        max(
+            sum(
+                not any((judge.name, item.id, role) in excluded for role in shown)
+                for judge in panel.judges
+            )
+            for item in items
+            for shown in units
+        )
+        if items
+        else len(panel.judges)
+    )
+    quorum = panel.spec.quorum
+    if most < quorum:
+        where = f" ({panel.path})" if panel.path else ""
+        raise SpecError(
+            f"panel {panel.name!r}{where}: family_policy exclude leaves at most {most} judge(s) "
+            f"on any item, fewer than the quorum of {quorum}, so every item would be "
+            "abstained; add a judge from another family, lower the quorum, or use warn"
+        )
