@@ -45,6 +45,8 @@ class EvalkitConfig(pydantic.BaseModel):
     baselines_dir: Path = Path("evalkit-baselines")
     #: record this run as the accepted one of each suite that ran.
     accept: bool = False
+    #: count the calls, tokens and cost a run would make, and make none.
+    dry_run: bool = False
     #: the most calls in flight at once, per model.
     concurrency: pydantic.PositiveInt = 16
     #: seconds one attempt may take before it is abandoned and retried.
@@ -67,7 +69,7 @@ class EvalkitConfig(pydantic.BaseModel):
     def digest(self) -> str:
         """A short hash of the settings that change results (shown in the report)."""
         data = self.model_dump(
-            mode="json", exclude={"reports_dir", "cache_mode", "accept", "baselines_dir"}
+            mode="json", exclude={"reports_dir", "cache_mode", "accept", "baselines_dir", "dry_run"}
         )
         blob = json.dumps(data, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:12]

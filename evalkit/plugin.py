@@ -58,6 +58,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             help=help_text,
         )
     group.addoption(
+        "--evalkit-dry-run",
+        dest="evalkit_dry_run",
+        action="store_const",
+        const=True,
+        default=None,
+        help="print the calls, tokens and estimated cost of the run, and make no call",
+    )
+    group.addoption(
         "--evalkit-accept",
         dest="evalkit_accept",
         action="store_const",
@@ -75,6 +83,7 @@ def pytest_configure(config: pytest.Config) -> None:
         for name, *_ in _OPTIONS
     }
     cli["accept"] = config.getoption("evalkit_accept")
+    cli["dry_run"] = config.getoption("evalkit_dry_run")
     try:
         settings = load_config(
             pyproject=read_pyproject(rootdir),
