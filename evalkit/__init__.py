@@ -4,9 +4,9 @@ Suites are pytest modules; see :class:`Suite`. Everything else is reached throug
 subpackages: ``evalkit.gates``, ``evalkit.audit``, ``evalkit.judging``, ``evalkit.models``.
 """
 
-from evalkit import gates
+from evalkit import gates, graders
 from evalkit._version import __version__
 from evalkit.errors import EvalkitError
 from evalkit.session import Suite
 
-__all__ = ["EvalkitError", "Suite", "__version__", "gates"]
+__all__ = ["EvalkitError", "Suite", "__version__", "gates", "graders"]

@@ -8,10 +8,11 @@ import importlib
 import pytest
 
 PUBLIC = {
-    "evalkit": ["EvalkitError", "Suite", "__version__", "gates"],
+    "evalkit": ["EvalkitError", "Suite", "__version__", "gates", "graders"],
     "evalkit.gates": [
-        "Gate", "GateInputs", "GateResult", "JudgesTrusted", "NoRegression", "Outcome",
-        "WinRate", "decide", "item_scores", "mcnemar_p", "paired_bootstrap",
+        "Gate", "GateInputs", "GateResult", "JudgesTrusted", "MeanScore", "NoRegression",
+        "Outcome", "PassRate", "WinRate", "decide", "item_scores", "mcnemar_p", "mean_interval",
+        "not_applicable", "paired_bootstrap",
     ],
     "evalkit.session": [
         "DEFAULT_BASELINE", "DEFAULT_CANDIDATE", "EvalSession", "Suite", "finalize_run",

@@ -1,7 +1,16 @@
 """Release gates: pass, fail or inconclusive, decided on intervals."""
 
-from evalkit.gates._gates import Gate, GateInputs, GateResult, Outcome, WinRate, decide
+from evalkit.gates._gates import (
+    Gate,
+    GateInputs,
+    GateResult,
+    Outcome,
+    WinRate,
+    decide,
+    not_applicable,
+)
 from evalkit.gates._regression import NoRegression, item_scores, mcnemar_p, paired_bootstrap
+from evalkit.gates._scores import MeanScore, PassRate, mean_interval
 from evalkit.gates._trust import JudgesTrusted
 
 __all__ = [
@@ -9,11 +18,15 @@ __all__ = [
     "GateInputs",
     "GateResult",
     "JudgesTrusted",
+    "MeanScore",
     "NoRegression",
     "Outcome",
+    "PassRate",
     "WinRate",
     "decide",
     "item_scores",
     "mcnemar_p",
+    "mean_interval",
+    "not_applicable",
     "paired_bootstrap",
 ]

@@ -23,10 +23,13 @@ Outcome = Literal["pass", "fail", "inconclusive"]
 class GateInputs:
     """What a gate may look at.
 
-    ``combined`` has one row per (item, judge) with the verdict of both orders combined;
-    ``panel`` one row per item with the panel's verdict; ``reliability`` one row per judge with
-    the auditor's verdict (trusted / questionable / untrusted) and its reasons; ``accepted``
-    the panel verdicts of the last accepted run of this suite, when one was recorded.
+    Pairwise suites: ``combined`` has one row per (item, judge) with the verdict of both
+    orders combined, ``panel`` one row per item with the panel's verdict. Scored suites
+    (pointwise, reference): ``combined`` is the judges' rows, ``panel`` one row per (item,
+    scored model) with the panel's ``score``. ``reliability`` has one row per judge with the
+    auditor's verdict and its reasons; ``accepted`` the panel verdicts of the last accepted
+    run, when one was recorded; ``graded`` the deterministic graders' rows (score 1 or 0);
+    ``candidate`` the name of the model under test, as the tables record it.
     """
 
     combined: pd.DataFrame
@@ -35,6 +38,8 @@ class GateInputs:
     reliability: pd.DataFrame | None = None
     accepted: pd.DataFrame | None = None
     seed: int = 0
+    graded: pd.DataFrame | None = None
+    candidate: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -68,6 +73,11 @@ class Gate(Protocol):
     def evaluate(self, inputs: GateInputs) -> GateResult:
         """Decide the gate."""
         ...
+
+
+def not_applicable(name: str, threshold: float, why: str) -> GateResult:
+    """An inconclusive result for a gate that cannot be computed on this suite."""
+    return GateResult(name, "inconclusive", math.nan, math.nan, math.nan, 0, threshold, why)
 
 
 def decide(low: float, high: float, threshold: float, *, n: int, min_items: int) -> Outcome:
@@ -110,6 +120,8 @@ class WinRate:
 
     def evaluate(self, inputs: GateInputs) -> GateResult:
         """Decide from the panel verdicts."""
+        if "verdict" not in inputs.panel.columns:
+            return not_applicable(self.name, self.at_least, "win_rate needs a pairwise suite")
         wr = win_rate(inputs.panel, confidence=inputs.confidence)
         ci = wr.interval
         outcome = decide(ci.low, ci.high, self.at_least, n=wr.n, min_items=self.min_items)

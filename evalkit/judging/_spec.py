@@ -143,8 +143,7 @@ class JudgeSpec(_Spec):
     #: ask once more, with this repair prompt (true: the packaged one), when a reply cannot be
     #: parsed; chat-style judges only.
     repair: bool | str = False
-    #: per-attempt timeout of this judge's calls. Not yet applied: the model layer takes one
-    #: timeout for every call (the run's ``timeout_s`` setting).
+    #: per-attempt timeout of this judge's calls (default: the run's ``timeout_s`` setting).
     timeout_s: pydantic.PositiveFloat | None = None
     api_base: str | None = None
 

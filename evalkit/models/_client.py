@@ -206,7 +206,9 @@ class ModelClient:
             attempt += 1
             try:
                 async with slot:
-                    completion = await self.transport.attempt(request, self.timeout_s)
+                    completion = await self.transport.attempt(
+                        request, request.timeout_s or self.timeout_s
+                    )
             except ModelError as err:
                 delay = retry_delay(self.retry, attempt, err, self._rng)
                 if delay is None:

@@ -30,6 +30,8 @@ class ModelRequest:
     sample: int = 0
     api_key: str | None = dataclasses.field(default=None, repr=False)
     cache_scope: str | None = None
+    #: per-attempt timeout of this call; None means the client's (the run's ``timeout_s``).
+    timeout_s: float | None = None
 
     @property
     def style(self) -> PromptStyle:

@@ -125,12 +125,13 @@ def _request(
     system: str | None,
     params: Mapping[str, Any],
     sample: int = 0,
+    timeout_s: float | None = None,
 ) -> ModelRequest:
     if endpoint.prompt_style == "completion":
         return ModelRequest(
             model=endpoint.model, prompt=content, params=dict(params),
             api_base=endpoint.api_base, sample=sample, api_key=endpoint.api_key,
-            cache_scope=endpoint.cache_scope,
+            cache_scope=endpoint.cache_scope, timeout_s=timeout_s,
         )  # fmt: skip
     messages = ([{"role": "system", "content": system}] if system else []) + [
         {"role": "user", "content": content}
@@ -138,7 +139,7 @@ def _request(
     return ModelRequest(
         model=endpoint.model, messages=tuple(messages), params=dict(params),
         api_base=endpoint.api_base, sample=sample, api_key=endpoint.api_key,
-        cache_scope=endpoint.cache_scope,
+        cache_scope=endpoint.cache_scope, timeout_s=timeout_s,
     )  # fmt: skip
 
 
@@ -171,7 +172,10 @@ def judge_request(ctx: SuiteContext, call: JudgeCall, answers: Mapping[Role, str
     )  # fmt: skip
     endpoint = ctx.judges[judge.name]
     params = judge.spec.sample_params(call.sample)
-    return _request(endpoint, content, system=judge.spec.system, params=params, sample=call.sample)
+    return _request(
+        endpoint, content, system=judge.spec.system, params=params, sample=call.sample,
+        timeout_s=judge.spec.timeout_s,
+    )  # fmt: skip
 
 
 def load_panel(registry: JudgeRegistry, name: str, mode: Mode) -> Panel:

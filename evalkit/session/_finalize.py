@@ -111,6 +111,8 @@ def finalize_run(
             }))
             for s in all_suites
         ]  # fmt: skip
+    # A run whose every suite stopped on bad input has written no rows; its report still says so.
+    (run_dir / JUDGMENTS_FILE).touch()
     write_json_atomic(run_dir / RUN_FILE, run)
     write_text_atomic(run_dir / REPORT_FILE, render(load_run(run_dir)))
     run["report"] = str(run_dir / REPORT_FILE)

@@ -68,8 +68,8 @@ class SuiteResult:
             pytest.fail(f"the candidate gave no answer: {cand.error}\n{self.item_summary(item_id)}")
 
     def panel_records(self) -> list[dict[str, Any]]:
-        """Each item's panel verdict (item_id, verdict, abstained, reason), JSON-ready."""
-        cols = ["item_id", "verdict", "abstained", "reason"]
+        """Each item's panel verdict or score, abstained flag and reason, JSON-ready."""
+        cols = ["item_id", "candidate", "verdict", "score", "abstained", "reason"]
         frame = self.panel[[c for c in cols if c in self.panel.columns]]
         records = frame.astype(object).where(frame.notna(), None).to_dict("records")
         return [{str(k): v for k, v in r.items()} for r in records]

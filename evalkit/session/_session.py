@@ -20,10 +20,17 @@ import pandas as pd
 import pytest
 
 from evalkit._runid import new_run_id
-from evalkit.audit import combine_orders, panel_verdicts, position_bias, run_audit
+from evalkit.audit import (
+    combine_orders,
+    panel_verdicts,
+    position_bias,
+    reliability_weights,
+    run_audit,
+)
 from evalkit.config import EvalkitConfig
 from evalkit.errors import ConfigError, EvalkitError, PermanentModelError
 from evalkit.gates import GateInputs, GateResult
+from evalkit.graders import GRADER_FAMILY
 from evalkit.judging import JudgeRegistry
 from evalkit.models import ModelClient, ModelRequest, is_local, local_model
 from evalkit.records import (
@@ -146,11 +153,8 @@ class EvalSession:
         try:
             for suite in suites:
                 items = suite.items()
-                panel = self.registry.panel(suite.panel or cfg.panel)
-                for item in items:
-                    self.registry.templates.render_string(
-                        suite.prompt, item.fields, where=f"suite {suite.name!r}, item {item.id!r}"
-                    )
+                panel = load_panel(self.registry, suite.panel or cfg.panel, suite.mode)
+                check_inputs(suite, items, panel, self.registry.templates)
                 models = [
                     (suite.candidate or cfg.candidate or DEFAULT_CANDIDATE,
                      cfg.candidate_api_base, "candidate"),
@@ -242,9 +246,24 @@ class EvalSession:
     ) -> SuiteResult:
         spec = ctx.panel.spec
         cfg = self.config
-        combined = combine_orders(table, disagreement=spec.disagreement)
-        panel = panel_verdicts(combined, method=spec.aggregation, quorum=spec.quorum)
-        audit = run_audit(table, confidence=cfg.confidence, seed=cfg.seed, quorum=spec.quorum)
+        # Deterministic graders share the table so that gates can combine them with judges,
+        # but they are not judges: the audit and the panel see the judges' rows only.
+        graded = table["judge_family"] == GRADER_FAMILY
+        judged = table.loc[~graded].reset_index(drop=True)
+        audit = run_audit(judged, confidence=cfg.confidence, seed=cfg.seed, quorum=spec.quorum)
+        weights = None
+        if spec.aggregation == "weighted":
+            weights = reliability_weights(audit.reliability, spec.reliability_weights or None)
+        if ctx.suite.mode == "pairwise":
+            combined = combine_orders(judged, disagreement=spec.disagreement)
+            panel = panel_verdicts(
+                combined, method=spec.aggregation, quorum=spec.quorum, weights=weights
+            )
+        else:
+            combined = judged
+            panel = panel_verdicts(
+                judged, method=spec.aggregation, quorum=spec.quorum, weights=weights
+            )
         inputs = GateInputs(
             combined=combined,
             panel=panel,
@@ -252,18 +271,23 @@ class EvalSession:
             reliability=audit.reliability,
             accepted=read_accepted(self._path(cfg.baselines_dir), ctx.suite.name),
             seed=cfg.seed,
+            graded=table.loc[graded].reset_index(drop=True),
+            candidate=ctx.candidate.name,
         )
         gates = [gate.evaluate(inputs) for gate in ctx.suite.gates]
         models = {
             "candidate": {"name": ctx.candidate.name, "family": ctx.candidate.family},
             "baseline": {"name": ctx.baseline.name, "family": ctx.baseline.family},
             "panel": ctx.panel.name,
+            "mode": ctx.suite.mode,
+            "family_policy": spec.family_policy,
             "judges": [{"name": n, "model": e.name, "family": e.family}
                        for n, e in ctx.judges.items()],
+            "graders": [g.name for g in ctx.graders],
         }  # fmt: skip
         return SuiteResult(
             name=ctx.suite.name, judgments=table, answers=answers, combined=combined,
-            panel=panel, position=position_bias(table, confidence=cfg.confidence), audit=audit,
+            panel=panel, position=position_bias(judged, confidence=cfg.confidence), audit=audit,
             gates=gates, lineage=decisions, models=models,
         )  # fmt: skip
 

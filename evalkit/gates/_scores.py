@@ -1,0 +1,108 @@
+"""Gates on scores: the panel's mean rubric score, and the pass rate of deterministic graders."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+from evalkit.audit import wilson_interval
+from evalkit.gates._gates import GateInputs, GateResult, decide, not_applicable
+
+
+def mean_interval(values: np.ndarray, confidence: float) -> tuple[float, float, float]:
+    """Mean of ``values`` with its Student-t interval (NaN bounds for fewer than 2 values).
+
+    >>> mean_interval(np.array([6.0, 8.0]), 0.95)[0]
+    7.0
+    """
+    n = values.size
+    if n == 0:
+        return math.nan, math.nan, math.nan
+    mean = float(values.mean())
+    if n < 2:
+        return mean, math.nan, math.nan
+    from scipy import stats  # on first use: it adds half a second to importing evalkit
+
+    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * float(values.std(ddof=1)) / n**0.5
+    return mean, mean - half, mean + half
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class MeanScore:
+    """The candidate's mean panel score must be at least ``at_least`` (on the judges' scale).
+
+    Items the panel abstained on are excluded and counted. The interval is Student's t over
+    items; the gate passes when its lower bound reaches ``at_least``.
+    """
+
+    at_least: float = 7.0
+    min_items: int = 20
+
+    @property
+    def name(self) -> str:
+        """``mean_score``."""
+        return "mean_score"
+
+    def evaluate(self, inputs: GateInputs) -> GateResult:
+        """Decide from the panel's scores of the candidate's answers."""
+        panel = inputs.panel
+        if "score" not in panel.columns:
+            return not_applicable(self.name, self.at_least, "mean_score needs a scored suite")
+        mine = panel.loc[panel["candidate"] == inputs.candidate] if inputs.candidate else panel
+        abstained = int(mine["abstained"].astype(bool).sum())
+        scores = mine.loc[~mine["abstained"].astype(bool), "score"].astype(float).dropna()
+        mean, low, high = mean_interval(scores.to_numpy(), inputs.confidence)
+        n = int(scores.size)
+        outcome = decide(low, high, self.at_least, n=n, min_items=self.min_items)
+        pct = round(inputs.confidence * 100)
+        message = (
+            f"mean score {mean:.2f} [{low:.2f}, {high:.2f}] ({pct}% t) on {n} items "
+            f"({abstained} abstained); needs the lower bound >= {self.at_least}"
+        )
+        return GateResult(self.name, outcome, mean, low, high, n, self.at_least, message)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PassRate:
+    """The share of items whose answer passes the deterministic graders.
+
+    ``grader`` names one grader; by default an item passes when every grader passes it. A
+    missing answer counts as a failure: it did not pass. Wilson interval; the gate passes when
+    its lower bound reaches ``at_least``.
+    """
+
+    at_least: float = 0.95
+    grader: str | None = None
+    min_items: int = 20
+
+    @property
+    def name(self) -> str:
+        """``pass_rate`` (or ``pass_rate_<grader>``)."""
+        return "pass_rate" if self.grader is None else f"pass_rate_{self.grader}"
+
+    def evaluate(self, inputs: GateInputs) -> GateResult:
+        """Decide from the graders' rows for the candidate's answers."""
+        rows = inputs.graded
+        if rows is None or rows.empty:
+            return not_applicable(self.name, self.at_least, "the suite has no graders")
+        if inputs.candidate:
+            rows = rows.loc[rows["candidate"] == inputs.candidate]
+        if self.grader is not None:
+            rows = rows.loc[rows["judge"] == self.grader]
+            if rows.empty:
+                return not_applicable(self.name, self.at_least, f"no grader {self.grader!r}")
+        passed = rows["score"].astype(float).fillna(0.0).eq(1.0)
+        per_item = passed.groupby(rows["item_id"]).all()
+        n, k = int(per_item.size), int(per_item.sum())
+        ci = wilson_interval(k, n, confidence=inputs.confidence)
+        outcome = decide(ci.low, ci.high, self.at_least, n=n, min_items=self.min_items)
+        which = f"grader {self.grader}" if self.grader else "all graders"
+        message = (
+            f"{k} of {n} items pass {which}: {ci.estimate:.3f} [{ci.low:.3f}, {ci.high:.3f}] "
+            f"(Wilson); needs the lower bound >= {self.at_least}"
+        )
+        return GateResult(
+            self.name, outcome, ci.estimate, ci.low, ci.high, n, self.at_least, message
+        )
