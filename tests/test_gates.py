@@ -7,7 +7,9 @@ import pytest
 from evalkit.gates import (
     GateInputs,
     JudgesTrusted,
+    MeanScore,
     NoRegression,
+    PassRate,
     WinRate,
     decide,
     item_scores,
@@ -111,3 +113,59 @@ def test_no_regression_gate() -> None:
     missing = NoRegression().evaluate(inputs(before))
     assert missing.outcome == "inconclusive"
     assert "--evalkit-accept" in missing.message
+
+
+def score_panel(scores: list[float | None], candidate: str = "cand") -> pd.DataFrame:
+    return pd.DataFrame({
+        "item_id": [f"i{k}" for k in range(len(scores))],
+        "candidate": candidate,
+        "score": scores,
+        "abstained": [s is None for s in scores],
+        "reason": None,
+    })
+
+
+def test_mean_score_gate_uses_a_t_interval_on_the_candidates_scores() -> None:
+    scores: list[float | None] = [8.0, 9.0] * 15  # mean 8.5, sd 0.5085, n 30
+    p = pd.concat([score_panel(scores), score_panel([1.0] * 30, candidate="base")])
+    result = MeanScore(at_least=7.0).evaluate(inputs(p, candidate="cand"))
+    half = 2.0452 * 0.50855 / 30**0.5  # t(0.975, 29) * sd / sqrt(n)
+    assert result.outcome == "pass"
+    assert result.figure == pytest.approx(8.5)
+    assert (result.low, result.high) == (pytest.approx(8.5 - half, abs=1e-3), pytest.approx(8.5 + half, abs=1e-3))
+    assert result.n == 30
+    assert MeanScore(at_least=8.45).evaluate(inputs(p, candidate="cand")).outcome == "inconclusive"
+    assert MeanScore(at_least=9.0).evaluate(inputs(p, candidate="cand")).outcome == "fail"
+    abstaining = MeanScore(min_items=1).evaluate(inputs(score_panel([5.0, None, 6.0]), candidate="cand"))
+    assert abstaining.n == 2
+    assert "1 abstained" in abstaining.message
+    # A pairwise panel has no scores: the gate says so rather than guess.
+    assert MeanScore().evaluate(inputs(panel(["candidate"]))).outcome == "inconclusive"
+
+
+def graded(rows: list[tuple[str, str, float | None]]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [{"item_id": i, "judge": g, "score": s, "candidate": "cand"} for i, g, s in rows]
+    )
+
+
+def test_pass_rate_gate_needs_every_grader_and_counts_missing_answers_as_fails() -> None:
+    rows = [(f"i{k}", "exact", 1.0) for k in range(40)] + [(f"i{k}", "regex", 1.0) for k in range(38)]
+    rows += [("i38", "regex", 0.0), ("i39", "regex", None)]
+    gate_inputs = inputs(panel(["tie"]), graded=graded(rows), candidate="cand")
+    result = PassRate(at_least=0.8).evaluate(gate_inputs)
+    assert (result.n, result.figure) == (40, pytest.approx(38 / 40))
+    assert result.low == pytest.approx(0.8346, abs=1e-3)  # Wilson 95% for 38 of 40
+    assert result.outcome == "pass"
+    assert PassRate(at_least=0.9).evaluate(gate_inputs).outcome == "inconclusive"
+
+
+def test_pass_rate_of_one_grader() -> None:
+    rows = [(f"i{k}", "exact", 1.0 if k < 30 else 0.0) for k in range(40)]
+    one = PassRate(at_least=0.5, grader="exact").evaluate(
+        inputs(panel(["tie"]), graded=graded(rows), candidate="cand"))
+    assert one.name == "pass_rate_exact"
+    assert one.figure == pytest.approx(0.75)
+    assert one.outcome == "pass"
+    missing = PassRate(grader="nope").evaluate(inputs(panel(["tie"]), graded=graded(rows)))
+    assert missing.outcome == "inconclusive"
