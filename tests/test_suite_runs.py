@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from evalkit.testing import FakeProvider, JudgeParams
+from evalkit.testing import FakeProvider, JudgeParams, ModelBehaviour
 
 SECRET = "sk-evalkit-SECRET-4242"
 N_ITEMS = 40
@@ -194,3 +194,61 @@ def test_xdist_workers_share_one_run_folder_and_cache(tmp_path: Path, fake: Fake
     assert "suite sim2:" in proc.stdout
     # Each suite was paid for once: 2 suites x (2 answers + 4 judge calls) per item.
     assert fake.requests() == 2 * N_ITEMS * 6
+
+
+def test_budget_stops_the_run_cleanly_and_estimates_the_rest(tmp_path: Path, fake: FakeProvider) -> None:
+    root = make_project(tmp_path, fake, candidate_q=0.9, baseline_q=0.3)
+    proc = run_pytest(root, "--evalkit-max-calls=100", "--evalkit-concurrency=2")
+    folder = run_dir(root)
+    table = pd.read_json(folder / "judgments.jsonl", lines=True)
+    answers = pd.read_json(folder / "answers.jsonl", lines=True)
+    # Exactly the allowed number of calls reached the provider; the rest are rows that say so.
+    assert fake.requests() == 100
+    not_run = table["error"].fillna("").str.startswith("not_run: not run: budget reached")
+    assert not_run.sum() > 0
+    assert len(table) == N_ITEMS * 4
+    assert len(answers) == N_ITEMS * 2
+    assert "stopped: budget reached:" in proc.stdout
+    assert "the rest would cost about $0.0000" in proc.stdout  # simulated models are unpriced
+    run = json.loads((folder / "run.json").read_text())
+    assert run["suites"][0]["stopped"].startswith("budget reached")
+    assert (folder / "report.html").exists()
+
+
+def test_ctrl_c_finishes_in_flight_calls_writes_an_interrupted_report_and_exits_non_zero(
+    tmp_path: Path, fake: FakeProvider
+) -> None:
+    import signal
+    import time
+
+    for model in ("sim-judge-fair", "sim-judge-first"):
+        fake.behave(model, ModelBehaviour(latency_s=0.05))
+    root = make_project(tmp_path, fake, candidate_q=0.9, baseline_q=0.3)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("EVALKIT_", "PYTEST_", "CI"))}
+    env["OPENAI_API_KEY"] = SECRET
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "suites/", "-q", "-p", "no:cacheprovider",
+         "--evalkit-concurrency=2"],
+        cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    judgments = root / "out" / "reports"
+    while time.monotonic() < deadline:
+        files = list(judgments.rglob("judgments.jsonl"))
+        if files and len(files[0].read_text().splitlines()) >= 20:
+            break
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 2, out[-3000:]  # pytest's "interrupted"
+    folder = run_dir(root)
+    run = json.loads((folder / "run.json").read_text())
+    assert run["status"] == "interrupted"
+    assert "interrupted" in (folder / "report.html").read_text()
+    table = pd.read_json(folder / "judgments.jsonl", lines=True)
+    # Calls in flight finished and were recorded; the others say they were not made.
+    assert len(table) == N_ITEMS * 4
+    not_run = table["error"].fillna("").str.contains("not run: interrupted")
+    assert 0 < not_run.sum() < len(table)
+    assert fake.requests() == N_ITEMS * 2 + int((~not_run).sum())
+    assert "the run was interrupted" in out

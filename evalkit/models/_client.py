@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 
 from evalkit.config import CacheMode, EvalkitConfig
-from evalkit.errors import EvalkitError, ModelError
+from evalkit.errors import CallNotMade, EvalkitError, ModelError
 from evalkit.models._budget import Budget
 from evalkit.models._cache import ResponseCache, cache_key
 from evalkit.models._limits import ConcurrencyLimits
@@ -59,6 +59,8 @@ class ModelClient:
         self.timeout_s = timeout_s
         self._rng = rng or random.Random()
         self._sleep = sleep
+        #: why the client refuses new attempts (see :meth:`stop`), or None.
+        self.stopped: str | None = None
 
     @classmethod
     def from_config(
@@ -116,6 +118,14 @@ class ModelClient:
         if self.cache.writes and (validate is None or validate(completion)):
             self.cache.put(key, completion, model=request.model)
         return completion
+
+    def stop(self, reason: str) -> None:
+        """Make no new attempt from now on: calls waiting for a slot raise CallNotMade.
+
+        Attempts already under way finish (or time out) as usual.
+        """
+        if self.stopped is None:
+            self.stopped = reason
 
     def check(self, request: ModelRequest) -> None:
         """Raise now what the first call of ``request`` would surely fail on, spending nothing.
@@ -206,6 +216,10 @@ class ModelClient:
             attempt += 1
             try:
                 async with slot:
+                    # Checked once a slot is free, so that calls queued behind the limit are
+                    # refused too, not only those not yet issued.
+                    if self.stopped is not None:
+                        raise CallNotMade(f"not run: {self.stopped}")
                     completion = await self.transport.attempt(
                         request, request.timeout_s or self.timeout_s
                     )

@@ -54,6 +54,7 @@ from evalkit.session._finalize import finalize_run, worker_files, write_part
 from evalkit.session._handoff import evaluate_once
 from evalkit.session._progress import Progress, Writer
 from evalkit.session._result import SuiteResult
+from evalkit.session._stop import StoppableCaller, first_interrupt_stops
 from evalkit.session._suite import Suite
 
 DEFAULT_CANDIDATE = "local/smollm2-135m-instruct"
@@ -80,6 +81,10 @@ class EvalSession:
         #: the pytest-xdist worker id (gw0, gw1, …) when running in one.
         self.worker = worker
         self._progress_writer = progress
+        #: why a suite stopped before all its calls were made (the budget), by suite.
+        self.stops: dict[str, str] = {}
+        #: whether Ctrl-C stopped the run.
+        self.interrupted = False
         #: suites another xdist worker evaluated; that worker reports them.
         self._borrowed: set[str] = set()
         self.registry = JudgeRegistry(rootdir / "judges")
@@ -218,24 +223,38 @@ class EvalSession:
         answers_out = progress.sink(self._answers_out)
         judgments_out = progress.sink(self._judgments_out)
 
+        assert self._caller is not None
         client = self._caller
-        assert client is not None
+        caller = StoppableCaller(client)
 
         async def run() -> tuple[Any, Any, Any]:
             try:
-                cand, base = await asyncio.gather(
-                    answer_all(ctx, client, "candidate", ctx.candidate, answers_out),
-                    answer_all(ctx, client, "baseline", ctx.baseline, answers_out),
-                )
-                graded = grade_all(ctx, cand, base, judgments_out)
-                rows = graded + await judge_all(ctx, client, cand, base, skip, judgments_out)
+                with first_interrupt_stops(caller):
+                    cand, base = await asyncio.gather(
+                        answer_all(ctx, caller, "candidate", ctx.candidate, answers_out),
+                        answer_all(ctx, caller, "baseline", ctx.baseline, answers_out),
+                    )
+                    graded = grade_all(ctx, cand, base, judgments_out)
+                    judged = await judge_all(ctx, caller, cand, base, skip, judgments_out)
             finally:
                 # HTTP clients belong to this event loop; close them before asyncio.run ends it.
                 await client.aclose()
-            return cand, base, rows
+            return cand, base, graded + judged
 
         cand, base, rows = asyncio.run(run())
         table = judgments_frame(rows)
+        if caller.over_budget:
+            self.stops[suite.name] = (
+                f"budget reached: {caller.over_budget} calls were not made ({caller.budget_message}); "
+                f"at the average paid call so far the rest would cost about "
+                f"${caller.estimate_rest_usd():.4f}"
+            )
+        if caller.stopped == "interrupted":
+            self.interrupted = True
+            result = self._analyse(ctx, table, {"candidate": cand, "baseline": base}, decisions)
+            self.results[suite.name] = result
+            # Everything in flight has finished and been written; now stop pytest itself.
+            raise KeyboardInterrupt
         return self._analyse(ctx, table, {"candidate": cand, "baseline": base}, decisions)
 
     def _path(self, path: Path) -> Path:
@@ -317,6 +336,10 @@ class EvalSession:
             if out is not None:
                 out.close()
         suites = [r.to_dict() for n, r in self.results.items() if n not in self._borrowed]
+        for suite in suites:
+            if suite["name"] in self.stops:
+                suite["stopped"] = self.stops[suite["name"]]
+        interrupted = interrupted or self.interrupted
         if self.worker is not None:
             if suites or self.errors:
                 write_part(self.run_dir, self.worker, suites, self.errors)

@@ -34,6 +34,7 @@ class StoppableCaller:
         """Refuse every call from now on (the first reason given is kept)."""
         if self.stopped is None:
             self.stopped = reason
+        self.client.stop(reason)
 
     async def complete(
         self, request: ModelRequest, *, validate: Callable[[Completion], bool] | None = None

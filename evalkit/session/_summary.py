@@ -45,6 +45,8 @@ def suite_lines(suite: Mapping[str, Any]) -> list[str]:
     )
     for decision in suite["lineage"]:
         lines.append(f"  warning: {decision['message']}")
+    if suite.get("stopped"):
+        lines.append(f"  stopped: {suite['stopped']}")
     return lines
 
 
