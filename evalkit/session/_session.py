@@ -245,8 +245,9 @@ class EvalSession:
         table = judgments_frame(rows)
         if caller.over_budget:
             self.stops[suite.name] = (
-                f"budget reached: {caller.over_budget} calls were not made ({caller.budget_message}); "
-                f"at the average paid call so far the rest would cost about "
+                f"budget reached: {caller.over_budget} calls were not made "
+                f"({caller.budget_message}); at the average paid call so far the rest would "
+                "cost about "
                 f"${caller.estimate_rest_usd():.4f}"
             )
         if caller.stopped == "interrupted":
