@@ -22,7 +22,7 @@ from evalkit.models._cache import ResponseCache, cache_key
 from evalkit.models._client import ModelClient, Validator
 from evalkit.models._families import UNKNOWN, family_of
 from evalkit.models._limits import ConcurrencyLimits
-from evalkit.models._litellm import LiteLLMTransport
+from evalkit.models._litellm import LiteLLMTransport, estimate_cost
 from evalkit.models._local import LocalModel, LocalModelServer, is_local, local_model, local_models
 from evalkit.models._retry import RetryPolicy, parse_retry_after, retry_delay
 from evalkit.models._types import Completion, ModelRequest, ModelTransport, PromptStyle
@@ -43,6 +43,7 @@ __all__ = [
     "RetryPolicy",
     "Validator",
     "cache_key",
+    "estimate_cost",
     "family_of",
     "is_local",
     "local_model",

@@ -236,6 +236,26 @@ class LiteLLMTransport:
         return 0.0
 
 
+def estimate_cost(model: str, input_tokens: int, output_tokens: int) -> float | None:
+    """Return what one call of ``model`` would cost at litellm's list prices, in USD.
+
+    Pass the tokens of a single call: litellm prices some models in tiers (e.g. above 128k
+    input tokens), so the cost of a sum of calls is not the price of their summed tokens.
+    Returns None when litellm has no price for the model (local models, ``openai/<name>`` on
+    a server of one's own, models dropped from litellm's table) or litellm is unusable.
+    Never raises: a dry run shows an unpriced model, it does not stop on one.
+    """
+    try:
+        lit = load_litellm()
+        prompt_usd, completion_usd = lit.cost_per_token(
+            model=model, prompt_tokens=input_tokens, completion_tokens=output_tokens
+        )
+        cost = float(prompt_usd) + float(completion_usd)
+    except Exception:  # litellm raises for models it has no price for
+        return None
+    return cost if _valid_cost(cost) else None
+
+
 def translate_error(
     exc: BaseException, request: ModelRequest, provider: str, timeout_s: float
 ) -> ModelError:
