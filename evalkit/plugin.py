@@ -175,6 +175,19 @@ def pytest_collection_modifyitems(
         _session(config).preflight(suites.values())
     except UsageError as exc:
         pytest.exit(f"evalkit: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
+    if config.stash[_config_key].dry_run:
+        # Print what the run would call, then end pytest before any test runs: pytest.exit
+        # rather than deselecting everything, which would exit 5 ("no tests ran").
+        from evalkit.session._plan import plan_suites
+
+        try:
+            plan = plan_suites(_session(config), suites.values())
+        except UsageError as exc:
+            pytest.exit(f"evalkit: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
+        write = _progress_writer(config) or print
+        for line in plan.lines():
+            write(line)
+        pytest.exit("evalkit: dry run, no call made", returncode=pytest.ExitCode.OK)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

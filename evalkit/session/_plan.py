@@ -1,0 +1,432 @@
+"""The dry run: the calls a run would make, the tokens it would send, and what it would cost.
+
+:func:`plan_suites` walks each suite the way the engine runs it, with the engine's own pieces:
+the same answer requests (:func:`~evalkit.session._engine.answer_request`), the same judge
+calls (:func:`evalkit.judging.judge_calls`, after the panel's family policy) rendered into
+the same judge requests (:func:`~evalkit.session._engine.judge_request`), and the same
+grader rows. It counts them instead of sending them: it starts no local model server, makes
+no model call, and writes nothing: no run folder, and nothing in the response cache, which is
+only looked into, and only if it already exists.
+
+How rough the figures are:
+
+- input tokens ≈ the characters of the rendered prompt (every message) / 4, a rule of thumb
+  for English text: tokenizers differ by model, and chat formatting adds a few tokens per
+  message. Judge prompts are rendered with placeholder answers as long as the answering
+  calls' ``max_tokens``, so the judges' figure is the high end;
+- output tokens are each call's ``max_tokens``: an upper bound, not a forecast;
+- cost is litellm's list price for those tokens (:func:`evalkit.models.estimate_cost`, call
+  by call); a model litellm has no price for is shown as unpriced and counted as $0, and the
+  bundled local models cost nothing. A judge with ``repair`` may make one more call per reply
+  it cannot read; those cannot be foreseen and are not counted.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import math
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Final, Literal
+
+from evalkit.judging import JudgeCall, judge_calls
+from evalkit.models import (
+    LocalModel,
+    LocalModelServer,
+    ModelRequest,
+    ResponseCache,
+    cache_key,
+    estimate_cost,
+    is_local,
+)
+
+# The local server's endpoint type is not public: only the dry run builds one by hand.
+from evalkit.models._local import Endpoint as _LocalEndpoint
+from evalkit.records import Role
+from evalkit.session._endpoints import Endpoint, Resolver
+from evalkit.session._engine import (
+    ROLES,
+    SuiteContext,
+    answer_request,
+    check_inputs,
+    judge_request,
+    lineage,
+    load_panel,
+)
+from evalkit.session._session import DEFAULT_BASELINE, DEFAULT_CANDIDATE, EvalSession
+from evalkit.session._suite import Suite
+
+#: The rule of thumb behind every token estimate (English text, most tokenizers).
+CHARS_PER_TOKEN: Final = 4
+#: The length of the placeholder answers judge prompts are rendered with when the suite's
+#: answering calls set no ``max_tokens`` (their real length is then not bounded).
+UNBOUNDED_ANSWER_TOKENS: Final = 512
+_RUN_ID: Final = "dry-run"
+#: ResponseCache keeps its entries in this subfolder; opening a store that does not exist
+#: would create it, so the dry run looks for it first.
+_RESPONSES: Final = "responses"
+
+Kind = Literal["candidate", "baseline", "judge", "grader"]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PlanRow:
+    """The calls of one model in one role of one suite, or the rows of one grader."""
+
+    suite: str
+    kind: Kind
+    #: the judge's or grader's name ("" for the candidate and the baseline).
+    name: str
+    #: the model as configured ("" for a grader, which calls none).
+    model: str
+    #: model calls; for a grader, the rows it writes without calling a model.
+    calls: int
+    #: estimated input tokens of every call together (see the module docstring).
+    input_tokens: int
+    #: the sum of ``max_tokens`` over the calls that set it: an upper bound of the output.
+    output_tokens: int
+    #: calls that set no ``max_tokens``: their output is bounded by nothing evalkit knows.
+    unbounded: int
+    #: estimated cost in USD; None when litellm has no price for the model.
+    cost_usd: float | None
+    #: calls already answered in the response cache; None when that cannot be known before
+    #: the run (judge calls depend on answers that do not exist yet).
+    cached: int | None
+    #: how the count arises, e.g. "40 items x 2 orders x 1 sample".
+    detail: str = ""
+
+    @property
+    def role(self) -> str:
+        """The role as the table shows it: ``candidate``, ``judge fair``, ``grader exact``."""
+        return f"{self.kind} {self.name}" if self.name else self.kind
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SuitePlan:
+    """What one suite would call."""
+
+    name: str
+    mode: str
+    panel: str
+    items: int
+    rows: tuple[PlanRow, ...]
+    #: judges that may make one repair call per unreadable reply (not counted in ``rows``).
+    repairing: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Plan:
+    """What a run would call: one :class:`SuitePlan` per suite, and the run's limits."""
+
+    suites: tuple[SuitePlan, ...]
+    budget_usd: float | None = None
+    max_calls: int | None = None
+    #: the cache mode, when it means the cache will not be read (``off``, ``refresh``).
+    cache_unread: str | None = None
+
+    @property
+    def rows(self) -> tuple[PlanRow, ...]:
+        """Every row of every suite, in order."""
+        return tuple(row for suite in self.suites for row in suite.rows)
+
+    def calls(self, kind: Kind | None = None) -> int:
+        """Model calls of one kind (candidate, baseline, judge), or of all three."""
+        return sum(
+            r.calls for r in self.rows if r.kind != "grader" and (kind is None or r.kind == kind)
+        )
+
+    @property
+    def cost_usd(self) -> float:
+        """The estimated cost of the run, unpriced models counted as $0."""
+        return sum(r.cost_usd or 0.0 for r in self.rows)
+
+    def unpriced(self) -> list[str]:
+        """Models litellm has no price for, in order of first appearance."""
+        return list(dict.fromkeys(r.model for r in self.rows if r.cost_usd is None))
+
+    def lines(self) -> list[str]:
+        """The plan as a compact table, its totals, and what the figures mean."""
+        header = ("suite", "role", "model", "calls", "in tokens ~", "out tokens <=", "cost ~",
+                  "cached", "how")  # fmt: skip
+        table = [header, *(_cells(r) for r in self.rows)]
+        rows = self.rows
+        total_in = sum(r.input_tokens for r in rows)
+        total_out = sum(r.output_tokens for r in rows)
+        table.append(("total", "", "", _n(self.calls()), _n(total_in), _n(total_out),
+                      _usd(self.cost_usd), "", ""))  # fmt: skip
+        widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+        right = {3, 4, 5, 6, 7}
+
+        def fmt(row: Sequence[str]) -> str:
+            cells = [c.rjust(w) if i in right else c.ljust(w)
+                     for i, (c, w) in enumerate(zip(row, widths, strict=True))]  # fmt: skip
+            return "  ".join(cells).rstrip()
+
+        graded = sum(r.calls for r in rows if r.kind == "grader")
+        unpriced = self.unpriced()
+        lines = [
+            "evalkit dry run: no model was called and nothing was written",
+            *(fmt(row) for row in table),
+            f"model calls: {self.calls('candidate')} candidate + {self.calls('baseline')} "
+            f"baseline + {self.calls('judge')} judge = {self.calls()} (judge calls include "
+            "both orders, every option order and every repeat)"
+            + (f"; {graded} grader rows, no model call" if graded else ""),
+            f"estimated cost: {_usd(self.cost_usd)}"
+            + (f" ({len(unpriced)} unpriced model(s) counted as $0)" if unpriced else ""),
+            *(f"  note: {note}" for note in self.notes()),
+        ]
+        return lines
+
+    def notes(self) -> list[str]:
+        """What the reader of the figures needs to know, one sentence each."""
+        notes = [
+            f"input tokens ~ prompt characters / {CHARS_PER_TOKEN}, an estimate (tokenizers "
+            "differ); judge prompts use placeholder answers of the answers' max_tokens",
+            "output tokens are each call's max_tokens: an upper bound, not a forecast",
+        ]
+        unpriced = self.unpriced()
+        if unpriced:
+            notes.append(f"no price in litellm's table for {', '.join(unpriced)}: counted as $0")
+        unbounded = sum(r.unbounded for r in self.rows)
+        if unbounded:
+            notes.append(
+                f"{unbounded} call(s) set no max_tokens: their output is not in the output "
+                "tokens, nor in the cost"
+            )
+        for suite in self.suites:
+            if suite.repairing:
+                notes.append(
+                    f"suite {suite.name}: judge(s) {', '.join(suite.repairing)} may make one "
+                    "more call per reply they cannot read (not counted)"
+                )
+        if self.cache_unread is not None:
+            notes.append(f"cache_mode={self.cache_unread}: the cache is not read, every call "
+                         "is made")  # fmt: skip
+        elif any(r.cached is None for r in self.rows):
+            notes.append(
+                "cached: answers already in the response cache (free on the run); judge calls "
+                "cannot be looked up before the answers they judge exist"
+            )
+        if self.budget_usd is not None and self.cost_usd > self.budget_usd:
+            notes.append(
+                f"the estimate is above budget_usd ({_usd(self.budget_usd)}): the run would "
+                "stop before its end unless enough calls are cached"
+            )
+        if self.max_calls is not None and self.calls() > self.max_calls:
+            notes.append(
+                f"the {self.calls()} calls are more than max_calls ({self.max_calls}): the run "
+                "would stop before its end unless enough calls are cached"
+            )
+        return notes
+
+
+def plan_suites(session: EvalSession, suites: Iterable[Suite]) -> Plan:
+    """Count the calls, tokens and cost of running ``suites`` in ``session``; make no call.
+
+    Reads the datasets, the judge and panel specs and templates (the session's registry) and,
+    if it exists, the response cache. Starts no server and writes nothing.
+
+    Raises:
+        UsageError: an input the run would also refuse (see
+            :func:`~evalkit.session._engine.check_inputs`), or a family policy of ``error``.
+    """
+    cfg = session.config
+    cache_dir = cfg.cache_dir if cfg.cache_dir.is_absolute() else session.rootdir / cfg.cache_dir
+    resolver = _DryResolver(cache_dir)
+    cache = ResponseCache(cache_dir, cfg.cache_mode)
+    reader = None
+    if cache.reads and (cache_dir / _RESPONSES).is_dir():
+        # Replay mode reads and never stores; the run's own mode could write on an eviction.
+        reader = ResponseCache(cache_dir, "replay")
+    try:
+        plans = tuple(_plan_suite(session, suite, resolver, reader) for suite in suites)
+    finally:
+        if reader is not None:
+            reader.close()
+    return Plan(
+        plans,
+        budget_usd=cfg.budget_usd,
+        max_calls=cfg.max_calls,
+        cache_unread=None if cache.reads else cfg.cache_mode,
+    )
+
+
+def _plan_suite(
+    session: EvalSession, suite: Suite, resolver: Resolver, cache: ResponseCache | None
+) -> SuitePlan:
+    cfg = session.config
+    registry = session.registry
+    items = suite.items()
+    panel = load_panel(registry, suite.panel or cfg.panel, suite.mode)
+    check_inputs(suite, items, panel, registry.templates)
+    resolve = resolver.resolve
+    ctx = SuiteContext(
+        run_id=_RUN_ID, suite=suite, items=items,
+        candidate=resolve(suite.candidate or cfg.candidate or DEFAULT_CANDIDATE,
+                          api_base=cfg.candidate_api_base),
+        baseline=resolve(suite.baseline or cfg.baseline or DEFAULT_BASELINE,
+                         api_base=cfg.baseline_api_base),
+        panel=panel,
+        judges={j.name: resolve(j.spec.model, family=j.family, prompt_style=j.spec.prompt_style,
+                                api_base=j.spec.api_base)
+                for j in panel.judges},
+        templates=registry.templates,
+    )  # fmt: skip
+    _, skip = lineage(ctx)
+    rows: list[PlanRow] = []
+    for role in ROLES:
+        endpoint = ctx.endpoint(role)
+        requests = [answer_request(ctx, item, endpoint) for item in items]
+        cached = _cached(cache, requests)
+        rows.append(_row(suite.name, role, "", endpoint, requests, cached, f"{len(items)} items"))
+
+    roles = ctx.scored_roles()
+    placeholder = "x" * (CHARS_PER_TOKEN * _answer_tokens(suite))
+    answers: dict[Role, str] = dict.fromkeys(ROLES, placeholder)
+    calls = judge_calls(items, panel.judges, roles=roles, excluded=skip)
+    for judge in panel.judges:
+        mine = [c for c in calls if c.judge.name == judge.name]
+        requests = [judge_request(ctx, call, answers) for call in mine]
+        detail = _judge_detail(mine, judge_calls(items, [judge], roles=roles), len(items))
+        rows.append(_row(suite.name, "judge", judge.name, ctx.judges[judge.name], requests,
+                         None, detail))  # fmt: skip
+
+    for grader in ctx.graders:
+        rows.append(PlanRow(
+            suite=suite.name, kind="grader", name=grader.name, model="",
+            calls=len(items) * len(roles), input_tokens=0, output_tokens=0, unbounded=0,
+            cost_usd=0.0, cached=None,
+            detail=f"{len(items)} items x {len(roles)} answers, no model call",
+        ))  # fmt: skip
+    repairing = tuple(j.name for j in panel.judges if j.spec.repair_template is not None)
+    return SuitePlan(suite.name, suite.mode, panel.name, len(items), tuple(rows), repairing)
+
+
+def _row(
+    suite: str,
+    kind: Kind,
+    name: str,
+    endpoint: Endpoint,
+    requests: Sequence[ModelRequest],
+    cached: int | None,
+    detail: str,
+) -> PlanRow:
+    inputs = [input_tokens(r) for r in requests]
+    limits = [_max_tokens(r) for r in requests]
+    return PlanRow(
+        suite=suite, kind=kind, name=name, model=endpoint.name, calls=len(requests),
+        input_tokens=sum(inputs), output_tokens=sum(n or 0 for n in limits),
+        unbounded=sum(n is None for n in limits),
+        cost_usd=_cost(endpoint, zip(inputs, limits, strict=True)),
+        cached=cached, detail=detail,
+    )  # fmt: skip
+
+
+def _cached(cache: ResponseCache | None, requests: Sequence[ModelRequest]) -> int | None:
+    """How many of ``requests`` the cache already answers (None: the cache could not be read)."""
+    if cache is None:
+        return 0
+    try:
+        return sum(cache.get(cache_key(r)) is not None for r in requests)
+    except Exception:  # a locked or damaged cache is the run's problem, not the plan's
+        return None
+
+
+def input_tokens(request: ModelRequest) -> int:
+    """Estimate the input tokens of ``request``: its prompt's characters / 4, rounded up."""
+    if request.prompt is not None:
+        chars = len(request.prompt)
+    else:
+        chars = sum(len(m["content"]) for m in request.messages)
+    return math.ceil(chars / CHARS_PER_TOKEN)
+
+
+def _max_tokens(request: ModelRequest) -> int | None:
+    value = request.params.get("max_tokens")
+    return value if isinstance(value, int) and value >= 0 else None
+
+
+def _answer_tokens(suite: Suite) -> int:
+    value = suite.answer_params.get("max_tokens")
+    return value if isinstance(value, int) and value >= 0 else UNBOUNDED_ANSWER_TOKENS
+
+
+def _cost(endpoint: Endpoint, calls: Iterable[tuple[int, int | None]]) -> float | None:
+    """The estimated cost of the calls (input tokens, max_tokens); None when unpriced."""
+    if is_local(endpoint.name):
+        return 0.0  # the bundled models run on this machine
+    # Priced call by call (tiered prices), but each distinct size is looked up once.
+    sizes = collections.Counter((n_in, n_out or 0) for n_in, n_out in calls)
+    total = 0.0
+    for (n_in, n_out), count in sizes.items():
+        cost = estimate_cost(endpoint.model, n_in, n_out)
+        if cost is None:
+            return None
+        total += cost * count
+    return total
+
+
+def _judge_detail(calls: Sequence[JudgeCall], unfiltered: Sequence[JudgeCall], items: int) -> str:
+    """How a judge's call count arises, e.g. ``40 items x 2 orders x 1 sample``."""
+    if not unfiltered:
+        return "no calls"
+    judge = unfiltered[0].judge
+    samples = judge.spec.samples
+    if judge.mode == "pairwise":
+        parts = [f"{items} items", "2 orders"]
+    else:
+        answers = len({c.role for c in unfiltered})
+        listings = len({c.option_order for c in unfiltered})
+        parts = [f"{items} items", f"{answers} answer" + ("s" if answers > 1 else "")]
+        if listings > 1:
+            parts.append(f"{listings} option orders")
+    parts.append(f"{samples} sample" + ("s" if samples > 1 else ""))
+    detail = " x ".join(parts)
+    left_out = len(unfiltered) - len(calls)
+    if left_out:
+        detail += f", {left_out} left out by the family policy"
+    return detail
+
+
+class _NotStarted(LocalModelServer):
+    """Tells how a bundled model would be reached, without starting it or assembling its file.
+
+    The real server listens on a fresh port, but the response cache keys local models' calls
+    by their ``cache_scope``, not their address, so the address does not matter here.
+    """
+
+    def _start(self, local: LocalModel) -> _LocalEndpoint:
+        return _LocalEndpoint(model=f"openai/{local.name}", api_base=_NO_SERVER, local=local)
+
+
+_NO_SERVER: Final = "http://127.0.0.1:0/v1"
+
+
+class _DryResolver(Resolver):
+    """The run's resolver (same names, families, prompt styles), with no server started."""
+
+    def __init__(self, cache_dir: Path) -> None:
+        super().__init__(cache_dir)
+        self._local = _NotStarted(cache_dir)
+
+
+def _cells(row: PlanRow) -> tuple[str, ...]:
+    cost = "unpriced" if row.cost_usd is None else _usd(row.cost_usd)
+    if row.kind == "grader":
+        cached = cost = "-"
+    else:
+        cached = "unknown" if row.cached is None else _n(row.cached)
+    out = _n(row.output_tokens) + ("+?" if row.unbounded else "")
+    return (row.suite, row.role, row.model or "(no model)", _n(row.calls),
+            _n(row.input_tokens), out, cost, cached, row.detail)  # fmt: skip
+
+
+def _n(value: int) -> str:
+    return f"{value:,}"
+
+
+def _usd(value: float) -> str:
+    if value == 0:
+        return "$0"
+    return f"${value:,.2f}" if value >= 10 else f"${value:.6f}"
