@@ -74,3 +74,24 @@ def test_summary_and_report(example_run: tuple[subprocess.CompletedProcess[str],
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
     assert "general-knowledge" in html
     assert "win_rate" in html
+
+
+def test_three_suites_each_teach_their_lesson(
+    example_run: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    proc, reports = example_run
+    run = json.loads((only_run(reports) / "run.json").read_text())
+    suites = {s["name"]: s for s in run["suites"]}
+    assert set(suites) == {"general-knowledge", "arithmetic", "lineage"}
+    # The scored suite: judges that see the reference, and a deterministic check beside them.
+    table = pd.read_json(only_run(reports) / "judgments.jsonl", lines=True)
+    arithmetic = table[table["suite"] == "arithmetic"]
+    assert set(arithmetic["mode"]) == {"reference"}
+    graded = arithmetic[arithmetic["judge_family"] == "deterministic"]
+    assert len(graded) == 2 * 20  # the candidate's and the baseline's answers, every item
+    assert set(graded["score"].dropna()) <= {0.0, 1.0}
+    assert {g["name"] for g in suites["arithmetic"]["gates"]} == {"mean_score", "pass_rate"}
+    # The lineage suite: the dataset's generator family is on the panel, and it is said.
+    generator = [d for d in suites["lineage"]["lineage"] if d["shared_with"] == "generator"]
+    assert [d["judge"] for d in generator] == ["gemma"]
+    assert "like the generator on 20 item(s)" in proc.stdout

@@ -184,6 +184,26 @@ def _flags(table: pd.DataFrame, combined: pd.DataFrame) -> pd.DataFrame:
     return per_item.drop(columns="n_verdicts")
 
 
+def _one_row_per_item(panel: pd.DataFrame) -> pd.DataFrame:
+    """Scored suites have one panel row per (item, scored model): show them side by side."""
+    if panel.empty or not panel.duplicated(_ITEM).any():
+        return panel
+    frame = panel.copy()
+    score = frame["score"].astype(float) if "score" in frame else pd.Series(np.nan, frame.index)
+    who = frame["candidate"].astype(str) if "candidate" in frame else pd.Series("", frame.index)
+    shown = who.str.rsplit("/", n=1).str[-1] + ": " + score.map("{:.1f}".format)
+    frame["verdict"] = shown.where(score.notna() & ~frame["abstained"].astype(bool), None)
+    return (
+        frame.groupby(_ITEM, sort=False)
+        .agg(
+            verdict=("verdict", lambda v: "; ".join(x for x in v if isinstance(x, str)) or None),
+            abstained=("abstained", "all"),
+            reason=("reason", "first"),
+        )
+        .reset_index()
+    )
+
+
 def item_data(
     judgments: pd.DataFrame,
     answers: pd.DataFrame,
@@ -198,6 +218,7 @@ def item_data(
     columns suite, item_id, verdict, abstained, reason (the audit's panel verdicts).
     """
     flags = _flags(judgments, combined)
+    panel = _one_row_per_item(panel)
     wide = _answers_wide(answers).set_index(_ITEM)
     items = flags.join(wide, how="outer")
     items = items.join(panel.drop_duplicates(_ITEM).set_index(_ITEM)[["verdict", "reason"]])
