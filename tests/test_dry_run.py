@@ -241,9 +241,11 @@ def test_the_run_makes_exactly_the_planned_calls_and_its_answers_are_then_cached
                   graders=[ExactMatch(field="reference")])  # fmt: skip
     before = plan_suites(EvalSession(config, root), [suite])
     assert rows_by_role(before)["candidate"].cached == 0
-    # Only the calls matter here: finish() (run.json and the report) is left out, so that
-    # this test does not depend on how scored suites are reported.
-    table = EvalSession(config, root).suite_result(suite).judgments
+    run = EvalSession(config, root)
+    try:
+        table = run.suite_result(suite).judgments
+    finally:
+        run.finish()
     assert fake.requests() == before.calls()
     for row in before.rows:
         if row.kind in ("judge", "grader"):
