@@ -75,6 +75,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     """Read the configuration once; a bad value stops pytest with a message naming it."""
     rootdir = Path(str(config.rootpath))
@@ -95,6 +96,10 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"evalkit: {exc}") from None
     config.stash[_config_key] = settings
     config.stash[_started_key] = time.time()
+    if settings.dry_run and getattr(config.option, "numprocesses", None):
+        # A dry run makes no call and runs no test: there is nothing to distribute. Runs before
+        # xdist's own configure (tryfirst), which then starts no workers.
+        config.option.numprocesses, config.option.dist, config.option.tx = 0, "no", []
     workerinput = getattr(config, "workerinput", None)
     config.stash[_run_id_key] = (
         workerinput["evalkit_run_id"] if workerinput and "evalkit_run_id" in workerinput

@@ -13,7 +13,8 @@ def test_model_layer_public_names() -> None:
         [
             "UNKNOWN", "Budget", "Completion", "ConcurrencyLimits", "LiteLLMTransport",
             "LocalModel", "LocalModelServer", "ModelClient", "ModelRequest", "ModelTransport",
-            "PromptStyle", "ResponseCache", "RetryPolicy", "Validator", "cache_key", "family_of",
+            "PromptStyle", "ResponseCache", "RetryPolicy", "Validator", "cache_key",
+            "estimate_cost", "family_of",
             "is_local", "local_model", "local_models", "parse_retry_after", "retry_delay",
         ]
     )  # fmt: skip

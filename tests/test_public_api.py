@@ -21,7 +21,7 @@ PUBLIC = {
     "evalkit.models": [
         "Budget", "Completion", "ConcurrencyLimits", "LiteLLMTransport", "LocalModel",
         "LocalModelServer", "ModelClient", "ModelRequest", "ModelTransport", "PromptStyle",
-        "ResponseCache", "RetryPolicy", "UNKNOWN", "Validator", "cache_key", "family_of",
+        "ResponseCache", "RetryPolicy", "UNKNOWN", "Validator", "cache_key", "estimate_cost", "family_of",
         "is_local", "local_model", "local_models", "parse_retry_after", "retry_delay",
     ],
 }  # fmt: skip

@@ -52,8 +52,8 @@ def test_packaged_panels_switch_every_mode_with_one_name(mode: str) -> None:
     assert [j.family for j in api.judges] == ["openai", "anthropic", "google"]
     assert [j.spec.model for j in api.judges] == [
         "openai/gpt-4o-mini",
-        "anthropic/claude-3-5-haiku-20241022",
-        "gemini/gemini-2.0-flash",
+        "anthropic/claude-haiku-4-5-20251001",
+        "gemini/gemini-2.5-flash",
     ]
     assert api.spec.quorum == 2
     assert local.spec.aggregation == ("majority" if mode == "pairwise" else "mean")
