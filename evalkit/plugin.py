@@ -165,6 +165,28 @@ def evalkit_config(request: pytest.FixtureRequest) -> EvalkitConfig:
     return request.config.stash[_config_key]
 
 
+@pytest.fixture(scope="session")
+def evalkit_candidate(evalkit_config: EvalkitConfig) -> str:
+    """The configured candidate model (a litellm model string or ``local/<name>``)."""
+    from evalkit.session import DEFAULT_CANDIDATE
+
+    return evalkit_config.candidate or DEFAULT_CANDIDATE
+
+
+@pytest.fixture(scope="session")
+def evalkit_baseline(evalkit_config: EvalkitConfig) -> str:
+    """The configured baseline model."""
+    from evalkit.session import DEFAULT_BASELINE
+
+    return evalkit_config.baseline or DEFAULT_BASELINE
+
+
+@pytest.fixture(scope="session")
+def evalkit_panel(evalkit_session: Any) -> Any:
+    """The configured panel, validated (:class:`evalkit.judging.Panel`)."""
+    return evalkit_session.registry.panel(evalkit_session.config.panel)
+
+
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
