@@ -19,22 +19,16 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from test_soak import FAULTS
 from test_suite_runs import make_project, run_dir, run_pytest
 
-from evalkit.testing import FakeProvider, JudgeParams, ModelBehaviour
+from evalkit.testing import FakeProvider
 
 ITEMS = 834
 
 
 def main() -> int:
     with FakeProvider(seed=11) as fake, tempfile.TemporaryDirectory() as tmp:
-        fake.register_judge("sim-judge-fair", JudgeParams(seed=1, parse_failure_rate=0.05))
-        fake.register_judge("sim-judge-first", JudgeParams(position_bias=0.8, seed=2))
-        behaviour = ModelBehaviour(latency_s=(0.0, 0.02), faults=FAULTS, fault_rate=0.22)
-        for model in ("sim-writer-openai-q0.70", "sim-writer-meta-q0.50",
-                      "sim-judge-fair", "sim-judge-first"):  # fmt: skip
-            fake.behave(model, behaviour)
+        make_faulty(fake, latency_s=(0.0, 0.02))
         root = make_project(Path(tmp), fake, candidate_q=0.7, baseline_q=0.5, n_items=ITEMS)
         start = time.perf_counter()
         proc = run_pytest(root, "--evalkit-timeout-s=0.5", "--evalkit-max-retries=3")
