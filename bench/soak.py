@@ -19,6 +19,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
+from test_soak import make_faulty
 from test_suite_runs import make_project, run_dir, run_pytest
 
 from evalkit.testing import FakeProvider
