@@ -100,7 +100,9 @@ class Ratings:
 
     def by_item(self, per_unit: npt.ArrayLike) -> FloatArray:
         """Sum per-unit rows ``(units, ...)`` within each item: ``(items, d)``."""
-        x = np.asarray(per_unit, dtype=np.float64).reshape(self.cluster.size, -1)
+        x = np.asarray(per_unit, dtype=np.float64)
+        # Not reshape(n, -1): numpy cannot infer the -1 of an empty array.
+        x = x.reshape(self.cluster.size, int(np.prod(x.shape[1:])) if x.ndim > 1 else 1)
         if x.shape[0] == 0:
             return np.zeros((0, x.shape[1]))
         starts = np.flatnonzero(np.r_[True, self.cluster[1:] != self.cluster[:-1]])
@@ -291,7 +293,11 @@ def _panel_frame(r: Ratings, confidence: float, n_boot: int, seed: int) -> pd.Da
     values, counts = value_counts(r.data)
     k = values.size
     per_item = r.by_item(
-        np.concatenate([fleiss_sums(counts), coincidences(counts).reshape(-1, k * k)], axis=1)
+        # Shaped by the unit count, not -1: with no valid value at all (every call failed) k is
+        # 0 and numpy cannot infer a dimension from an empty array.
+        np.concatenate(
+            [fleiss_sums(counts), coincidences(counts).reshape(counts.shape[0], k * k)], axis=1
+        )
     )
     reps = resampled_sums(per_item, n_boot, rng_for(seed, f"panel-agreement:{r.mode}"))
 
