@@ -268,14 +268,16 @@ def panels_by_mode(prep: Prepared, quorum: int | None = None) -> dict[str, pd.Da
 
     ``quorum`` None means :func:`default_quorum` of the mode's judges.
     """
+    # Every mode with rows has a panel, even one where no call gave a value (an outage): its
+    # items are then abstained with the reason, never silently missing.
     out = {}
-    for r in prep.ratings:
-        q = quorum if quorum is not None else default_quorum(len(r.judges))
-        if r.mode == "pairwise":
-            out[r.mode] = _verdict_panel(prep.combined, _REGISTRY["majority"], q, None)
+    for mode, rows in prep.table.groupby("mode", sort=True):
+        n_judges = int(rows["judge"].nunique())
+        q = quorum if quorum is not None else default_quorum(n_judges)
+        if mode == "pairwise":
+            out[str(mode)] = _verdict_panel(prep.combined, _REGISTRY["majority"], q, None)
         else:
-            rows = prep.table.loc[prep.table["mode"] == r.mode]
-            out[r.mode] = _score_panel(rows, _REGISTRY["mean"], q, None)
+            out[str(mode)] = _score_panel(rows, _REGISTRY["mean"], q, None)
     return out
 
 
