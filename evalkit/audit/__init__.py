@@ -19,6 +19,10 @@ by evalkit or by anything else (see :func:`rename_columns`); it never calls a mo
   :func:`run_audit` does everything at once and returns an :class:`AuditReport`.
 
 Every rate comes with its n and an interval (:class:`Interval`, :func:`wilson_interval`).
+
+Deterministic graders' rows (``judge_family == "deterministic"``) may share the table, but a
+grader is not a judge: every statistic here leaves them out (no position bias, self-preference,
+agreement, reliability verdict or panel vote for a grader).
 """
 
 from evalkit.audit._agreement import judge_agreement, kappa_with_others, panel_agreement

@@ -38,7 +38,7 @@ from evalkit.audit._kappa import (
     value_counts,
 )
 from evalkit.audit._orders import _combine
-from evalkit.audit._table import ITEM, SCORE_MODES, score_ok, validate_judgments
+from evalkit.audit._table import ITEM, SCORE_MODES, audited, score_ok
 
 IntArray = npt.NDArray[np.int64]
 #: Combined verdicts as numbers: the order baseline < tie < candidate is real.
@@ -197,7 +197,7 @@ def _pairs_frame(
 
 
 def _ratings_of(table: pd.DataFrame) -> list[Ratings]:
-    valid = validate_judgments(table)
+    valid = audited(table)
     return ratings_by_mode(valid, _combine(valid, "tie"))
 
 

@@ -26,8 +26,8 @@ from evalkit.audit._intervals import binomial_p_value, wilson_bounds
 from evalkit.audit._table import (
     ITEM,
     OPTION_ORDER,
+    audited,
     score_ok,
-    validate_judgments,
     verdict_ok,
 )
 from evalkit.errors import UsageError
@@ -132,7 +132,7 @@ def combine_orders(table: pd.DataFrame, disagreement: Disagreement = "tie") -> p
         UsageError: the table is invalid (see :func:`validate_judgments`) or ``disagreement``
             is not ``'tie'`` or ``'abstain'``.
     """
-    return _combine(validate_judgments(table), disagreement)
+    return _combine(audited(table), disagreement)
 
 
 def _with_rates(counts: pd.DataFrame, confidence: float) -> pd.DataFrame:
@@ -218,7 +218,7 @@ def position_bias(table: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame
     Raises:
         UsageError: the table is invalid (see :func:`validate_judgments`).
     """
-    valid = validate_judgments(table)
+    valid = audited(table)
     return position_bias_of(valid, _combine(valid, "tie"), confidence)
 
 
@@ -248,7 +248,7 @@ def option_order_bias(table: pd.DataFrame, confidence: float = 0.95) -> pd.DataF
     Raises:
         UsageError: the table is invalid (see :func:`validate_judgments`).
     """
-    return option_order_bias_of(validate_judgments(table), confidence)
+    return option_order_bias_of(audited(table), confidence)
 
 
 def option_order_bias_of(valid: pd.DataFrame, confidence: float) -> pd.DataFrame:

@@ -31,7 +31,7 @@ import pandas as pd
 from evalkit.audit._intervals import Interval, finite_or_none, wilson_interval
 from evalkit.audit._orders import _combine
 from evalkit.audit._prepared import Prepared
-from evalkit.audit._table import ITEM, score_ok, validate_judgments
+from evalkit.audit._table import ITEM, audited, score_ok
 from evalkit.errors import UsageError
 from evalkit.records import VERDICTS
 
@@ -247,9 +247,9 @@ def panel_verdicts(
     if agg.kind == "score":
         if not is_table:
             raise UsageError(f"method {method!r} aggregates scores: pass the judgments table")
-        return _score_panel(validate_judgments(combined), agg, int(quorum), weights)
+        return _score_panel(audited(combined), agg, int(quorum), weights)
     if is_table:
-        combined = _combine(validate_judgments(combined), "tie")
+        combined = _combine(audited(combined), "tie")
     missing = {"judge", "verdict", *ITEM} - set(combined.columns)
     if missing:
         raise UsageError(

@@ -13,19 +13,23 @@ import pandas as pd
 
 from evalkit.audit._agreement import Ratings, ratings_by_mode
 from evalkit.audit._orders import _combine
-from evalkit.audit._table import score_ok, validate_judgments, verdict_ok
+from evalkit.audit._table import audited, score_ok, verdict_ok
 
 
 class Prepared:
-    """A table that passed :func:`validate_judgments`, and its derived tables, made on demand."""
+    """A table that passed :func:`validate_judgments`, and its derived tables, made on demand.
+
+    ``table`` holds the judges' rows only: deterministic graders' rows are left out (see
+    :func:`~evalkit.audit._table.judges_only`).
+    """
 
     def __init__(self, valid: pd.DataFrame) -> None:
         self.table = valid
 
     @classmethod
     def of(cls, table: pd.DataFrame) -> Prepared:
-        """Validate ``table`` (raises :class:`~evalkit.errors.UsageError` if it is invalid)."""
-        return cls(validate_judgments(table))
+        """Validate ``table`` and leave graders' rows out (UsageError if it is invalid)."""
+        return cls(audited(table))
 
     @functools.cached_property
     def combined(self) -> pd.DataFrame:

@@ -159,6 +159,12 @@ def run_audit(
     scores pass/fail for the corrected pass rate; bootstrap intervals use ``n_boot`` resamples
     of the items, seeded by ``seed`` (the same table and seed give the same report).
 
+    Deterministic graders' rows (``judge_family == "deterministic"``) are left out: graders are
+    not judges. Degenerate tables — no rows, one item, one judge, every call failed or
+    unparseable — give a report, never an error: a judge with nothing usable is untrusted with
+    the reason, a statistic with no data is not measured, a panel item without enough valid
+    verdicts is abstained with the reason.
+
     Raises:
         UsageError: the table is invalid (see :func:`validate_judgments`).
     """

@@ -12,6 +12,11 @@ Column conventions beyond :data:`evalkit.records.JUDGMENT_COLUMNS`:
     with the lowest score first) or ``descending`` (the highest first). A pointwise judge run
     with both listings of the same item lets the audit measure option-order bias exactly as
     position bias is measured for pairwise judges (see :func:`evalkit.audit.option_order_bias`).
+
+Rows of deterministic graders (``judge_family`` ``"deterministic"``, see :mod:`evalkit.graders`)
+share the table with the judges so that gates can combine them, but a grader is not a judge: it
+has no position, no family to prefer and no opinion to agree with. Every statistic of the audit
+therefore leaves them out (:func:`judges_only`), and :func:`validate_judgments` keeps them.
 """
 
 from __future__ import annotations
@@ -32,6 +37,9 @@ OPTION_ORDER: Final = "option_order"
 OPTION_ORDERS: Final = ("ascending", "descending")
 #: The identity of an item across the table.
 ITEM: Final = ("suite", "item_id")
+#: ``judge_family`` of deterministic graders' rows (:data:`evalkit.graders.GRADER_FAMILY`; not
+#: imported from there, so that importing the audit does not import the graders).
+GRADER_FAMILY: Final = "deterministic"
 
 #: What each column the audit relies on means, for error messages.
 _MEANING: Final[Mapping[str, str]] = {
@@ -271,6 +279,21 @@ def validate_judgments(table: pd.DataFrame) -> pd.DataFrame:
     _check_vocabulary(frame)
     _check_duplicates(frame)
     return frame
+
+
+def judges_only(valid: pd.DataFrame) -> pd.DataFrame:
+    """Return a validated table without the rows of deterministic graders (see the module)."""
+    graded = (valid["judge_family"] == GRADER_FAMILY).fillna(False).astype(bool)
+    return valid.loc[~graded].reset_index(drop=True) if graded.any() else valid
+
+
+def audited(table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`validate_judgments`, then :func:`judges_only`: the rows every statistic reads.
+
+    Raises:
+        UsageError: the table is invalid (see :func:`validate_judgments`).
+    """
+    return judges_only(validate_judgments(table))
 
 
 def rename_columns(frame: pd.DataFrame, mapping: Mapping[str, str]) -> pd.DataFrame:

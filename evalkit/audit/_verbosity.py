@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from evalkit.audit._intervals import FloatArray, wilson_bounds
-from evalkit.audit._table import ITEM, score_ok, validate_judgments, verdict_ok
+from evalkit.audit._table import ITEM, audited, score_ok, verdict_ok
 
 #: Fewer observations than this and a regression is not attempted.
 MIN_OBSERVATIONS: Final = 10
@@ -180,7 +180,7 @@ def verbosity_bias(table: pd.DataFrame, *, confidence: float = 0.95) -> pd.DataF
     Raises:
         UsageError: the table is invalid (see :func:`validate_judgments`).
     """
-    return verbosity_bias_of(validate_judgments(table), confidence)
+    return verbosity_bias_of(audited(table), confidence)
 
 
 def verbosity_bias_of(valid: pd.DataFrame, confidence: float) -> pd.DataFrame:
@@ -227,7 +227,7 @@ def length_slope(table: pd.DataFrame, *, confidence: float = 0.95) -> pd.DataFra
     Raises:
         UsageError: the table is invalid (see :func:`validate_judgments`).
     """
-    return length_slope_of(validate_judgments(table), confidence)
+    return length_slope_of(audited(table), confidence)
 
 
 def length_slope_of(valid: pd.DataFrame, confidence: float) -> pd.DataFrame:
