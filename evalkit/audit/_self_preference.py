@@ -6,10 +6,11 @@ answers comes from F (pairwise) or where the scored answer comes from F (pointwi
 - j's favour of F's answer: 1 when its combined verdict picks it, 0 when it picks the other,
   ½ for a tie (pairwise); its score (pointwise);
 - the reference favour: the mean of the same quantity over the *other* judges on the same unit.
-  Judges of family F are never in the reference (they share the suspected bias), and *neutral*
-  judges — of neither answer's family — are preferred: a judge of the other answer's family
-  would bring its own self-preference in the opposite direction and double the estimate. Only
-  where a unit has no neutral judge do the other judges of other families stand in;
+  Judges of family F are never in the reference (they share the suspected bias), nor are
+  judges of unknown family (they may be of F), and *neutral* judges — of neither answer's
+  family — are preferred: a judge of the other answer's family would bring its own
+  self-preference in the opposite direction and double the estimate. Only where a unit has no
+  neutral judge do the other judges of other families stand in;
 - self-preference = mean over units of (j's favour - reference favour): a share for pairwise
   judgments, score points for pointwise ones.
 
@@ -122,7 +123,10 @@ def _one_judge(
             f"no item has exactly one answer from the judge's family ({family})",
         )
     favour = _favours(r, side)
-    others = np.array([k != j and families[k] != family for k in range(len(r.judges))])
+    # A judge of unknown family may share the suspected bias: it is never in the reference.
+    others = np.array(
+        [k != j and families[k] is not None and families[k] != family for k in range(len(r.judges))]
+    )
     fam = np.array(families, dtype=object)[:, None]
     neutral = others[:, None] & (fam != cand[None, :]) & (fam != base[None, :])
     valid = np.isfinite(favour)
@@ -136,7 +140,8 @@ def _one_judge(
             r.mode,
             judge,
             family,
-            "no judge of another family gave a valid verdict on the judge's own-family items",
+            "no judge of another family gave a valid verdict on the judge's own-family items "
+            "(judges of unknown family do not count)",
         )
     diff = np.where(units, favour[j] - reference, 0.0)
     own = np.where(units, favour[j], 0.0)
@@ -201,7 +206,8 @@ def self_preference_of(prep: Prepared, confidence: float, n_boot: int, seed: int
     rows = []
     for r in prep.ratings:
         cand, base = _unit_families(valid, r)
-        families = [fam_of.get(judge) for judge in r.judges]
+        # Unknown families are None, never pd.NA (whose comparisons are neither true nor false).
+        families = [None if pd.isna(f) else f for f in (fam_of.get(j) for j in r.judges)]
         rows += [
             _one_judge(r, j, families, cand, base, confidence, n_boot, seed)
             for j in range(len(r.judges))
