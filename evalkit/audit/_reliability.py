@@ -80,6 +80,8 @@ class ReliabilityThresholds(pydantic.BaseModel):
 
 
 def _fmt(x: float) -> str:
+    if not math.isfinite(x):
+        return "n/a"
     return f"{x:.3f}" if abs(x) < 100 else f"{x:.3g}"
 
 
@@ -108,12 +110,14 @@ def _check(
     limit: str,
     describe: str,
 ) -> dict[str, Any]:
-    est, low, high = (float(v) if v is not None else math.nan for v in values)
+    est, low, high = (math.nan if v is None or pd.isna(v) else float(v) for v in values)
     status = judge_interval(est, low, high, lower, upper)
     # ``describe`` may place the interval with "{iv}"; by default it follows the description.
-    iv = f"{_fmt(est)} [{_fmt(low)}, {_fmt(high)}]"
+    iv = "n/a" if status == "not measured" else f"{_fmt(est)} [{_fmt(low)}, {_fmt(high)}]"
     text = describe.replace("{iv}", iv) if "{iv}" in describe else f"{describe} {iv}"
-    message = f"{text} is {limit}"
+    # A statistic that is undefined on these data (no units, or a single category) was not
+    # measured: saying it "is above the limit" would be false.
+    message = f"{text}: not measured" if status == "not measured" else f"{text} is {limit}"
     if status == "questionable":
         message += _UNCLEAR
     return {

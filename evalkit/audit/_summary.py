@@ -33,6 +33,10 @@ def _iv(est: float, low: float, high: float) -> str:
     return f"{est:.3f} [{low:.3f}, {high:.3f}]"
 
 
+def _rate(x: float) -> str:
+    return f"{x:.2f}" if math.isfinite(x) else "n/a"
+
+
 def _first(frame: pd.DataFrame, **where: str) -> pd.Series | None:
     rows = frame
     for column, value in where.items():
@@ -44,8 +48,9 @@ def _judge_figures(report: AuditReport, judge: str) -> str:
     parts = []
     pos = _first(report.position, judge=judge)
     if pos is not None and pos["n_items"] > 0:
+        # Only ties: no decisive verdict, so no first-position rate.
         parts.append(
-            f"flip {pos['flip_rate']:.2f}, first-position {pos['first_position_rate']:.2f}"
+            f"flip {_rate(pos['flip_rate'])}, first-position {_rate(pos['first_position_rate'])}"
         )
     sp = _first(
         report.self_preference.loc[report.self_preference["measurable"].astype(bool)], judge=judge
@@ -81,7 +86,8 @@ def summary_lines(report: AuditReport) -> list[str]:
             )
     for row in report.reliability.itertuples():
         figures = _judge_figures(report, str(row.judge))
-        lines.append(f"{row.judge} [{row.judge_family}]: {str(row.verdict).upper()}{figures}")
+        family = str(row.judge_family) if isinstance(row.judge_family, str) else "family unknown"
+        lines.append(f"{row.judge} [{family}]: {str(row.verdict).upper()}{figures}")
         lines += [f"  - {reason}" for reason in str(row.reasons).split("; ") if reason]
     n_tests = len(report.tests)
     if n_tests > 1:
