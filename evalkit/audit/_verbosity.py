@@ -148,7 +148,13 @@ def _pairwise_measure(confidence: float) -> Callable[[pd.DataFrame], dict[str, A
         cand_first = (decisive["order"] == "AB").to_numpy(dtype=bool)
         y = (picked_c == cand_first).astype(float)
         sign = np.where(cand_first, 1.0, -1.0)
-        x = np.column_stack([sign * (len_c - len_b) / 100.0, cand_first - 0.5])
+        x = sign[:, None] * (len_c - len_b)[:, None] / 100.0
+        # With verdicts from one order only, the order term is constant (a singular design):
+        # the length slope is still estimable, but the intercept then mixes position bias with
+        # the candidate's quality, so no position odds ratio is reported.
+        both_orders = bool(cand_first.any() and not cand_first.all())
+        if both_orders:
+            x = np.column_stack([x, cand_first - 0.5])
         fit, failure = _fit("logit", y, x, _item_groups(decisive), confidence)
         if fit is None:
             return {**out, "measurable": False, "reason": failure}
@@ -160,7 +166,7 @@ def _pairwise_measure(confidence: float) -> Callable[[pd.DataFrame], dict[str, A
             "or_low": math.exp(fit["low"][1]),
             "or_high": math.exp(fit["high"][1]),
             "p_value": float(fit["p"][1]),
-            "position_odds_ratio": math.exp(fit["params"][0]),
+            "position_odds_ratio": math.exp(fit["params"][0]) if both_orders else math.nan,
         }
 
     return measure
@@ -173,7 +179,8 @@ def verbosity_bias(table: pd.DataFrame, *, confidence: float = 0.95) -> pd.DataF
     decisive verdicts with lengths, lengths that never differ, a model that cannot be fitted),
     n (decisive single-order verdicts used), n_items, odds_ratio (per +100 tokens of length
     advantage) with or_low/or_high and p_value (Wald, item-clustered), position_odds_ratio
-    (odds of picking the first-shown answer at equal length), n_unequal, longer_rate (share of
+    (odds of picking the first-shown answer at equal length; NaN when every verdict came from
+    one order, which leaves position and quality confounded), n_unequal, longer_rate (share of
     decisive verdicts on unequal lengths that picked the longer answer) with longer_low and
     longer_high (Wilson).
 
