@@ -84,6 +84,9 @@ def _fit(
         PerfectSeparationWarning,
     )
 
+    if np.unique(groups).size < 2:
+        # Item-clustered errors need two clusters at least (statsmodels divides by n - 1).
+        return None, "every observation comes from one item: its standard error is unknown"
     design = np.column_stack([np.ones_like(x[:, 0]), x])
     cov = {"cov_type": "cluster", "cov_kwds": {"groups": groups}}
     with warnings.catch_warnings(record=True) as caught:
@@ -93,7 +96,12 @@ def _fit(
                 res = Logit(y, design).fit(disp=0, maxiter=100, **cov)
             else:
                 res = OLS(y, design).fit(**cov)
-        except (PerfectSeparationError, np.linalg.LinAlgError, ValueError) as exc:
+        except (
+            PerfectSeparationError,
+            np.linalg.LinAlgError,
+            ValueError,
+            ZeroDivisionError,
+        ) as exc:
             return None, f"the model could not be fitted ({exc})"
     categories = {w.category for w in caught}
     if PerfectSeparationWarning in categories:
