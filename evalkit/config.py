@@ -66,10 +66,32 @@ class EvalkitConfig(pydantic.BaseModel):
     confidence: float = pydantic.Field(default=0.95, gt=0.5, lt=1.0)
     seed: int = 0
 
+    def resolved(self, rootdir: Path) -> EvalkitConfig:
+        """Return the config with its folders made absolute against the project root.
+
+        Called once, where the config is read, so that nothing else has to know what a
+        relative folder is relative to.
+        """
+        return self.model_copy(
+            update={
+                name: path if path.is_absolute() else rootdir / path
+                for name in ("cache_dir", "reports_dir", "baselines_dir")
+                for path in (getattr(self, name),)
+            }
+        )
+
     def digest(self) -> str:
         """A short hash of the settings that change results (shown in the report)."""
         data = self.model_dump(
-            mode="json", exclude={"reports_dir", "cache_mode", "accept", "baselines_dir", "dry_run"}
+            mode="json",
+            exclude={
+                "reports_dir",
+                "cache_dir",
+                "cache_mode",
+                "accept",
+                "baselines_dir",
+                "dry_run",
+            },
         )
         blob = json.dumps(data, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:12]

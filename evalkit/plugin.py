@@ -94,7 +94,7 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     except UsageError as exc:
         raise pytest.UsageError(f"evalkit: {exc}") from None
-    config.stash[_config_key] = settings
+    config.stash[_config_key] = settings = settings.resolved(rootdir)
     config.stash[_started_key] = time.time()
     if settings.dry_run and getattr(config.option, "numprocesses", None):
         # A dry run makes no call and runs no test: there is nothing to distribute. Runs before
@@ -227,17 +227,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         from evalkit.session import finalize_run
 
         settings = config.stash[_config_key]
-        root = Path(str(config.rootpath))
-        reports = (
-            settings.reports_dir
-            if settings.reports_dir.is_absolute()
-            else root / settings.reports_dir
-        )
-        baselines = settings.baselines_dir
         config.stash[_run_key] = finalize_run(
-            reports / config.stash[_run_id_key], settings, suites=[], errors={},
+            settings.reports_dir / config.stash[_run_id_key], settings, suites=[], errors={},
             started=session.config.stash.get(_started_key, 0.0), interrupted=interrupted,
-            baselines_dir=baselines if baselines.is_absolute() else root / baselines,
         )  # fmt: skip
 
 

@@ -80,7 +80,6 @@ def finalize_run(
     errors: Mapping[str, str],
     started: float,
     interrupted: bool,
-    baselines_dir: Path,
 ) -> dict[str, Any] | None:
     """Write run.json and report.html for the run; return run.json's content.
 
@@ -105,7 +104,7 @@ def finalize_run(
     }
     if config.accept and not interrupted and not all_errors:
         run["accepted"] = [
-            str(write_accepted(baselines_dir, s["name"], {
+            str(write_accepted(config.baselines_dir, s["name"], {
                 "run_id": run_dir.name, "accepted_at": time.time(),
                 "models": s["models"], "panel": s["panel"],
             }))

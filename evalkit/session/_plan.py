@@ -232,7 +232,7 @@ def plan_suites(session: EvalSession, suites: Iterable[Suite]) -> Plan:
             :func:`~evalkit.session._engine.check_inputs`), or a family policy of ``error``.
     """
     cfg = session.config
-    cache_dir = cfg.cache_dir if cfg.cache_dir.is_absolute() else session.rootdir / cfg.cache_dir
+    cache_dir = cfg.cache_dir
     resolver = _DryResolver(cache_dir)
     cache = ResponseCache(cache_dir, cfg.cache_mode)
     reader = None

@@ -74,7 +74,7 @@ class EvalSession:
         worker: str | None = None,
         progress: Writer | None = None,
     ) -> None:
-        self.config = config
+        self.config = config.resolved(rootdir)
         self.rootdir = rootdir
         self.ci = ci
         self.run_id = run_id or new_run_id()
@@ -99,18 +99,13 @@ class EvalSession:
     @property
     def run_dir(self) -> Path:
         """``reports/<run-id>/`` under the project root (or the configured reports folder)."""
-        reports = self.config.reports_dir
-        return (reports if reports.is_absolute() else self.rootdir / reports) / self.run_id
+        return self.config.reports_dir / self.run_id
 
     def _open(self) -> None:
         if self._resolver is not None:
             return
-        cache_dir = self.config.cache_dir
-        cache_dir = cache_dir if cache_dir.is_absolute() else self.rootdir / cache_dir
-        self._resolver = Resolver(cache_dir)
-        self._caller = ModelClient.from_config(
-            self.config.model_copy(update={"cache_dir": cache_dir})
-        )
+        self._resolver = Resolver(self.config.cache_dir)
+        self._caller = ModelClient.from_config(self.config)
         if self.worker is None:
             answers, judgments = self.run_dir / ANSWERS_FILE, self.run_dir / JUDGMENTS_FILE
         else:
@@ -154,7 +149,7 @@ class EvalSession:
             UsageError: the first problem found, naming the file, row, field or model.
         """
         cfg = self.config
-        client = ModelClient.from_config(cfg.model_copy(update={"cache_dir": self._cache_dir}))
+        client = ModelClient.from_config(cfg)
         try:
             for suite in suites:
                 items = suite.items()
@@ -177,10 +172,6 @@ class EvalSession:
                         raise ConfigError(f"suite {suite.name!r}, {role}: {exc}") from None
         finally:
             client.close()
-
-    @property
-    def _cache_dir(self) -> Path:
-        return self._path(self.config.cache_dir)
 
     def _context(self, suite: Suite) -> SuiteContext:
         # Everything that can be wrong with the input is checked here, before any call.
@@ -258,9 +249,6 @@ class EvalSession:
             raise KeyboardInterrupt
         return self._analyse(ctx, table, {"candidate": cand, "baseline": base}, decisions)
 
-    def _path(self, path: Path) -> Path:
-        return path if path.is_absolute() else self.rootdir / path
-
     def _analyse(
         self, ctx: SuiteContext, table: pd.DataFrame, answers: Any, decisions: Any
     ) -> SuiteResult:
@@ -289,7 +277,7 @@ class EvalSession:
             panel=panel,
             confidence=cfg.confidence,
             reliability=audit.reliability,
-            accepted=read_accepted(self._path(cfg.baselines_dir), ctx.suite.name),
+            accepted=read_accepted(cfg.baselines_dir, ctx.suite.name),
             seed=cfg.seed,
             graded=table.loc[graded].reset_index(drop=True),
             candidate=ctx.candidate.name,
@@ -347,5 +335,5 @@ class EvalSession:
             return None
         return finalize_run(
             self.run_dir, self.config, suites=suites, errors=self.errors, started=self.started,
-            interrupted=interrupted, baselines_dir=self._path(self.config.baselines_dir),
+            interrupted=interrupted,
         )  # fmt: skip
