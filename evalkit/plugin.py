@@ -192,12 +192,23 @@ def pytest_collection_modifyitems(
 ) -> None:
     """Check every suite's inputs before the first test runs; stop pytest on a problem."""
     suites = {}
+    modules: dict[str, dict[int, Path]] = {}  # suite name -> suite object -> its module
     for item in items:
         suite = getattr(getattr(item, "function", None), "evalkit_suite", None)
         if suite is not None:
             suites[id(suite)] = suite
+            modules.setdefault(suite.name, {}).setdefault(id(suite), Path(str(item.path)))
     if not suites:
         return
+    for name, where in modules.items():
+        if len(where) > 1:
+            # Results are kept by suite name: a second suite of the same name would be graded
+            # by the first one's results. Refuse it, naming both places.
+            paths = " and ".join(sorted({str(p) for p in where.values()}))
+            pytest.exit(
+                f"evalkit: two suites are named {name!r} ({paths}); give each suite its own name",
+                returncode=pytest.ExitCode.USAGE_ERROR,
+            )
     try:
         _session(config).preflight(suites.values())
     except UsageError as exc:

@@ -164,8 +164,29 @@ def test_pass_rate_of_one_grader() -> None:
     rows = [(f"i{k}", "exact", 1.0 if k < 30 else 0.0) for k in range(40)]
     one = PassRate(at_least=0.5, grader="exact").evaluate(
         inputs(panel(["tie"]), graded=graded(rows), candidate="cand"))
-    assert one.name == "pass_rate_exact"
+    assert one.name == "pass_rate(at_least=0.5, grader=exact)"
     assert one.figure == pytest.approx(0.75)
     assert one.outcome == "pass"
     missing = PassRate(grader="nope").evaluate(inputs(panel(["tie"]), graded=graded(rows)))
     assert missing.outcome == "inconclusive"
+
+
+def test_gate_names_are_derived_from_the_parameters_that_differ_from_the_defaults() -> None:
+    assert WinRate().name == "win_rate"
+    assert WinRate(at_least=0.5, min_items=20).name == "win_rate"
+    assert WinRate(at_least=0.99).name == "win_rate(at_least=0.99)"
+    assert MeanScore(at_least=5.0, min_items=10).name == "mean_score(at_least=5, min_items=10)"
+    assert NoRegression(margin=0.05).name == "no_regression(margin=0.05)"
+    assert JudgesTrusted(allow_questionable=True).name == "judges_trusted(allow_questionable=True)"
+    assert WinRate(at_least=0.99, name="strict").name == "strict"
+
+
+def test_a_suite_refuses_two_gates_with_one_name() -> None:
+    from evalkit.errors import UsageError
+    from evalkit.session import Suite
+
+    ok = Suite("s", dataset="d.jsonl", gates=[WinRate(at_least=0.1), WinRate(at_least=0.9)])
+    assert ok.gate_names() == ["win_rate(at_least=0.1)", "win_rate(at_least=0.9)"]
+    twice = Suite("s", dataset="d.jsonl", gates=[WinRate(), WinRate()])
+    with pytest.raises(UsageError, match="suite 's' has two gates named 'win_rate'"):
+        twice.gate_names()

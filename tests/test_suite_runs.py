@@ -252,3 +252,50 @@ def test_ctrl_c_finishes_in_flight_calls_writes_an_interrupted_report_and_exits_
     assert 0 < not_run.sum() < len(table)
     assert fake.requests() == N_ITEMS * 2 + int((~not_run).sum())
     assert "the run was interrupted" in out
+
+
+def test_two_gates_of_one_kind_are_each_enforced(tmp_path: Path, fake: FakeProvider) -> None:
+    # Regression: both gates were named "win_rate" and both tests read the first one's result,
+    # so a failing second gate passed CI.
+    gates = "[evalkit.gates.WinRate(at_least=0.1), evalkit.gates.WinRate(at_least=0.99)]"
+    root = make_project(tmp_path, fake, candidate_q=0.5, baseline_q=0.5, gates=gates)
+    proc = run_pytest(root)
+    assert proc.returncode == 1, proc.stdout[-4000:]
+    assert "PASSED" not in proc.stdout  # -q: only failures are named
+    summary = proc.stdout.split("short test summary")[-1]
+    assert "FAILED suites/test_sim.py::test_gate[win_rate(at_least=0.99)]" in summary
+    assert "test_gate[win_rate(at_least=0.1)]" not in summary
+    run = json.loads((run_dir(root) / "run.json").read_text())
+    outcomes = {g["name"]: g["outcome"] for g in run["suites"][0]["gates"]}
+    assert outcomes == {"win_rate(at_least=0.1)": "pass", "win_rate(at_least=0.99)": "fail"}
+
+
+def test_two_gates_with_one_name_are_refused_before_any_call(
+    tmp_path: Path, fake: FakeProvider
+) -> None:
+    gates = "[evalkit.gates.WinRate(at_least=0.6), evalkit.gates.PassRate(name='win_rate(at_least=0.6)')]"
+    root = make_project(tmp_path, fake, candidate_q=0.5, baseline_q=0.5, gates=gates)
+    proc = run_pytest(root)
+    assert proc.returncode != 0
+    assert "suite 'sim' has two gates named 'win_rate(at_least=0.6)'" in proc.stdout
+    assert fake.requests() == 0
+
+
+def test_two_suites_with_one_name_are_refused_naming_both_modules(
+    tmp_path: Path, fake: FakeProvider
+) -> None:
+    # Regression: the second suite was never evaluated, its gates passed on the first's result.
+    root = make_project(tmp_path, fake, candidate_q=0.5, baseline_q=0.5)
+    (root / "suites" / "other.jsonl").write_text('{"id": "x1", "question": "Other?"}\n')
+    (root / "suites" / "test_other.py").write_text(
+        "import evalkit\n"
+        "suite = evalkit.Suite('sim', dataset='other.jsonl')\n"
+        "test_item, test_gate = suite.tests()\n"
+    )
+    proc = run_pytest(root)
+    assert proc.returncode == 4, proc.stdout[-3000:] + proc.stderr[-3000:]
+    out = proc.stdout + proc.stderr
+    assert "two suites are named 'sim'" in out
+    assert "test_sim.py" in out
+    assert "test_other.py" in out
+    assert fake.requests() == 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import pandas as pd
 
@@ -67,12 +67,38 @@ class Gate(Protocol):
 
     @property
     def name(self) -> str:
-        """A short, unique name within the suite (it becomes a pytest test id)."""
+        """A short name, unique within the suite (it becomes a pytest test id)."""
         ...
 
     def evaluate(self, inputs: GateInputs) -> GateResult:
         """Decide the gate."""
         ...
+
+
+def name_gate(gate: Any, kind: str) -> None:
+    """Give a gate without a ``name`` one derived from its kind and non-default parameters.
+
+    Gates become pytest test ids and their results are looked up by name, so two gates of one
+    kind must not share a name: ``WinRate(at_least=0.99)`` is ``win_rate(at_least=0.99)``,
+    a default ``WinRate()`` plain ``win_rate``. Called from each gate's ``__post_init__``.
+
+    >>> WinRate(at_least=0.99).name, WinRate().name, WinRate(name="strict").name
+    ('win_rate(at_least=0.99)', 'win_rate', 'strict')
+    """
+    if gate.name:
+        return
+    changed = [
+        f"{field.name}={_param(getattr(gate, field.name))}"
+        for field in dataclasses.fields(gate)
+        if field.name != "name" and getattr(gate, field.name) != field.default
+    ]
+    derived = f"{kind}({', '.join(changed)})" if changed else kind
+    # Frozen dataclasses: the name is filled once, at construction.
+    object.__setattr__(gate, "name", derived)
+
+
+def _param(value: object) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def not_applicable(name: str, threshold: float, why: str) -> GateResult:
@@ -112,11 +138,11 @@ class WinRate:
 
     at_least: float = 0.5
     min_items: int = 20
+    #: unique within the suite; by default derived from the parameters (see :func:`name_gate`).
+    name: str = ""
 
-    @property
-    def name(self) -> str:
-        """``win_rate``."""
-        return "win_rate"
+    def __post_init__(self) -> None:
+        name_gate(self, "win_rate")
 
     def evaluate(self, inputs: GateInputs) -> GateResult:
         """Decide from the panel verdicts."""

@@ -16,7 +16,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
-from evalkit.gates._gates import GateInputs, GateResult, decide
+from evalkit.gates._gates import GateInputs, GateResult, decide, name_gate
 
 _SCORE: Final = {"candidate": 1.0, "tie": 0.5, "baseline": 0.0}
 
@@ -66,10 +66,11 @@ class NoRegression:
     margin: float = 0.0
     min_items: int = 20
 
-    @property
-    def name(self) -> str:
-        """``no_regression``."""
-        return "no_regression"
+    #: unique within the suite; by default derived from the parameters (see name_gate).
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        name_gate(self, "no_regression")
 
     def evaluate(self, inputs: GateInputs) -> GateResult:
         """Decide from this run's and the accepted run's panel verdicts."""

@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from evalkit.audit import wilson_interval
-from evalkit.gates._gates import GateInputs, GateResult, decide, not_applicable
+from evalkit.gates._gates import GateInputs, GateResult, decide, name_gate, not_applicable
 
 
 def mean_interval(values: np.ndarray, confidence: float) -> tuple[float, float, float]:
@@ -40,10 +40,11 @@ class MeanScore:
     at_least: float = 7.0
     min_items: int = 20
 
-    @property
-    def name(self) -> str:
-        """``mean_score``."""
-        return "mean_score"
+    #: unique within the suite; by default derived from the parameters (see name_gate).
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        name_gate(self, "mean_score")
 
     def evaluate(self, inputs: GateInputs) -> GateResult:
         """Decide from the panel's scores of the candidate's answers."""
@@ -77,10 +78,11 @@ class PassRate:
     grader: str | None = None
     min_items: int = 20
 
-    @property
-    def name(self) -> str:
-        """``pass_rate`` (or ``pass_rate_<grader>``)."""
-        return "pass_rate" if self.grader is None else f"pass_rate_{self.grader}"
+    #: unique within the suite; by default derived from the parameters (see name_gate).
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        name_gate(self, "pass_rate")
 
     def evaluate(self, inputs: GateInputs) -> GateResult:
         """Decide from the graders' rows for the candidate's answers."""

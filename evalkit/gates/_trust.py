@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from evalkit.gates._gates import GateInputs, GateResult, Outcome
+from evalkit.gates._gates import GateInputs, GateResult, Outcome, name_gate
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -19,10 +19,11 @@ class JudgesTrusted:
 
     allow_questionable: bool = False
 
-    @property
-    def name(self) -> str:
-        """``judges_trusted``."""
-        return "judges_trusted"
+    #: unique within the suite; by default derived from the parameters (see name_gate).
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        name_gate(self, "judges_trusted")
 
     def evaluate(self, inputs: GateInputs) -> GateResult:
         """Decide from the auditor's reliability verdicts."""

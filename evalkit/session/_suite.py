@@ -78,6 +78,24 @@ class Suite:
         """Load and validate the dataset (raises DatasetError naming file, row and field)."""
         return load_dataset(self.dataset_path(), required=self.required_fields)
 
+    def gate_names(self) -> list[str]:
+        """The names of the suite's gates, in order.
+
+        Raises:
+            UsageError: two gates share a name. Each gate's result is found by its name, so a
+                duplicate would let one gate's outcome stand in for the other's.
+        """
+        names = [gate.name for gate in self.gates]
+        seen: set[str] = set()
+        for name in names:
+            if name in seen:
+                raise UsageError(
+                    f"suite {self.name!r} has two gates named {name!r}: give one of them "
+                    f"its own name, e.g. name={name + '-strict'!r}"
+                )
+            seen.add(name)
+        return names
+
     def tests(self) -> tuple[TestFn, TestFn]:
         """Return (per-item test, per-gate test) for pytest to collect from the suite module."""
         suite = self
@@ -87,7 +105,10 @@ class Suite:
             # Reported as this module's collection error, in one line, and pytest stops
             # before any test runs: nothing is spent on a suite with a broken dataset.
             raise pytest.Collector.CollectError(f"evalkit: {exc}") from None
-        gate_names = [g.name for g in self.gates]
+        try:
+            gate_names = self.gate_names()
+        except UsageError as exc:
+            raise pytest.Collector.CollectError(f"evalkit: {exc}") from None
 
         @pytest.mark.parametrize("evalkit_item_id", [i.id for i in items])
         def test_item(evalkit_item_id: str, evalkit_session: EvalSession) -> None:
