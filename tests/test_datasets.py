@@ -54,3 +54,18 @@ def test_wrong_encoding_and_missing_file(tmp_path: Path) -> None:
         load_dataset(path)
     with pytest.raises(DatasetError, match="dataset file not found"):
         load_dataset(tmp_path / "missing.jsonl")
+
+
+def test_required_fields_come_from_the_prompt_template(tmp_path: Path) -> None:
+    # Regression: every suite required a 'question' field, whatever its prompt read.
+    from evalkit.errors import DatasetError
+    from evalkit.session import Suite
+
+    path = jsonl(tmp_path / "d.jsonl", [{"id": "a", "text": "Bonjour", "lang": "fr"}])
+    suite = Suite("s", dataset=path, prompt="Translate from {{ lang }}: {{ text }}")
+    assert [i.fields["text"] for i in suite.items()] == ["Bonjour"]
+    other = Suite("s", dataset=path, prompt="{{ text }} / {{ tone }}")
+    with pytest.raises(DatasetError, match="missing field 'tone'"):
+        other.items()
+    explicit = Suite("s", dataset=path, prompt="{{ text }}", required_fields=["text", "lang"])
+    assert explicit.fields_needed() == ("text", "lang")

@@ -53,6 +53,24 @@ class Templates:
                 "use only the variables evalkit passes, or add the field to the dataset"
             ) from None
 
+    @staticmethod
+    def variables(source: str) -> frozenset[str]:
+        """The variables an inline template reads from its caller (empty if it does not parse).
+
+        A template that does not parse reports its own error, with its place, when it is
+        rendered; here it simply asks for nothing.
+
+        >>> sorted(Templates.variables("{{ text }} ({{ lang | upper }}){% set x = 1 %}{{ x }}"))
+        ['lang', 'text']
+        """
+        from jinja2 import meta
+
+        try:
+            parsed = jinja2.Environment(autoescape=False).parse(source)
+        except jinja2.TemplateSyntaxError:
+            return frozenset()
+        return frozenset(meta.find_undeclared_variables(parsed))
+
     def render_string(self, source: str, variables: Mapping[str, Any], *, where: str) -> str:
         """Render an inline template (e.g. a suite's prompt); errors name ``where``.
 

@@ -28,6 +28,7 @@ import pytest
 from evalkit.errors import UsageError
 from evalkit.gates import Gate, WinRate
 from evalkit.graders import Grader
+from evalkit.judging import Templates
 from evalkit.records import Item, Mode, load_dataset
 
 if TYPE_CHECKING:
@@ -56,8 +57,9 @@ class Suite:
     answer_params: Mapping[str, Any] = dataclasses.field(
         default_factory=lambda: {"temperature": 0.0, "max_tokens": 96}
     )
-    #: dataset fields the prompt needs (checked on every row before any call).
-    required_fields: Sequence[str] = ("question",)
+    #: dataset fields every row must hold (checked before any call); by default the fields
+    #: the prompt reads.
+    required_fields: Sequence[str] | None = None
     #: how the panel judges: ``pairwise`` (candidate vs baseline, both orders), ``pointwise``
     #: (a rubric score per answer) or ``reference`` (a score against the dataset's reference);
     #: the configured panel is replaced by its variant for this mode (see judges/README.md).
@@ -76,7 +78,17 @@ class Suite:
 
     def items(self) -> tuple[Item, ...]:
         """Load and validate the dataset (raises DatasetError naming file, row and field)."""
-        return load_dataset(self.dataset_path(), required=self.required_fields)
+        return load_dataset(self.dataset_path(), required=self.fields_needed())
+
+    def fields_needed(self) -> tuple[str, ...]:
+        """The dataset fields every row must hold: ``required_fields``, else those the prompt reads.
+
+        >>> Suite("s", dataset="d.jsonl", prompt="{{ text }} in {{ lang }}").fields_needed()
+        ('lang', 'text')
+        """
+        if self.required_fields is not None:
+            return tuple(self.required_fields)
+        return tuple(sorted(Templates.variables(self.prompt)))
 
     def gate_names(self) -> list[str]:
         """The names of the suite's gates, in order.
