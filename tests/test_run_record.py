@@ -25,6 +25,8 @@ from evalkit.records import (
 )
 from evalkit.records.schema import schema_text
 from evalkit.report import load_run
+from evalkit.session import summary_lines
+from evalkit.session._finalize import ClosedRun
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA_FILE = ROOT / "docs" / "run-record.schema.json"
@@ -70,6 +72,14 @@ def test_a_record_is_written_and_read_back_unchanged(tmp_path: Path) -> None:
     write_run(tmp_path, record)
     assert json.loads((tmp_path / "run.json").read_text())["schema_version"] == SCHEMA_VERSION
     assert read_run(tmp_path) == record
+
+
+def test_the_terminal_summary_reads_the_record(tmp_path: Path) -> None:
+    lines = summary_lines(ClosedRun(_record(), tmp_path / "report.html"))
+    assert "  4 judge calls: 1 unparseable, 1 failed (1 not run), 0 from cache; " in lines[3]
+    assert "  gate win_rate      PASS         win rate 70 % [60 %, 80 %] clears 50 %" in lines
+    assert lines[-2:] == ["cost: $0.0000 (answers $0.0000, judges $0.0000, audit $0); 1.0 s",
+                          f"report: {tmp_path / 'report.html'}"]  # fmt: skip
 
 
 def test_a_run_json_from_before_versioning_still_loads(tmp_path: Path) -> None:

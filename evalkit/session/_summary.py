@@ -37,9 +37,11 @@ def suite_lines(suite: SuiteRecord) -> list[str]:
             f"{verdicts.get(str(row['judge']), '?')}"
         )
     calls = suite.calls
+    unmade = [f"{calls.not_run} not run"] if calls.not_run else []
+    unmade += [f"{calls.no_answer} without an answer to judge"] if calls.no_answer else []
     lines.append(
-        f"  {calls.judge} judge calls: {calls.unparseable} unparseable, "
-        f"{calls.failed} failed, {calls.judge_cached} from cache; "
+        f"  {calls.judge} judge calls: {calls.unparseable} unparseable, {calls.failed} failed"
+        f"{' (' + ', '.join(unmade) + ')' if unmade else ''}, {calls.judge_cached} from cache; "
         f"{calls.answers} answers ({calls.answers_failed} failed, "
         f"{calls.answers_cached} from cache)"
     )
