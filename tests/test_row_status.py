@@ -122,3 +122,27 @@ def test_run_json_and_the_report_count_a_mixed_run_alike(
     answers = read_answers(session.run_dir)
     assert set(answers["status"]) == {"ok"}
     assert set(read_judgments(session.run_dir)["status"]) == {"ok", "unparseable", "failed"}
+
+
+def test_answers_carry_their_status_and_old_ones_get_it(tmp_path: Path) -> None:
+    (tmp_path / "judgments.jsonl").write_text("".join(json.dumps(r) + "\n" for r in LEGACY))
+    answers = [
+        {"suite": "s", "item_id": "q0", "role": "candidate", "text": "4", "error": None,
+         "status": "ok", "cached": False},
+        {"suite": "s", "item_id": "q1", "role": "candidate", "text": None,
+         "error": "interrupted", "status": "not_run", "cached": False},
+        {"suite": "s", "item_id": "q2", "role": "baseline", "text": None,
+         "error": "empty answer", "status": "failed", "cached": True},
+        # written before the status column: derived from the old error text
+        {"suite": "s", "item_id": "q3", "role": "baseline", "text": None,
+         "error": "not_run: not run: budget reached", "cached": False},
+    ]  # fmt: skip
+    (tmp_path / "answers.jsonl").write_text("".join(json.dumps(r) + "\n" for r in answers))
+    assert read_answers(tmp_path)["status"].tolist() == ["ok", "not_run", "failed", "not_run"]
+    run = load_run(tmp_path)
+    calls = run.run.suite("s").calls
+    assert (calls.answers, calls.answers_failed, calls.answers_cached) == (4, 3, 1)
+    shown = {e["message"]: e["count"] for e in failures(run)["answer_errors"]}
+    assert shown["candidate: not_run: interrupted"] == 1
+    assert shown["baseline: empty answer"] == 1
+    assert sum(shown.values()) == 3

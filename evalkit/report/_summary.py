@@ -157,9 +157,14 @@ def failures(run: RunData) -> dict[str, Any]:
     per_judge["unparseable_share"] = per_judge["unparseable"] / per_judge["calls"]
     answers = run.answers
     answer_errors = (
-        answers.loc[answers["error"].notna(), ["role", "error"]]
-        if len(answers) and "error" in answers.columns
-        else pd.DataFrame(columns=["role", "error"])
+        answers.loc[answers["status"] != "ok", ["role", "status", "error"]]
+        if len(answers)
+        else pd.DataFrame(columns=["role", "status", "error"])
+    )
+    # A call that was never made says so before its reason, like the judge calls'.
+    answer_reason = answer_errors["error"].astype("string").fillna("")
+    answer_reason = answer_reason.where(
+        answer_errors["status"] == "failed", answer_errors["status"] + ": " + answer_reason
     )
     return {
         "n_unparseable": int(unparseable.sum()),
@@ -167,7 +172,7 @@ def failures(run: RunData) -> dict[str, Any]:
         "n_answer_errors": len(answer_errors),
         "per_judge": per_judge.to_dict("records"),
         "judge_errors": _grouped(error[failed]),
-        "answer_errors": _grouped(answer_errors["role"] + ": " + answer_errors["error"]),
+        "answer_errors": _grouped(answer_errors["role"] + ": " + answer_reason),
         "run_errors": [{"suite": k, "message": v} for k, v in run.run.errors.items()],
     }
 

@@ -76,7 +76,7 @@ class SuiteResult:
         whole sample, with its interval.
         """
         cand = self.answers["candidate"][item_id]
-        if cand.text is None:
+        if cand.status != "ok":
             pytest.fail(f"the candidate gave no answer: {cand.error}\n{self.item_summary(item_id)}")
 
     def panel_records(self) -> list[PanelVerdict]:
