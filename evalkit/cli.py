@@ -39,7 +39,7 @@ def _compare(args: argparse.Namespace) -> int:
 
 def _audit(args: argparse.Namespace) -> int:
     from evalkit.audit import rename_columns, run_audit
-    from evalkit.records import coerce_judgments, read_table, write_json_atomic
+    from evalkit.records import AuditSummary, coerce_judgments, read_table, write_json_atomic
 
     table = read_table(Path(args.file))
     if args.map:
@@ -53,7 +53,9 @@ def _audit(args: argparse.Namespace) -> int:
     for line in report.summary_lines():
         print(line)
     if args.output:
-        write_json_atomic(Path(args.output), report.to_dict())
+        # The same model as a run record's audit, so that both read back alike.
+        audit = AuditSummary.model_validate(report.to_dict())
+        write_json_atomic(Path(args.output), audit.model_dump(mode="json"))
         print(f"audit: {args.output}")
     return 0
 

@@ -22,7 +22,7 @@ from evalkit.errors import UsageError
 _session_key = pytest.StashKey["Any"]()
 _config_key = pytest.StashKey[EvalkitConfig]()
 _run_id_key = pytest.StashKey[str]()
-_run_key = pytest.StashKey["dict[str, Any] | None"]()
+_run_key = pytest.StashKey["Any"]()  # a ClosedRun, or None
 _started_key = pytest.StashKey[float]()
 
 _OPTIONS: tuple[tuple[str, str, Any, str], ...] = (

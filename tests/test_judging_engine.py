@@ -128,7 +128,10 @@ class Project:
         )
         return ctx
 
-    def run(self, suite: Suite, panel: str, *, cache: str = "off") -> pd.DataFrame:
+    def run(
+        self, suite: Suite, panel: str, *, cache: str = "off", interrupt: bool = False
+    ) -> pd.DataFrame:
+        """Run the suite's calls; ``interrupt`` stops the client once the answers are in."""
         ctx = self.context(suite, panel)
         _, skip = lineage(ctx)
         client = ModelClient(
@@ -144,6 +147,8 @@ class Project:
             try:
                 cand = await answer_all(ctx, client, "candidate", ctx.candidate, lambda a: None)
                 base = await answer_all(ctx, client, "baseline", ctx.baseline, lambda a: None)
+                if interrupt:
+                    client.stop("interrupted")
                 grade_all(ctx, cand, base, rows.append)
                 await judge_all(ctx, client, cand, base, skip, rows.append)
             finally:
@@ -264,11 +269,25 @@ def test_unparseable_replies_are_rows_and_are_asked_again(
     table = project.run(project.suite(), "p", cache="use")
     assert not table["parse_ok"].any()
     assert table["verdict"].isna().all()
-    assert table["error"].str.startswith("parse: no verdict found").all()
+    assert (table["status"] == "unparseable").all()
+    assert table["error"].str.startswith("no verdict found").all()
     assert table["raw_output"].str.startswith("I am not able").all()
     calls = fake.requests("sim-judge-mute")
     project.run(project.suite(), "p", cache="use")
     assert fake.requests("sim-judge-mute") == 2 * calls  # nothing unusable was cached
+
+
+def test_an_interrupted_call_is_a_not_run_row_that_says_so_once(
+    project: Project, fake: FakeProvider
+) -> None:
+    project.judge("fair", "anthropic")
+    project.panel("p", ["fair"])
+    table = project.run(project.suite(), "p", interrupt=True)
+    assert len(table) == N_ITEMS * 2
+    assert (table["status"] == "not_run").all()
+    assert (table["error"] == "interrupted").all()
+    assert not table["parse_ok"].any()
+    assert fake.requests("sim-judge-fair") == 0
 
 
 def test_repair_asks_once_more_and_records_both_replies(
@@ -342,12 +361,14 @@ def test_graders_are_rows_beside_the_judges(project: Project, fake: FakeProvider
     assert cand == {"contains": 1.0, "exact_match": 0.0, "good": 1.0}
     base = rows[rows["candidate"] == BASELINE]
     assert base["score"].isna().all()
-    assert (base["error"] == "not graded: no baseline answer").all()
+    assert (base["status"] == "no_answer").all()
+    assert (base["error"] == "no baseline answer").all()
     assert rows["raw_output"].notna().sum() == N_ITEMS * 3
     assert rows.groupby("judge")["prompt_hash"].nunique().eq(1).all()
     # The pairwise judge cannot compare without the baseline's answer: rows say so.
     judged = table[table["judge"] == "fair"]
-    assert (judged["error"] == "not judged: no baseline answer").all()
+    assert (judged["status"] == "no_answer").all()
+    assert (judged["error"] == "no baseline answer").all()
 
 
 # --- panels: quorum, abstention, ties never broken by list order ---

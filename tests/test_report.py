@@ -48,19 +48,19 @@ def test_public_names() -> None:
 
 
 def test_the_top_answers_did_it_pass(run: RunData, html: str) -> None:
-    (gate,) = run.run["suites"][0]["gates"]
+    (gate,) = run.run.suites[0].gates
     headline = re.search(r'<div class="headline outcome (\w+)">(.*?)</div>', html)
     assert headline is not None
-    assert headline[1] == gate["outcome"]
-    assert headline[2].startswith(gate["outcome"].upper())
+    assert headline[1] == gate.outcome
+    assert headline[2].startswith(gate.outcome.upper())
     row = html[html.index('<table class="gates">') :].split("</table>")[0]
     for shown in (
-        gate["name"],
-        f"{gate['figure']:.3f}",
-        f"[{gate['low']:.3f}, {gate['high']:.3f}]",
+        gate.name,
+        f"{gate.figure:.3f}",
+        f"[{gate.low:.3f}, {gate.high:.3f}]",
     ):
         assert shown in row
-    assert f'<td class="num">{gate["n"]}</td>' in row
+    assert f'<td class="num">{gate.n}</td>' in row
 
 
 def test_models_cost_and_run_facts(run: RunData, html: str) -> None:
@@ -80,7 +80,7 @@ def test_models_cost_and_run_facts(run: RunData, html: str) -> None:
 
 
 def test_the_dashboard_says_which_judges_to_trust_and_why(run: RunData, html: str) -> None:
-    audit = run.run["suites"][0]["audit"]
+    audit = run.run.suites[0].audit.model_dump()
     dashboard = html[html.index('<table class="judges">') :].split("</table>")[0]
     for record in audit["reliability"]:
         assert f'<span class="badge {record["verdict"]}">{record["verdict"]}</span>' in dashboard
@@ -103,7 +103,7 @@ def test_every_chart_is_inline_svg(html: str) -> None:
 
 
 def test_agreement_figures(run: RunData, html: str) -> None:
-    audit = run.run["suites"][0]["audit"]
+    audit = run.run.suites[0].audit.model_dump()
     fleiss = next(r for r in audit["panel_agreement"] if r["statistic"] == "fleiss_kappa")
     assert "Fleiss&#39; kappa" in html
     assert f"{fleiss['estimate']:.3f} [{fleiss['low']:.3f}, {fleiss['high']:.3f}]" in html
@@ -234,7 +234,7 @@ def test_secrets_are_redacted_wherever_they_come_from(tmp_path: Path) -> None:
 def test_a_bare_judgments_table_is_audited_and_rendered(run: RunData, tmp_path: Path) -> None:
     shutil.copy(run.run_dir / JUDGMENTS_FILE, tmp_path / JUDGMENTS_FILE)
     bare = load_run(tmp_path)
-    assert bare.run["status"] == "re-audited"
+    assert bare.run.status == "re-audited"
     html = render(bare)
     assert "NO GATES" in html
     assert "no gates: this suite was audited, not gated" in html

@@ -29,10 +29,12 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunData, RunData]:
 def test_gates_side_by_side(runs: tuple[RunData, RunData]) -> None:
     a, b = runs
     (pair,) = gate_pairs(a, b)
-    ga, gb = a.run["suites"][0]["gates"][0], b.run["suites"][0]["gates"][0]
-    assert pair["a"]["figure"] == ga["figure"]
-    assert pair["b"]["figure"] == gb["figure"]
-    assert pair["change"] == pytest.approx(gb["figure"] - ga["figure"])
+    ga, gb = a.run.suites[0].gates[0], b.run.suites[0].gates[0]
+    assert ga.figure is not None
+    assert gb.figure is not None
+    assert pair["a"]["figure"] == ga.figure
+    assert pair["b"]["figure"] == gb.figure
+    assert pair["change"] == pytest.approx(gb.figure - ga.figure)
     assert pair["change"] > 0
 
 

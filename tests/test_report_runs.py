@@ -241,9 +241,10 @@ def test_a_synthetic_run_is_a_valid_run_folder(tmp_path: Path) -> None:
     run = load_run(write_run(tmp_path / "run", n_items=30))
     assert len(run.judgments) == 30 * 3 * 2
     assert set(run.answers["role"]) == {"candidate", "baseline"}
-    (suite,) = run.run["suites"]
-    assert suite["gates"][0]["n"] > 0
-    verdicts = suite["audit"]["verdicts"]
+    (suite,) = run.run.suites
+    assert suite.gates[0].n > 0
+    assert suite.audit is not None
+    verdicts = suite.audit.verdicts
     assert set(verdicts) == {"fair", "first", "solid"}
 
 

@@ -55,15 +55,10 @@ def test_every_call_and_item_is_accounted_for(tmp_path: Path, faulty: FakeProvid
     # A verdict, or an error that says why: never both, never neither.
     assert (verdict ^ table["error"].notna()).all()
     assert (verdict == table["parse_ok"]).all()
-    reasons = table.loc[~verdict, "error"].str.split(":").str[0]
-    assert set(reasons) <= {
-        "parse",
-        "timeout",
-        "unavailable",
-        "rate_limited",
-        "transient",
-        "not judged",
-    }
+    assert set(table.loc[verdict, "status"]) == {"ok"}
+    assert set(table.loc[~verdict, "status"]) <= {"unparseable", "failed", "no_answer"}
+    reasons = table.loc[table["status"] == "failed", "error"].str.split(":").str[0]
+    assert set(reasons) <= {"timeout", "unavailable", "rate_limited", "transient"}
     assert verdict.mean() > 0.8  # retries recover most faults
     answers = pd.read_json(folder / "answers.jsonl", lines=True)
     assert len(answers) == N * 2

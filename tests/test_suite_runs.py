@@ -204,8 +204,9 @@ def test_budget_stops_the_run_cleanly_and_estimates_the_rest(tmp_path: Path, fak
     answers = pd.read_json(folder / "answers.jsonl", lines=True)
     # Exactly the allowed number of calls reached the provider; the rest are rows that say so.
     assert fake.requests() == 100
-    not_run = table["error"].fillna("").str.startswith("not_run: not run: budget reached")
+    not_run = table["status"] == "not_run"
     assert not_run.sum() > 0
+    assert table.loc[not_run, "error"].str.startswith("budget reached").all()
     assert len(table) == N_ITEMS * 4
     assert len(answers) == N_ITEMS * 2
     assert "stopped: budget reached:" in proc.stdout
@@ -248,8 +249,9 @@ def test_ctrl_c_finishes_in_flight_calls_writes_an_interrupted_report_and_exits_
     table = pd.read_json(folder / "judgments.jsonl", lines=True)
     # Calls in flight finished and were recorded; the others say they were not made.
     assert len(table) == N_ITEMS * 4
-    not_run = table["error"].fillna("").str.contains("not run: interrupted")
+    not_run = table["status"] == "not_run"
     assert 0 < not_run.sum() < len(table)
+    assert (table.loc[not_run, "error"] == "interrupted").all()
     assert fake.requests() == N_ITEMS * 2 + int((~not_run).sum())
     assert "the run was interrupted" in out
 

@@ -31,6 +31,7 @@ from evalkit.audit._table import (
     verdict_ok,
 )
 from evalkit.errors import UsageError
+from evalkit.records import FAILED_STATUSES
 
 Disagreement = Literal["tie", "abstain"]
 #: What a judge's combined verdict is when its two orders disagree.
@@ -70,7 +71,7 @@ def _row_status(table: pd.DataFrame) -> pd.Series:
     """Why a pairwise row has, or lacks, a usable verdict."""
     return pd.Series(
         np.select(
-            [verdict_ok(table), table["error"].notna(), ~table["parse_ok"]],
+            [verdict_ok(table), table["status"].isin(FAILED_STATUSES), ~table["parse_ok"]],
             ["ok", "call failed", "unparseable"],
             default="no verdict",
         ),

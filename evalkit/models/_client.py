@@ -219,7 +219,7 @@ class ModelClient:
                     # Checked once a slot is free, so that calls queued behind the limit are
                     # refused too, not only those not yet issued.
                     if self.stopped is not None:
-                        raise CallNotMade(f"not run: {self.stopped}")
+                        raise CallNotMade(self.stopped)
                     completion = await self.transport.attempt(
                         request, request.timeout_s or self.timeout_s
                     )

@@ -5,12 +5,17 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Literal
 
+from evalkit.records._status import AnswerStatus
+
 Role = Literal["candidate", "baseline"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Answer:
-    """A model's answer to one dataset item (``text`` is None when the call failed)."""
+    """A model's answer to one dataset item.
+
+    ``text`` is None unless ``status`` is ``ok``; ``error`` then says why, in words.
+    """
 
     run_id: str
     suite: str
@@ -20,6 +25,7 @@ class Answer:
     family: str
     prompt: str
     text: str | None
+    status: AnswerStatus
     error: str | None
     latency_s: float
     input_tokens: int

@@ -14,6 +14,8 @@ from typing import Any, Final, Literal
 
 import pandas as pd
 
+from evalkit.records._status import Status, derive_status
+
 Mode = Literal["pairwise", "pointwise", "reference"]
 Order = Literal["AB", "BA"]
 Verdict = Literal["candidate", "baseline", "tie"]
@@ -28,8 +30,9 @@ ORDERS: Final = ("AB", "BA")
 class Judgment:
     """One judge call, with its verdict mapped back to the original labels.
 
-    A call that failed after retries has ``error`` set; an answer the parser could not read has
-    ``parse_ok`` false. Neither carries a verdict: they are counted, never guessed.
+    ``status`` says what became of the call (see :data:`~evalkit.records.Status`) and
+    ``error`` why, in words, when it is not ``ok``. Only an ``ok`` row carries a verdict or a
+    score: the others are counted, never guessed.
     """
 
     run_id: str
@@ -48,6 +51,7 @@ class Judgment:
     raw_output: str | None
     verdict: Verdict | None
     score: float | None
+    status: Status
     parse_ok: bool
     error: str | None
     latency_s: float
@@ -89,6 +93,7 @@ JUDGMENT_COLUMNS: Final[Mapping[str, str]] = {
     "raw_output": "string",
     "verdict": "string",
     "score": "float64",
+    "status": "string",
     "parse_ok": "bool",
     "error": "string",
     "latency_s": "float64",
@@ -119,8 +124,13 @@ def judgments_frame(rows: Iterable[Judgment | Mapping[str, Any]]) -> pd.DataFram
 
 
 def coerce_judgments(frame: pd.DataFrame) -> pd.DataFrame:
-    """Return ``frame`` with every canonical column present, in order, with its dtype."""
+    """Return ``frame`` with every canonical column present, in order, with its dtype.
+
+    A table without a ``status`` column (written before it existed, or by another tool)
+    gets it from :func:`~evalkit.records.derive_status`.
+    """
     out = frame.copy()
+    out["status"] = derive_status(out)
     for name, dtype in JUDGMENT_COLUMNS.items():
         if name not in out.columns:
             # A column the source lacks: all missing (False for flags, 0 for counts).

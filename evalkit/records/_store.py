@@ -22,10 +22,13 @@ from types import TracebackType
 from typing import IO, Any, Final
 
 import pandas as pd
+import pydantic
 
 from evalkit.errors import UsageError
 from evalkit.records._answers import Answer
 from evalkit.records._judgments import Judgment, coerce_judgments
+from evalkit.records._run import SCHEMA_VERSION, RunRecord
+from evalkit.records._status import derive_answer_status
 
 JUDGMENTS_FILE: Final = "judgments.jsonl"
 ANSWERS_FILE: Final = "answers.jsonl"
@@ -142,17 +145,78 @@ def read_table(path: Path) -> pd.DataFrame:
 
 
 def read_answers(run_dir: Path) -> pd.DataFrame:
-    """Read a run folder's answers table (empty if the run wrote none)."""
+    """Read a run folder's answers table (empty if the run wrote none), with its status column.
+
+    Answers written before the status column existed get it from
+    :func:`~evalkit.records.derive_answer_status`.
+    """
     path = run_dir / ANSWERS_FILE
     if not path.exists():
         return pd.DataFrame()
-    return pd.DataFrame.from_records(list(iter_jsonl(path)))
+    frame = pd.DataFrame.from_records(list(iter_jsonl(path)))
+    if len(frame):
+        frame["status"] = derive_answer_status(frame)
+    return frame
 
 
-def read_run(run_dir: Path) -> dict[str, Any]:
-    """Read a run folder's ``run.json`` (empty if missing)."""
+def write_run(run_dir: Path, record: RunRecord) -> Path:
+    """Write ``record`` as the run folder's ``run.json`` (atomically); return its path."""
+    path = run_dir / RUN_FILE
+    write_json_atomic(path, record.model_dump(mode="json"))
+    return path
+
+
+def read_run(run_dir: Path) -> RunRecord | None:
+    """Read a run folder's ``run.json`` into a :class:`RunRecord` (None if there is none).
+
+    A run.json written before records were versioned has no ``schema_version``; its shape is
+    version 1's, so it is read as such.
+
+    Raises:
+        UsageError: run.json is not JSON, has a ``schema_version`` this evalkit does not
+            read, or a field that is missing, unknown or of the wrong type; the message
+            names the file and the field.
+    """
     path = run_dir / RUN_FILE
     if not path.exists():
-        return {}
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return data
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise UsageError(
+            f"{path}: not valid JSON ({exc.msg}, line {exc.lineno}); delete it to re-audit "
+            "the folder's judgments, or re-run the suites"
+        ) from exc
+    if not isinstance(data, dict):
+        raise UsageError(f"{path}: expected a JSON object, got {type(data).__name__}")
+    version = data.setdefault("schema_version", SCHEMA_VERSION)
+    if version != SCHEMA_VERSION:
+        raise UsageError(
+            f"{path}: schema_version {version!r} is not one this evalkit reads (it reads "
+            f"{SCHEMA_VERSION}); open it with the evalkit version that wrote it "
+            f"({data.get('evalkit_version') or 'unknown'}), or delete run.json to re-audit "
+            "the folder's judgments"
+        )
+    try:
+        return RunRecord.model_validate(data)
+    except pydantic.ValidationError as exc:
+        raise UsageError(f"{path}: {_first_problem(exc)}") from exc
+
+
+def _first_problem(exc: pydantic.ValidationError) -> str:
+    """The first problem pydantic found, as "field suites[0].calls.judge: why; what to do"."""
+    error = exc.errors()[0]
+    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"])
+    field = where.lstrip(".") or "(the whole file)"
+    if error["type"] == "extra_forbidden":
+        why = "is not a field of run.json"
+    elif error["type"] == "missing":
+        why = "is missing"
+    else:
+        why = f"is invalid ({error['msg']}, got {error.get('input')!r:.60})"
+    more = exc.error_count() - 1
+    tail = f" ({more} more problem(s) after this one)" if more else ""
+    return (
+        f"field {field} {why}{tail}; this run.json was not written by this evalkit "
+        "(or was edited): fix the field, or delete run.json to re-audit the folder's judgments"
+    )

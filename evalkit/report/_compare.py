@@ -8,14 +8,15 @@ name); anything present in one run only is shown with the other side empty.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, Final
 
 import pandas as pd
 
+from evalkit.records import SuiteRecord
 from evalkit.report._env import ENV
 from evalkit.report._judges import judge_rows
-from evalkit.report._load import RunData, panel_frame, without_panels
+from evalkit.report._load import RunData, panel_frame
 from evalkit.report._redact import redact_data, redact_texts
 from evalkit.report._summary import overall_outcome
 
@@ -33,8 +34,9 @@ _FIGURES: Final = (
 )
 
 
-def _suites(run: RunData) -> dict[str, Mapping[str, Any]]:
-    return {str(s["name"]): s for s in redact_data(without_panels(run.run)).get("suites", [])}
+def _suites(run: RunData) -> dict[str, SuiteRecord]:
+    # Suite names are shown: redacted like every other string read from the run.
+    return {str(redact_data(s.name)): s for s in run.run.suites}
 
 
 def _number(value: Any) -> float | None:
@@ -49,10 +51,10 @@ def gate_pairs(a: RunData, b: RunData) -> list[dict[str, Any]]:
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     for side, run in (("a", a), ("b", b)):
         for name, suite in _suites(run).items():
-            for gate in suite.get("gates", []):
-                key = (name, str(gate["name"]))
+            for gate in suite.gates:
+                key = (name, gate.name)
                 rows.setdefault(key, {"suite": name, "gate": key[1], "a": None, "b": None})
-                rows[key][side] = gate
+                rows[key][side] = redact_data(gate.model_dump())
     for row in rows.values():
         fa = _number(row["a"]["figure"]) if row["a"] else None
         fb = _number(row["b"]["figure"]) if row["b"] else None
@@ -121,7 +123,8 @@ def judge_drift(a: RunData, b: RunData) -> list[dict[str, Any]]:
     sides: dict[tuple[str, str], dict[str, Any]] = {}
     for side, run in (("a", a), ("b", b)):
         for name, suite in _suites(run).items():
-            for row in judge_rows(suite.get("audit") or {}):
+            audit = redact_data(suite.audit.model_dump()) if suite.audit is not None else {}
+            for row in judge_rows(audit):
                 judge_key = (name, str(row["judge"]))
                 sides.setdefault(judge_key, {"a": None, "b": None})[side] = row
     out = []
@@ -146,17 +149,19 @@ def judge_drift(a: RunData, b: RunData) -> list[dict[str, Any]]:
 
 
 def _header(run: RunData) -> dict[str, Any]:
-    info = redact_data(without_panels(run.run))
-    suites: Sequence[Mapping[str, Any]] = info.get("suites", [])
+    record = run.run
     return {
-        "run_id": info.get("run_id", run.run_dir.name),
+        "run_id": redact_data(record.run_id),
         "dir": run.run_dir.name,
-        "status": info.get("status", "unknown"),
-        "evalkit_version": info.get("evalkit_version"),
-        "config_digest": info.get("config_digest"),
-        "started": info.get("started"),
-        "outcome": overall_outcome(suites, info.get("errors", {})),
-        "models": {str(s["name"]): s.get("models", {}) for s in suites},
+        "status": record.status,
+        "evalkit_version": record.evalkit_version,
+        "config_digest": record.config_digest,
+        "started": record.started,
+        "outcome": overall_outcome(record.suites, record.errors),
+        "models": {
+            redact_data(s.name): redact_data(s.models.model_dump(mode="json"))
+            for s in record.suites
+        },
     }
 
 

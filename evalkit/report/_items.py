@@ -21,7 +21,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from evalkit.records import ANSWERS_FILE, JUDGMENTS_FILE
+from evalkit.records import ANSWERS_FILE, FAILED_STATUSES, JUDGMENTS_FILE
 from evalkit.report._redact import redact_texts
 
 #: Bytes of text (UTF-8, estimated) the item table may embed: with the table's other columns,
@@ -149,14 +149,13 @@ def _tag_lists(values: pd.Series) -> list[list[str]]:
 
 def _flags(table: pd.DataFrame, combined: pd.DataFrame) -> pd.DataFrame:
     """Per item: judges that flipped, whether judges disagree, unusable and failed calls."""
-    error = table["error"].astype("string")
-    is_parse = error.str.startswith("parse").fillna(False).astype(bool)
+    status = table["status"].astype("string")
     calls = pd.DataFrame(
         {
             "suite": table["suite"],
             "item_id": table["item_id"],
-            "unparsed": (is_parse | (~table["parse_ok"].astype(bool) & error.isna())).astype(int),
-            "failed": (error.notna() & ~is_parse).astype(int),
+            "unparsed": (status == "unparseable").fillna(False).astype(int),
+            "failed": status.isin(FAILED_STATUSES).astype(int),
             "len_diff": table["len_candidate"].astype("Float64")
             - table["len_baseline"].astype("Float64"),
         }

@@ -3,29 +3,36 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
 import pandas as pd
 
 from evalkit.audit import run_audit
-from evalkit.records import read_answers, read_judgments, read_run
+from evalkit.records import (
+    AuditSummary,
+    JudgeRef,
+    ModelRef,
+    RunRecord,
+    SuiteModels,
+    SuiteRecord,
+    call_counts,
+    costs,
+    read_answers,
+    read_judgments,
+    read_run,
+    tokens,
+)
 
 _PANEL_COLUMNS: Final = ["suite", "item_id", "verdict", "abstained", "reason"]
 
 
 @dataclasses.dataclass(frozen=True)
 class RunData:
-    """Everything the report shows: run.json, the judgments table and the answers table.
-
-    ``run`` has the shape :meth:`EvalSession.finish` writes (run_id, status, evalkit_version,
-    config_digest, config, started, finished, suites, errors); each suite carries its name,
-    models, gates, lineage, position and audit (:meth:`AuditReport.to_dict`).
-    """
+    """Everything the report shows: the run record, the judgments table and the answers table."""
 
     run_dir: Path
-    run: dict[str, Any]
+    run: RunRecord
     judgments: pd.DataFrame
     answers: pd.DataFrame
 
@@ -35,38 +42,42 @@ def _first(part: pd.DataFrame, column: str) -> str:
     return str(values.iloc[0]) if len(values) else "unknown"
 
 
-def _audited_suites(judgments: pd.DataFrame, seed: int) -> list[dict[str, Any]]:
-    """Suites for a judgments table recorded without run.json (e.g. by another tool).
+def _rows_of(frame: pd.DataFrame, suite: str) -> pd.DataFrame:
+    return frame.loc[frame["suite"] == suite] if len(frame) and "suite" in frame else frame[:0]
 
-    They carry the audit, measured now, but no gates: gates are decided by the suite that ran.
+
+def audited_suites(
+    judgments: pd.DataFrame, answers: pd.DataFrame, *, seed: int
+) -> list[SuiteRecord]:
+    """Suite records for a judgments table recorded without run.json (e.g. by another tool).
+
+    They carry the calls' counts and the audit, measured now, but no gates: gates are
+    decided by the suite that ran.
     """
     suites = []
     for name, part in judgments.groupby("suite", sort=True):
-        audit = run_audit(part, seed=seed).to_dict()
+        audit = AuditSummary.model_validate(run_audit(part, seed=seed).to_dict())
         judges = part.groupby("judge", sort=True)["judge_family"].first()
+        mine = _rows_of(answers, str(name))
+        models = SuiteModels(
+            candidate=ModelRef(
+                name=_first(part, "candidate"), family=_first(part, "candidate_family")
+            ),
+            baseline=ModelRef(
+                name=_first(part, "baseline"), family=_first(part, "baseline_family")
+            ),
+            judges=[JudgeRef(name=str(j), model=str(j), family=str(f)) for j, f in judges.items()],
+        )
         suites.append(
-            {
-                "name": str(name),
-                "models": {
-                    "candidate": {
-                        "name": _first(part, "candidate"),
-                        "family": _first(part, "candidate_family"),
-                    },
-                    "baseline": {
-                        "name": _first(part, "baseline"),
-                        "family": _first(part, "baseline_family"),
-                    },
-                    "panel": "",
-                    "judges": [
-                        {"name": str(j), "model": str(j), "family": str(f)}
-                        for j, f in judges.items()
-                    ],
-                },
-                "gates": [],
-                "lineage": [],
-                "position": audit["position"],
-                "audit": audit,
-            }
+            SuiteRecord(
+                name=str(name),
+                models=models,
+                calls=call_counts(part, mine),
+                cost_usd=costs(part, mine),
+                tokens=tokens(part, mine),
+                position=audit.position,
+                audit=audit,
+            )
         )
     return suites
 
@@ -75,51 +86,48 @@ def load_run(run_dir: Path, *, seed: int = 0) -> RunData:
     """Read ``run_dir``'s run.json, judgments.jsonl and answers.jsonl.
 
     A folder whose run.json is missing, or lists no suites (judgments recorded elsewhere and
-    copied in), is audited here from the judgments table, with bootstrap ``seed``.
+    copied in), is audited here from the judgments table, with bootstrap ``seed``: it gets a
+    run record of status ``re-audited``.
 
     Raises:
-        UsageError: the folder holds no judgments file, or its table is invalid.
+        UsageError: the folder holds no judgments file, its table is invalid, or its run.json
+            cannot be read (see :func:`evalkit.records.read_run`).
     """
     judgments = read_judgments(run_dir)
+    answers = read_answers(run_dir)
     run = read_run(run_dir)
-    if not run.get("suites") and len(judgments):
-        run = {
-            "run_id": _first(judgments, "run_id"),
-            "status": "re-audited",
-            **run,
-            "suites": _audited_suites(judgments, seed),
-        }
-    return RunData(run_dir=run_dir, run=run, judgments=judgments, answers=read_answers(run_dir))
+    if run is None:
+        run = RunRecord(run_id=_first(judgments, "run_id"), status="re-audited")
+    if not run.suites and len(judgments):
+        suites = audited_suites(judgments, answers, seed=seed)
+        run = run.model_copy(update={"status": "re-audited", "suites": suites})
+    return RunData(run_dir=run_dir, run=run, judgments=judgments, answers=answers)
 
 
-def panel_frame(run: Mapping[str, Any]) -> pd.DataFrame:
-    """The panel verdict of every item of every suite of ``run`` (a run.json dict).
+def panel_frame(run: RunRecord) -> pd.DataFrame:
+    """The panel verdict of every item of every suite of ``run``.
 
     A suite's own ``panel`` (the verdicts its gates were decided on, with the panel's
-    aggregation and quorum) is preferred; a run.json without it falls back on the audit's.
+    aggregation and quorum) is preferred; a suite without it falls back on the audit's.
     Columns suite, item_id, verdict, abstained, reason; empty when there are none.
     """
     records = []
-    for suite in run.get("suites", []):
-        panel = suite.get("panel")
-        if not isinstance(panel, list):
-            panel = (suite.get("audit") or {}).get("panel", [])
-        records += [{**r, "suite": suite["name"]} for r in panel]
+    for suite in run.suites:
+        if suite.panel:
+            rows = [p.model_dump() for p in suite.panel]
+        else:
+            rows = list(suite.audit.panel) if suite.audit is not None else []
+        records += [{**r, "suite": suite.name} for r in rows]
     frame = pd.DataFrame.from_records(records, columns=_PANEL_COLUMNS)
     return frame.astype({"suite": "string", "item_id": "string"})
 
 
-def without_panels(run: Mapping[str, Any]) -> dict[str, Any]:
-    """``run`` without the per-item panel records (the suites' and the audits').
+def run_view(run: RunRecord) -> dict[str, Any]:
+    """``run`` as plain data for the templates, without the per-item panel records.
 
-    They are read as a table by :func:`panel_frame`; left in, they would be walked record by
-    record with the rest of run.json.
+    Those are read as a table by :func:`panel_frame`; left in, they would be walked record
+    by record with the rest of the run.
     """
-    suites = [
-        {
-            **{k: v for k, v in s.items() if not (k == "panel" and isinstance(v, list))},
-            "audit": {k: v for k, v in (s.get("audit") or {}).items() if k != "panel"},
-        }
-        for s in run.get("suites", [])
-    ]
-    return {**run, "suites": suites}
+    return run.model_dump(
+        mode="json", exclude={"suites": {"__all__": {"panel": True, "audit": {"panel"}}}}
+    )

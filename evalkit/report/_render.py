@@ -9,11 +9,12 @@ as escaped JSON, and the page's script writes it with ``textContent`` only.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any
 
 import pandas as pd
 
 from evalkit.audit import combine_orders
+from evalkit.records import SuiteRecord
 from evalkit.report._charts import (
     interval_chart,
     kappa_heatmap,
@@ -24,7 +25,7 @@ from evalkit.report._charts import (
 from evalkit.report._env import ENV
 from evalkit.report._items import ItemData, item_data
 from evalkit.report._judges import human_rows, judge_rows, panel_figures
-from evalkit.report._load import RunData, panel_frame, without_panels
+from evalkit.report._load import RunData, panel_frame, run_view
 from evalkit.report._redact import redact_data
 from evalkit.report._summary import (
     failures,
@@ -33,12 +34,6 @@ from evalkit.report._summary import (
     trust_summary,
     usage,
 )
-
-#: What run.json holds when a run wrote all of it; an older or bare run may lack any of it.
-_RUN_DEFAULTS: Final[Mapping[str, Any]] = {
-    "run_id": None, "status": "unknown", "evalkit_version": None, "config_digest": None,
-    "config": {}, "started": None, "finished": None, "suites": [], "errors": {},
-}  # fmt: skip
 
 
 def _combined(judgments: pd.DataFrame) -> pd.DataFrame:
@@ -49,17 +44,22 @@ def _combined(judgments: pd.DataFrame) -> pd.DataFrame:
 
 
 def _suite_view(
-    suite: Mapping[str, Any], judgments: pd.DataFrame, combined: pd.DataFrame, panel: pd.DataFrame
+    suite: SuiteRecord,
+    view: Mapping[str, Any],
+    judgments: pd.DataFrame,
+    combined: pd.DataFrame,
+    panel: pd.DataFrame,
 ) -> dict[str, Any]:
-    """Everything the page shows for one suite: the dashboard, agreement and the charts."""
-    audit: Mapping[str, Any] = suite.get("audit") or {}
-    name = suite["name"]
+    """Everything the page shows for one suite (``view``: its redacted plain data)."""
+    # The audit's tables are rows of plain data; the dashboard helpers read them as such.
+    audit: Mapping[str, Any] = view["audit"] or {}
+    name = suite.name
     rows = judgments.loc[judgments["suite"] == name]
     mine = combined.loc[combined["suite"] == name] if len(combined) else combined
-    judges = [str(j["name"]) for j in suite.get("models", {}).get("judges", [])]
+    judges = [j.name for j in suite.models.judges]
     judges = judges or sorted(rows["judge"].astype(str).unique())
-    thresholds: Mapping[str, Any] = audit.get("thresholds", {})
-    position = audit.get("position") or suite.get("position") or []
+    thresholds = suite.audit.thresholds if suite.audit is not None else {}
+    position = (suite.audit.position if suite.audit is not None else []) or suite.position
     fp_rows = [
         {
             "label": p["judge"],
@@ -71,8 +71,8 @@ def _suite_view(
         for p in position
     ]
     return {
-        **suite,
-        "confidence": audit.get("confidence", 0.95),
+        **view,
+        "confidence": suite.audit.confidence if suite.audit is not None else 0.95,
         "judges": judge_rows(audit),
         "human": human_rows(audit),
         "panel_figures": panel_figures(audit),
@@ -95,24 +95,27 @@ def render(run: RunData) -> str:
     Raises:
         UsageError: the judgments table is invalid (it could not have been audited either).
     """
-    panel = panel_frame(run.run)
-    info = {**_RUN_DEFAULTS, **redact_data(without_panels(run.run))}
-    suites = list(info.get("suites", []))
+    record = run.run
+    panel = panel_frame(record)
+    info = redact_data(run_view(record))
     combined = _combined(run.judgments)
     items: ItemData = item_data(run.judgments, run.answers, combined, panel)
-    views = [_suite_view(s, run.judgments, combined, panel) for s in suites]
-    lineage = lineage_warnings(suites)
+    views = [
+        _suite_view(s, v, run.judgments, combined, panel)
+        for s, v in zip(record.suites, info["suites"], strict=True)
+    ]
+    lineage = redact_data(lineage_warnings(record.suites))
     fails = failures(run)
     fails = redact_data(fails)
-    started, finished = info.get("started"), info.get("finished")
+    started, finished = record.started, record.finished
     warning_count = (
         len(lineage) + fails["n_unparseable"] + fails["n_failed"] + fails["n_answer_errors"]
         + len(fails["run_errors"])
     )  # fmt: skip
     return ENV.get_template("report.html.j2").render(
         run=info,
-        outcome=overall_outcome(suites, info.get("errors", {})),
-        trust=trust_summary(suites),
+        outcome=overall_outcome(record.suites, record.errors),
+        trust=redact_data(trust_summary(record.suites)),
         suites=views,
         usage=usage(run),
         failures=fails,

@@ -12,6 +12,7 @@ from typing import Any, Final
 
 import pandas as pd
 
+from evalkit.records import FAILED_STATUSES, SuiteRecord
 from evalkit.report._load import RunData
 
 #: How many distinct error messages a failure list shows; the rest are counted together.
@@ -36,15 +37,23 @@ def _of(count: int, total: int) -> str:
     return f"all {total} gates" if count == total else f"{count} of {total} gates"
 
 
-def overall_outcome(suites: Sequence[Mapping[str, Any]], errors: Mapping[str, str]) -> Outcome:
+def overall_outcome(suites: Sequence[SuiteRecord], errors: Mapping[str, str]) -> Outcome:
     """Decide the headline of the page from every suite's gates and the run's errors.
 
-    >>> overall_outcome([{"gates": [{"outcome": "pass"}, {"outcome": "fail"}]}], {}).headline
+    >>> from evalkit.records import GateRecord, ModelRef, SuiteModels
+    >>> def gate(outcome):
+    ...     return GateRecord(name="g", outcome=outcome, figure=None, low=None, high=None,
+    ...                       n=0, threshold=None, message="")
+    >>> def suite(*outcomes):
+    ...     m = ModelRef(name="m", family="f")
+    ...     return SuiteRecord(name="s", models=SuiteModels(candidate=m, baseline=m),
+    ...                        gates=[gate(o) for o in outcomes])
+    >>> overall_outcome([suite("pass", "fail")], {}).headline
     'FAIL: 1 of 2 gates failed'
-    >>> overall_outcome([{"gates": [{"outcome": "pass"}]}], {}).headline
+    >>> overall_outcome([suite("pass")], {}).headline
     'PASS: the gate passed'
     """
-    outcomes = pd.Series([g["outcome"] for s in suites for g in s.get("gates", [])], dtype=object)
+    outcomes = pd.Series([g.outcome for s in suites for g in s.gates], dtype=object)
     counts = {k: int((outcomes == k).sum()) for k in ("pass", "fail", "inconclusive")}
     total = len(outcomes)
     if errors:
@@ -119,16 +128,18 @@ def _grouped(messages: pd.Series) -> list[dict[str, Any]]:
 def failures(run: RunData) -> dict[str, Any]:
     """Parse failures per judge, failed judge calls and answers by message, and run errors.
 
-    A judge call is *unparseable* when it returned but carried no verdict the parser could
-    read (``error`` starting ``parse``, or ``parse_ok`` false without an error), and *failed*
-    when it has any other error (the call failed after retries, or was not made because an
-    answer was missing).
+    Counted by the ``status`` column, like run.json's counts: a judge call is *unparseable*
+    when it returned but carried no verdict the parser could read, and *failed* when its
+    status is one of :data:`~evalkit.records.FAILED_STATUSES` (the call failed after
+    retries, or was not made: the run stopped, or an answer was missing).
     """
     table = run.judgments
-    error = table["error"].astype("string")
-    is_parse = error.str.startswith("parse").fillna(False).astype(bool)
-    unparseable = is_parse | (~table["parse_ok"].astype(bool) & error.isna())
-    failed = error.notna() & ~is_parse
+    status = table["status"].astype("string")
+    unparseable = (status == "unparseable").fillna(False).astype(bool)
+    failed = status.isin(FAILED_STATUSES)
+    reason = table["error"].astype("string").fillna("")
+    # A call that was never made says so before its reason ("not_run: interrupted").
+    error = reason.where(status == "failed", status + ": " + reason)
     per_judge = (
         pd.DataFrame(
             {
@@ -146,9 +157,14 @@ def failures(run: RunData) -> dict[str, Any]:
     per_judge["unparseable_share"] = per_judge["unparseable"] / per_judge["calls"]
     answers = run.answers
     answer_errors = (
-        answers.loc[answers["error"].notna(), ["role", "error"]]
-        if len(answers) and "error" in answers.columns
-        else pd.DataFrame(columns=["role", "error"])
+        answers.loc[answers["status"] != "ok", ["role", "status", "error"]]
+        if len(answers)
+        else pd.DataFrame(columns=["role", "status", "error"])
+    )
+    # A call that was never made says so before its reason, like the judge calls'.
+    answer_reason = answer_errors["error"].astype("string").fillna("")
+    answer_reason = answer_reason.where(
+        answer_errors["status"] == "failed", answer_errors["status"] + ": " + answer_reason
     )
     return {
         "n_unparseable": int(unparseable.sum()),
@@ -156,32 +172,24 @@ def failures(run: RunData) -> dict[str, Any]:
         "n_answer_errors": len(answer_errors),
         "per_judge": per_judge.to_dict("records"),
         "judge_errors": _grouped(error[failed]),
-        "answer_errors": _grouped(answer_errors["role"] + ": " + answer_errors["error"]),
-        "run_errors": [{"suite": k, "message": v} for k, v in run.run.get("errors", {}).items()],
+        "answer_errors": _grouped(answer_errors["role"] + ": " + answer_reason),
+        "run_errors": [{"suite": k, "message": v} for k, v in run.run.errors.items()],
     }
 
 
-def lineage_warnings(suites: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def lineage_warnings(suites: Sequence[SuiteRecord]) -> list[dict[str, Any]]:
     """Every suite's lineage and family warnings, each with the number of items it touches."""
-    return [
-        {"suite": s["name"], **d}
-        for s in suites
-        for d in s.get("lineage", [])
-    ]  # fmt: skip
+    return [{"suite": s.name, **d.model_dump()} for s in suites for d in s.lineage]
 
 
-def trust_summary(suites: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Per suite, which judges the audit trusts, questions and distrusts.
-
-    >>> trust_summary([{"name": "s", "audit": {"verdicts": {"a": "trusted", "b": "untrusted"}}}])
-    [{'suite': 's', 'trusted': ['a'], 'questionable': [], 'untrusted': ['b'], 'n': 2}]
-    """
+def trust_summary(suites: Sequence[SuiteRecord]) -> list[dict[str, Any]]:
+    """Per suite, which judges the audit trusts, questions and distrusts (none: not audited)."""
     out = []
     for suite in suites:
-        verdicts: Mapping[str, str] = (suite.get("audit") or {}).get("verdicts", {})
+        verdicts = suite.audit.verdicts if suite.audit is not None else {}
         out.append(
             {
-                "suite": suite["name"],
+                "suite": suite.name,
                 **{
                     level: sorted(j for j, v in verdicts.items() if v == level)
                     for level in ("trusted", "questionable", "untrusted")

@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from evalkit.audit import aggregators
-from evalkit.errors import DatasetError, ModelError, SpecError
+from evalkit.errors import CallNotMade, DatasetError, ModelError, SpecError
 from evalkit.graders import GRADER_FAMILY, Grader, check_fields, check_graders
 from evalkit.judging import (
     Exclusions,
@@ -232,9 +232,12 @@ def lineage(ctx: SuiteContext) -> tuple[list[LineageDecision], Exclusions]:
     )
 
 
-def _error_text(exc: BaseException) -> str:
-    kind = getattr(exc, "kind", type(exc).__name__)
-    return f"{kind}: {exc}"
+def _failure(exc: ModelError) -> dict[str, Any]:
+    """The ``status`` and ``error`` of a row whose call raised."""
+    if isinstance(exc, CallNotMade):
+        return {"status": "not_run", "error": str(exc)}
+    # "failed" does not say how (timeout, rate limit, bad credentials): the message keeps it.
+    return {"status": "failed", "error": f"{exc.kind}: {exc}"}
 
 
 async def answer_all(
@@ -249,20 +252,20 @@ async def answer_all(
     async def one(item: Item) -> Answer:
         request = answer_request(ctx, item, endpoint)
         text: str | None = None
-        error: str | None = None
+        outcome: dict[str, Any] = {"status": "ok", "error": None}
         completion: Completion | None = None
         try:
             completion = await caller.complete(request)
             text = completion.text.strip()
             if not text:
-                text, error = None, "empty answer"
+                text, outcome = None, {"status": "failed", "error": "empty answer"}
         except ModelError as exc:
-            error = _error_text(exc)
+            outcome = _failure(exc)
         answer = Answer(
             run_id=ctx.run_id, suite=ctx.suite.name, item_id=item.id, role=role,
             model=endpoint.name, family=endpoint.family,
             prompt=_shown(request),
-            text=text, error=error,
+            text=text, **outcome,
             latency_s=completion.latency_s if completion else 0.0,
             input_tokens=completion.input_tokens if completion else 0,
             output_tokens=completion.output_tokens if completion else 0,
@@ -296,7 +299,10 @@ def _row(
     mode: str,
     **fields: Any,
 ) -> Judgment:
-    """A judgments row; ``role`` None is a pairwise row, else the row of ``role``'s answer."""
+    """A judgments row; ``role`` None is a pairwise row, else the row of ``role``'s answer.
+
+    ``fields`` must set ``status``: it has no default, so that every row says what became of it.
+    """
     if role is None:
         models: dict[str, Any] = {
             "candidate": ctx.candidate.name, "candidate_family": ctx.candidate.family,
@@ -351,11 +357,11 @@ async def _ask(
         # An unreadable answer is returned but not cached, so a rerun asks again.
         first = await caller.complete(request, validate=usable)
     except ModelError as exc:
-        return outcome | {"error": _error_text(exc)}
+        return outcome | _failure(exc)
     parsed = judge.read(first.text)
     completions = [first]
     outcome["raw_output"] = first.text
-    error = None if parsed.ok else f"parse: {parsed.reason}"
+    error = None if parsed.ok else parsed.reason or "no verdict"
     repair = None
     if not parsed.ok:
         repair = judge.repair_prompt(ctx.templates, first.text, parsed.reason or "")
@@ -366,7 +372,7 @@ async def _ask(
         try:
             second = await caller.complete(fix, validate=usable)
         except ModelError as exc:
-            error = f"{error}; repair call failed: {_error_text(exc)}"
+            error = f"{error}; repair call failed: {_failure(exc)['error']}"
         else:
             completions.append(second)
             outcome["repair_output"] = second.text
@@ -377,11 +383,11 @@ async def _ask(
 
 def _verdict(call: JudgeCall, parsed: Parsed) -> dict[str, Any]:
     if not parsed.ok:
-        return {"parse_ok": False}
+        return {"parse_ok": False, "status": "unparseable"}
     if call.order is not None:
         assert parsed.label is not None  # Judge.read gives pairwise judges a label
-        return {"parse_ok": True, "verdict": to_verdict(call.order, parsed.label)}
-    return {"parse_ok": True, "score": parsed.score}
+        return {"parse_ok": True, "status": "ok", "verdict": to_verdict(call.order, parsed.label)}
+    return {"parse_ok": True, "status": "ok", "score": parsed.score}
 
 
 async def judge_all(
@@ -414,7 +420,7 @@ async def judge_all(
         for role in call.roles():
             text = answers[role][call.item.id].text
             if text is None:
-                return row(error=f"not judged: no {role} answer")
+                return row(status="no_answer", error=f"no {role} answer")
             texts[role] = text
         return row(**await _ask(ctx, caller, call, judge_request(ctx, call, texts)))
 
@@ -448,15 +454,16 @@ def grade_all(
                 fields: dict[str, Any] = {"prompt_hash": settings}
                 text = answers[role][item.id].text
                 if text is None:
-                    fields["error"] = f"not graded: no {role} answer"
+                    fields |= {"status": "no_answer", "error": f"no {role} answer"}
                 else:
                     try:
                         grade = grader.grade(text, item.fields)
                     except Exception as exc:  # a user's grader must not end the run
-                        fields["error"] = f"grader raised {type(exc).__name__}: {exc}"
+                        error = f"grader raised {type(exc).__name__}: {exc}"
+                        fields |= {"status": "failed", "error": error}
                     else:
                         fields |= {"raw_output": grade.detail, "score": grade.score,
-                                   "parse_ok": True}  # fmt: skip
+                                   "parse_ok": True, "status": "ok"}  # fmt: skip
                 row = _row(ctx, item, answers, role=role, judge=grader.name,
                            judge_family=GRADER_FAMILY, mode=mode, **fields)  # fmt: skip
                 sink(row)

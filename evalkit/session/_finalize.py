@@ -7,13 +7,13 @@ controller then merges them here into the same run folder a single process would
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 from evalkit._version import __version__
 from evalkit.config import EvalkitConfig
@@ -21,15 +21,25 @@ from evalkit.records import (
     ANSWERS_FILE,
     JUDGMENTS_FILE,
     REPORT_FILE,
-    RUN_FILE,
+    RunRecord,
+    SuiteRecord,
     write_accepted,
     write_json_atomic,
+    write_run,
     write_text_atomic,
 )
 from evalkit.report import load_run, render
 from evalkit.session._handoff import HANDOFF_DIR
 
 PARTS_DIR = "parts"
+
+
+@dataclasses.dataclass(frozen=True)
+class ClosedRun:
+    """A run that has been closed: its record (as written to run.json) and its report."""
+
+    record: RunRecord
+    report: Path
 
 
 def worker_files(run_dir: Path, worker: str) -> tuple[Path, Path]:
@@ -41,21 +51,22 @@ def worker_files(run_dir: Path, worker: str) -> tuple[Path, Path]:
 
 
 def write_part(
-    run_dir: Path, worker: str, suites: Sequence[Mapping[str, Any]], errors: Mapping[str, str]
+    run_dir: Path, worker: str, suites: Sequence[SuiteRecord], errors: Mapping[str, str]
 ) -> None:
     """Leave a worker's suite results for the controller to merge."""
     write_json_atomic(
-        run_dir / PARTS_DIR / f"{worker}.json", {"suites": list(suites), "errors": dict(errors)}
+        run_dir / PARTS_DIR / f"{worker}.json",
+        {"suites": [s.model_dump(mode="json") for s in suites], "errors": dict(errors)},
     )
 
 
-def _merge_parts(run_dir: Path) -> tuple[list[dict[str, Any]], dict[str, str]]:
-    suites: list[dict[str, Any]] = []
+def _merge_parts(run_dir: Path) -> tuple[list[SuiteRecord], dict[str, str]]:
+    suites: list[SuiteRecord] = []
     errors: dict[str, str] = {}
     parts = sorted((run_dir / PARTS_DIR).glob("*.json")) if run_dir.is_dir() else []
     for part in parts:
         data = json.loads(part.read_text(encoding="utf-8"))
-        suites.extend(data["suites"])
+        suites.extend(SuiteRecord.model_validate(s) for s in data["suites"])
         errors.update(data["errors"])
     for name in (ANSWERS_FILE, JUDGMENTS_FILE):
         pieces = sorted(run_dir.glob(name.replace(".jsonl", ".*.jsonl")))
@@ -76,12 +87,12 @@ def finalize_run(
     run_dir: Path,
     config: EvalkitConfig,
     *,
-    suites: Sequence[Mapping[str, Any]],
+    suites: Sequence[SuiteRecord],
     errors: Mapping[str, str],
     started: float,
     interrupted: bool,
-) -> dict[str, Any] | None:
-    """Write run.json and report.html for the run; return run.json's content.
+) -> ClosedRun | None:
+    """Write run.json and report.html for the run; return the record and the report's path.
 
     Returns None (and writes nothing) when no suite ran in this process or in any worker.
     """
@@ -90,29 +101,30 @@ def finalize_run(
     all_errors = {**errors, **worker_errors}
     if not all_suites and not all_errors:
         return None
-    run: dict[str, Any] = {
-        "run_id": run_dir.name,
-        "status": "interrupted" if interrupted else "complete",
-        "evalkit_version": __version__,
-        "config_digest": config.digest(),
-        "config": config.model_dump(mode="json"),
-        "started": started,
-        "finished": time.time(),
-        "suites": all_suites,
-        "errors": all_errors,
-        "host": os.uname().nodename,
-    }
+    accepted: list[str] = []
     if config.accept and not interrupted and not all_errors:
-        run["accepted"] = [
-            str(write_accepted(config.baselines_dir, s["name"], {
+        accepted = [
+            str(write_accepted(config.baselines_dir, s.name, {
                 "run_id": run_dir.name, "accepted_at": time.time(),
-                "models": s["models"], "panel": s["panel"],
+                **s.model_dump(mode="json", include={"models", "panel"}),
             }))
             for s in all_suites
         ]  # fmt: skip
+    record = RunRecord(
+        run_id=run_dir.name,
+        status="interrupted" if interrupted else "complete",
+        evalkit_version=__version__,
+        config_digest=config.digest(),
+        config=config.model_dump(mode="json"),
+        started=started,
+        finished=time.time(),
+        host=os.uname().nodename,
+        suites=all_suites,
+        errors=all_errors,
+        accepted=accepted,
+    )
     # A run whose every suite stopped on bad input has written no rows; its report still says so.
     (run_dir / JUDGMENTS_FILE).touch()
-    write_json_atomic(run_dir / RUN_FILE, run)
+    write_run(run_dir, record)
     write_text_atomic(run_dir / REPORT_FILE, render(load_run(run_dir)))
-    run["report"] = str(run_dir / REPORT_FILE)
-    return run
+    return ClosedRun(record, run_dir / REPORT_FILE)

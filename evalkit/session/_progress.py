@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from evalkit.records import Answer, Judgment
+from evalkit.records import FAILED_STATUSES, Answer, Judgment
 
 Writer = Callable[[str], None]
 
@@ -42,11 +42,11 @@ class Progress:
         """Count one finished call, and print a line if the last one is old enough."""
         if isinstance(row, Answer):
             self.answers += 1
-            self.failed += row.text is None
+            self.failed += row.status != "ok"
         else:
             self.judgments += 1
-            self.failed += row.error is not None and not row.error.startswith("parse")
-            self.unparseable += row.error is not None and row.error.startswith("parse")
+            self.failed += row.status in FAILED_STATUSES
+            self.unparseable += row.status == "unparseable"
         self.cached += row.cached
         self.cost_usd += row.cost_usd
         now = time.monotonic()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -11,7 +10,19 @@ import pandas as pd
 import pytest
 
 from evalkit.gates import GateResult
-from evalkit.records import Answer
+from evalkit.records import (
+    Answer,
+    AuditSummary,
+    GateRecord,
+    LineageRecord,
+    PanelVerdict,
+    SuiteModels,
+    SuiteRecord,
+    call_counts,
+    costs,
+    table_rows,
+    tokens,
+)
 from evalkit.session._engine import LineageDecision
 
 
@@ -47,7 +58,8 @@ class SuiteResult:
         ]
         rows = self.judgments[self.judgments["item_id"] == item_id]
         for row in rows.to_dict("records"):
-            outcome = row["verdict"] if row["parse_ok"] else (row["error"] or "no verdict")
+            ok = row["status"] == "ok"
+            outcome = row["verdict"] if ok else f"{row['status']}: {row['error'] or 'no verdict'}"
             raw = row["raw_output"]
             lines.append(f"  {row['judge']} [{row['order']}]: {outcome}  (raw: {raw!r})")
         panel = self.panel[self.panel["item_id"] == item_id]
@@ -64,52 +76,33 @@ class SuiteResult:
         whole sample, with its interval.
         """
         cand = self.answers["candidate"][item_id]
-        if cand.text is None:
+        if cand.status != "ok":
             pytest.fail(f"the candidate gave no answer: {cand.error}\n{self.item_summary(item_id)}")
 
-    def panel_records(self) -> list[dict[str, Any]]:
-        """Each item's panel verdict or score, abstained flag and reason, JSON-ready."""
+    def panel_records(self) -> list[PanelVerdict]:
+        """Each item's panel verdict or score, abstained flag and reason."""
         cols = ["item_id", "candidate", "verdict", "score", "abstained", "reason"]
         frame = self.panel[[c for c in cols if c in self.panel.columns]]
-        records = frame.astype(object).where(frame.notna(), None).to_dict("records")
-        return [{str(k): v for k, v in r.items()} for r in records]
+        return [PanelVerdict.model_validate(r) for r in table_rows(frame)]
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready summary for run.json."""
-
-        def clean(v: Any) -> Any:
-            return None if isinstance(v, float) and math.isnan(v) else v
-
+    def record(self) -> SuiteRecord:
+        """The suite's part of run.json."""
+        answers = pd.DataFrame.from_records(
+            [a.to_dict() for by_item in self.answers.values() for a in by_item.values()]
+        )
         table = self.judgments
-        error = table["error"].fillna("")
-        parse_failed = ~table["parse_ok"] & error.str.startswith("parse")
-        answers = [a for by_item in self.answers.values() for a in by_item.values()]
-        return {
-            "name": self.name,
-            "models": dict(self.models),
-            "calls": {
-                "answers": len(answers),
-                "answers_cached": sum(a.cached for a in answers),
-                "answers_failed": sum(a.text is None for a in answers),
-                "judge": len(table),
-                "judge_cached": int(table["cached"].sum()),
-                "unparseable": int(parse_failed.sum()),
-                "failed": int((table["error"].notna() & ~parse_failed).sum()),
-            },
-            "cost_usd": {
-                "answers": sum(a.cost_usd for a in answers),
-                "judges": float(table["cost_usd"].sum()),
-                "audit": 0.0,
-            },
-            "tokens": {
-                "answers": sum(a.input_tokens + a.output_tokens for a in answers),
-                "judges": int(table["input_tokens"].sum() + table["output_tokens"].sum()),
-            },
-            "gates": [g.to_dict() for g in self.gates],
-            "panel": self.panel_records(),
-            "lineage": [dataclasses.asdict(d) | {"message": d.message()} for d in self.lineage],
-            "position": [
-                {k: clean(v) for k, v in r.items()} for r in self.position.to_dict("records")
+        return SuiteRecord(
+            name=self.name,
+            models=SuiteModels.model_validate(self.models),
+            calls=call_counts(table, answers),
+            cost_usd=costs(table, answers),
+            tokens=tokens(table, answers),
+            gates=[GateRecord.model_validate(g.to_dict()) for g in self.gates],
+            panel=self.panel_records(),
+            lineage=[
+                LineageRecord.model_validate(dataclasses.asdict(d) | {"message": d.message()})
+                for d in self.lineage
             ],
-            "audit": self.audit.to_dict() if self.audit is not None else None,
-        }
+            position=table_rows(self.position),
+            audit=AuditSummary.model_validate(self.audit.to_dict()) if self.audit else None,
+        )

@@ -50,7 +50,7 @@ from evalkit.session._engine import (
     lineage,
     load_panel,
 )
-from evalkit.session._finalize import finalize_run, worker_files, write_part
+from evalkit.session._finalize import ClosedRun, finalize_run, worker_files, write_part
 from evalkit.session._handoff import evaluate_once
 from evalkit.session._progress import Progress, Writer
 from evalkit.session._result import SuiteResult
@@ -312,22 +312,23 @@ class EvalSession:
             pytest.fail(f"{result.outcome.upper()}: {result.message}", pytrace=False)
         pytest.skip(f"INCONCLUSIVE: {result.message}")
 
-    def finish(self, *, interrupted: bool = False) -> dict[str, Any] | None:
+    def finish(self, *, interrupted: bool = False) -> ClosedRun | None:
         """Stop local models, close the results files, and close the run.
 
         In a pytest-xdist worker, leave this worker's results for the controller and return
-        None; otherwise write run.json and report.html and return run.json's content (None
-        when no suite ran).
+        None; otherwise write run.json and report.html and return the run's record and report
+        (None when no suite ran).
         """
         if self._resolver is not None:
             self._resolver.close()
         for out in (self._answers_out, self._judgments_out):
             if out is not None:
                 out.close()
-        suites = [r.to_dict() for n, r in self.results.items() if n not in self._borrowed]
-        for suite in suites:
-            if suite["name"] in self.stops:
-                suite["stopped"] = self.stops[suite["name"]]
+        suites = [
+            r.record().model_copy(update={"stopped": self.stops.get(n)})
+            for n, r in self.results.items()
+            if n not in self._borrowed
+        ]
         interrupted = interrupted or self.interrupted
         if self.worker is not None:
             if suites or self.errors:

@@ -45,13 +45,13 @@ class StoppableCaller:
             CallNotMade: the run was stopped, or this call would break the budget.
         """
         if self.stopped is not None:
-            raise CallNotMade(f"not run: {self.stopped}")
+            raise CallNotMade(self.stopped)
         try:
             return await self.client.complete(request, validate=validate)
         except BudgetExceeded as exc:
             self.over_budget += 1
             self.budget_message = str(exc)
-            raise CallNotMade(f"not run: budget reached ({exc})") from exc
+            raise CallNotMade(f"budget reached ({exc})") from exc
 
     def estimate_rest_usd(self) -> float:
         """What the refused calls would have cost, at the average paid call so far."""

@@ -1,72 +1,75 @@
 """The one-screen terminal summary printed at the end of ``pytest suites/``.
 
-It is made from run.json's content, so it reads the same whether the suites ran in this
-process or in pytest-xdist workers.
+It is made from the run record (what run.json holds), so it reads the same whether the
+suites ran in this process or in pytest-xdist workers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from evalkit.records import SuiteRecord
+from evalkit.session._finalize import ClosedRun
 
 _MARK = {"pass": "PASS", "fail": "FAIL", "inconclusive": "INCONCLUSIVE"}
 
 
-def _pct(x: float | None) -> str:
-    return "  n/a" if x is None else f"{x:5.1%}"
+def _pct(x: float | int | str | bool | None) -> str:
+    return "  n/a" if not isinstance(x, float | int) else f"{x:5.1%}"
 
 
-def suite_lines(suite: Mapping[str, Any]) -> list[str]:
+def suite_lines(suite: SuiteRecord) -> list[str]:
     """Lines for one suite: models, gates, judges' position behaviour, warnings, calls."""
-    m = suite["models"]
+    m = suite.models
     lines = [
-        f"suite {suite['name']}: {m['candidate']['name']} ({m['candidate']['family']}) vs "
-        f"{m['baseline']['name']} ({m['baseline']['family']}), panel {m['panel']}",
+        f"suite {suite.name}: {m.candidate.name} ({m.candidate.family}) vs "
+        f"{m.baseline.name} ({m.baseline.family}), panel {m.panel}",
     ]
-    for gate in suite["gates"]:
-        lines.append(f"  gate {gate['name']:<13} {_MARK[gate['outcome']]:<12} {gate['message']}")
-    verdicts = (suite.get("audit") or {}).get("verdicts", {})
+    for gate in suite.gates:
+        lines.append(f"  gate {gate.name:<13} {_MARK[gate.outcome]:<12} {gate.message}")
+    verdicts = suite.audit.verdicts if suite.audit is not None else {}
     lines.append(
         "  judge            family        consistency    first-position rate [CI]      n  audit"
     )
-    for row in suite["position"]:
+    for row in suite.position:
         lines.append(
-            f"  {row['judge']:<16} {row['judge_family']:<13} {_pct(row['consistency'])} "
-            f"of {row['n_items']:<4} {_pct(row['first_position_rate'])} "
-            f"[{_pct(row['fp_low'])}, {_pct(row['fp_high'])}]  {row['n_decisive']:>5}  "
-            f"{verdicts.get(row['judge'], '?')}"
+            f"  {row['judge']!s:<16} {row['judge_family']!s:<13} {_pct(row['consistency'])} "
+            f"of {row['n_items']!s:<4} {_pct(row['first_position_rate'])} "
+            f"[{_pct(row['fp_low'])}, {_pct(row['fp_high'])}]  {row['n_decisive']!s:>5}  "
+            f"{verdicts.get(str(row['judge']), '?')}"
         )
-    calls = suite["calls"]
+    calls = suite.calls
+    unmade = [f"{calls.not_run} not run"] if calls.not_run else []
+    unmade += [f"{calls.no_answer} without an answer to judge"] if calls.no_answer else []
     lines.append(
-        f"  {calls['judge']} judge calls: {calls['unparseable']} unparseable, "
-        f"{calls['failed']} failed, {calls['judge_cached']} from cache; "
-        f"{calls['answers']} answers ({calls['answers_failed']} failed, "
-        f"{calls['answers_cached']} from cache)"
+        f"  {calls.judge} judge calls: {calls.unparseable} unparseable, {calls.failed} failed"
+        f"{' (' + ', '.join(unmade) + ')' if unmade else ''}, {calls.judge_cached} from cache; "
+        f"{calls.answers} answers ({calls.answers_failed} failed, "
+        f"{calls.answers_cached} from cache)"
     )
-    for decision in suite["lineage"]:
-        lines.append(f"  warning: {decision['message']}")
-    if suite.get("stopped"):
-        lines.append(f"  stopped: {suite['stopped']}")
+    for decision in suite.lineage:
+        lines.append(f"  warning: {decision.message}")
+    if suite.stopped:
+        lines.append(f"  stopped: {suite.stopped}")
     return lines
 
 
-def summary_lines(run: Mapping[str, Any]) -> list[str]:
+def summary_lines(run: ClosedRun) -> list[str]:
     """Every suite's lines, the cost of the run and the report's path."""
+    record = run.record
     lines: list[str] = []
-    for suite in run["suites"]:
+    for suite in record.suites:
         lines.extend(suite_lines(suite))
-    for message in run["errors"].values():
+    for message in record.errors.values():
         lines.append(f"error: {message}")
-    answers = sum(s["cost_usd"]["answers"] for s in run["suites"])
-    judges = sum(s["cost_usd"]["judges"] for s in run["suites"])
+    answers = sum(s.cost_usd.answers for s in record.suites)
+    judges = sum(s.cost_usd.judges for s in record.suites)
+    seconds = (record.finished or 0.0) - (record.started or 0.0)
     lines.append(
         f"cost: ${answers + judges:.4f} (answers ${answers:.4f}, judges ${judges:.4f}, audit $0); "
-        f"{run['finished'] - run['started']:.1f} s"
+        f"{seconds:.1f} s"
     )
-    if run.get("status") == "interrupted":
+    if record.status == "interrupted":
         lines.append("the run was interrupted: the figures cover only the calls that finished")
-    for path in run.get("accepted", []):
+    for path in record.accepted:
         lines.append(f"accepted: {path}")
-    if "report" in run:
-        lines.append(f"report: {run['report']}")
+    lines.append(f"report: {run.report}")
     return lines

@@ -1,0 +1,250 @@
+"""The run record: what a run was and what it decided, as typed, versioned data (``run.json``).
+
+One :class:`RunRecord` per run folder, written once when the run closes and read back by the
+report, the comparison and the audit of a folder. A judgments table recorded elsewhere
+becomes a :class:`RunRecord` too (status ``re-audited``), through the same models, so that
+every reader sees one shape. The models forbid unknown fields: a run.json that is not what
+this version of evalkit reads is an error naming the field, never a silent default.
+
+``python -m evalkit.records.schema`` prints the JSON schema published as
+``docs/run-record.schema.json``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Final, Literal
+
+import pandas as pd
+import pydantic
+
+from evalkit.records._judgments import Mode
+
+#: The version of run.json's shape. Bump it whenever a field is renamed, removed, or changes
+#: meaning, and regenerate ``docs/run-record.schema.json``.
+SCHEMA_VERSION: Final = 1
+
+#: A scalar cell of an audit table, as JSON holds it (NaN and infinities are written null).
+Cell = str | int | float | bool | None
+#: One row of an audit table (see :meth:`evalkit.audit.AuditReport.to_dict`).
+Row = dict[str, Cell]
+#: A gate's decision.
+GateOutcome = Literal["pass", "fail", "inconclusive"]
+#: ``complete``: every test ran; ``interrupted``: Ctrl-C stopped it; ``re-audited``: the
+#: record was made afterwards from a judgments table that came without one.
+RunStatus = Literal["complete", "interrupted", "re-audited"]
+
+
+class _Record(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
+
+
+class ModelRef(_Record):
+    """A candidate or baseline model and its family."""
+
+    name: str
+    family: str
+
+
+class JudgeRef(_Record):
+    """A judge of the panel: its name in the panel, the model it calls, and its family."""
+
+    name: str
+    model: str
+    family: str
+
+
+class SuiteModels(_Record):
+    """Who was judged, and by which panel (``panel`` is empty for a re-audited table)."""
+
+    candidate: ModelRef
+    baseline: ModelRef
+    panel: str = ""
+    mode: Mode | None = None
+    family_policy: str | None = None
+    judges: list[JudgeRef] = []
+    graders: list[str] = []
+
+
+class CallCounts(_Record):
+    """How many calls a suite made, and what became of them (see :data:`Status`).
+
+    ``failed`` counts every judge call without a verdict that is not ``unparseable`` (the
+    statuses in :data:`FAILED_STATUSES`); ``not_run`` and ``no_answer`` say how many of them
+    were never made.
+    """
+
+    answers: int = 0
+    answers_cached: int = 0
+    answers_failed: int = 0
+    judge: int = 0
+    judge_cached: int = 0
+    unparseable: int = 0
+    failed: int = 0
+    not_run: int = 0
+    no_answer: int = 0
+
+
+class Costs(_Record):
+    """What a suite cost in US dollars, by who spent it (the audit makes no call)."""
+
+    answers: float = 0.0
+    judges: float = 0.0
+    audit: float = 0.0
+
+
+class Tokens(_Record):
+    """Input plus output tokens of a suite's calls."""
+
+    answers: int = 0
+    judges: int = 0
+
+
+class GateRecord(_Record):
+    """One gate's outcome, with the figure and interval it was decided on (None: not measured)."""
+
+    name: str
+    outcome: GateOutcome
+    figure: float | None
+    low: float | None
+    high: float | None
+    n: int
+    threshold: float | None
+    message: str
+
+
+class PanelVerdict(_Record):
+    """One item's panel verdict (pairwise) or score (scored modes), or why it abstained."""
+
+    item_id: str
+    candidate: str | None = None
+    verdict: str | None = None
+    score: float | None = None
+    abstained: bool = False
+    reason: str | None = None
+
+
+class LineageRecord(_Record):
+    """A judge that shares a family with a judged model or the items' writer, and what was done."""
+
+    judge: str
+    family: str
+    shared_with: str
+    policy: str
+    items: int
+    item_ids: list[str] = []
+    scored: bool = False
+    message: str
+
+
+class WinRateRecord(_Record):
+    """The panel's wins, losses, ties and abstentions, and the win rate with its interval."""
+
+    wins: int
+    losses: int
+    ties: int
+    abstained: int
+    n: int
+    rate: float | None
+    interval: dict[str, float | int | None]
+
+
+class AuditSummary(_Record):
+    """The bias audit of a suite's judges: every table of :class:`evalkit.audit.AuditReport`."""
+
+    confidence: float
+    seed: int
+    n_boot: int
+    thresholds: dict[str, Any]
+    judges: list[Row] = []
+    position: list[Row] = []
+    option_order: list[Row] = []
+    self_preference: list[Row] = []
+    verbosity: list[Row] = []
+    length_slope: list[Row] = []
+    agreement: list[Row] = []
+    kappa_with_others: list[Row] = []
+    panel_agreement: list[Row] = []
+    human: list[Row] = []
+    corrected: list[Row] = []
+    reliability: list[Row] = []
+    checks: list[Row] = []
+    tests: list[Row] = []
+    panel: list[Row] = []
+    score_panel: list[Row] = []
+    win_rate: WinRateRecord | None = None
+    #: each judge's verdict: trusted, questionable or untrusted.
+    verdicts: dict[str, str] = {}
+    summary: list[str] = []
+
+
+class SuiteRecord(_Record):
+    """What one suite ran, what it cost, and what its gates and audit decided."""
+
+    name: str
+    models: SuiteModels
+    calls: CallCounts = CallCounts()
+    cost_usd: Costs = Costs()
+    tokens: Tokens = Tokens()
+    gates: list[GateRecord] = []
+    #: each item's panel verdict: what the gates were decided on.
+    panel: list[PanelVerdict] = []
+    lineage: list[LineageRecord] = []
+    #: each judge's position behaviour (:func:`evalkit.audit.position_bias`).
+    position: list[Row] = []
+    audit: AuditSummary | None = None
+    #: why the suite stopped before all its calls were made (the budget), if it did.
+    stopped: str | None = None
+
+
+class RunRecord(_Record):
+    """A run: its identity, configuration, times, status, suites and errors (``run.json``)."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    run_id: str
+    status: RunStatus
+    evalkit_version: str | None = None
+    config_digest: str | None = None
+    config: dict[str, Any] = {}
+    #: Unix times; None for a re-audited table.
+    started: float | None = None
+    finished: float | None = None
+    host: str | None = None
+    suites: list[SuiteRecord] = []
+    #: suites that could not run, by suite name: the message that says why.
+    errors: dict[str, str] = {}
+    #: the baseline files this run was accepted into (``--evalkit-accept``).
+    accepted: list[str] = []
+
+    def suite(self, name: str) -> SuiteRecord:
+        """The suite called ``name``.
+
+        Raises:
+            KeyError: the run has no such suite.
+        """
+        for suite in self.suites:
+            if suite.name == name:
+                return suite
+        raise KeyError(name)
+
+
+def _cell(value: Any) -> Cell:
+    """A table cell as JSON holds it: numpy scalars become Python ones, NaN and NA None."""
+    if value is None or value is pd.NA:
+        return None
+    if hasattr(value, "item"):  # a numpy scalar
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value if isinstance(value, str | int | float | bool) else str(value)
+
+
+def table_rows(frame: pd.DataFrame) -> list[Row]:
+    """A DataFrame as rows of a record (see :data:`Row`)."""
+    records = frame.astype(object).to_dict(orient="records")
+    return [{str(k): _cell(v) for k, v in row.items()} for row in records]
+
+
+def run_record_schema() -> dict[str, Any]:
+    """The JSON schema of run.json, as published in ``docs/run-record.schema.json``."""
+    return RunRecord.model_json_schema()
