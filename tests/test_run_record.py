@@ -76,7 +76,10 @@ def test_a_record_is_written_and_read_back_unchanged(tmp_path: Path) -> None:
 
 def test_the_terminal_summary_reads_the_record(tmp_path: Path) -> None:
     lines = summary_lines(ClosedRun(_record(), tmp_path / "report.html"))
-    assert "  4 judge calls: 1 unparseable, 1 failed (1 not run), 0 from cache; " in lines[3]
+    assert any(
+        line.startswith("  4 judge calls: 1 unparseable, 1 failed (1 not run), 0 from cache; ")
+        for line in lines
+    )
     assert "  gate win_rate      PASS         win rate 70 % [60 %, 80 %] clears 50 %" in lines
     assert lines[-2:] == ["cost: $0.0000 (answers $0.0000, judges $0.0000, audit $0); 1.0 s",
                           f"report: {tmp_path / 'report.html'}"]  # fmt: skip
@@ -132,3 +135,20 @@ def test_a_run_json_that_is_not_json_names_the_file(tmp_path: Path) -> None:
     (tmp_path / "run.json").write_text("{not json")
     with pytest.raises(UsageError, match=r"run\.json: not valid JSON"):
         load_run(tmp_path)
+
+
+def test_a_scored_suite_prints_its_judges_verdicts_not_an_empty_position_table(
+    tmp_path: Path,
+) -> None:
+    # Regression: the arithmetic demo printed the pairwise judge table's header with no rows.
+    from evalkit.records import AuditSummary
+
+    audit = AuditSummary(
+        confidence=0.95, seed=0, n_boot=10, thresholds={},
+        verdicts={"smollm2": "untrusted", "gemma": "questionable"},
+    )  # fmt: skip
+    suite = _record().suites[0].model_copy(update={"audit": audit, "position": []})
+    record = _record().model_copy(update={"suites": [suite]})
+    lines = summary_lines(ClosedRun(record, tmp_path / "report.html"))
+    assert not any("first-position rate" in line for line in lines)
+    assert "  judges: gemma questionable, smollm2 untrusted" in lines

@@ -26,9 +26,14 @@ def suite_lines(suite: SuiteRecord) -> list[str]:
     for gate in suite.gates:
         lines.append(f"  gate {gate.name:<13} {_MARK[gate.outcome]:<12} {gate.message}")
     verdicts = suite.audit.verdicts if suite.audit is not None else {}
-    lines.append(
-        "  judge            family        consistency    first-position rate [CI]      n  audit"
-    )
+    if suite.position:
+        lines.append(
+            "  judge            family        consistency    first-position rate [CI]      n  audit"
+        )
+    elif verdicts:
+        # Scored suites have no orders to swap: the auditor's verdict per judge is what to show.
+        rated = ", ".join(f"{judge} {verdict}" for judge, verdict in sorted(verdicts.items()))
+        lines.append(f"  judges: {rated}")
     for row in suite.position:
         lines.append(
             f"  {row['judge']!s:<16} {row['judge_family']!s:<13} {_pct(row['consistency'])} "
