@@ -39,12 +39,34 @@ class ModelRequest:
         return "completion" if self.prompt is not None else "chat"
 
 
+def valid_text(text: str) -> tuple[str, bool]:
+    r"""Return ``text`` as valid Unicode, and whether anything had to be replaced.
+
+    Providers sometimes return lone UTF-16 surrogates (e.g. a JSON ``"\ud800"`` escape):
+    Python holds them in a ``str``, but they cannot be encoded, so they would fail every
+    later write (cache, results, report). Each becomes U+FFFD; a surrogate *pair* is joined
+    into the character it stands for. Everything else (control characters, NUL, U+2028) is
+    valid text and is kept as it is.
+
+    >>> valid_text("ok \ud800 \ud83d\ude00")
+    ('ok � 😀', True)
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        fixed = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+        return fixed, True
+    return text, False
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Completion:
     """A model's answer to a :class:`ModelRequest`, with what it cost.
 
     ``latency_s`` is the wall time of the successful attempt (0 for a cache hit);
     ``attempts`` counts every attempt including failed ones (0 for a cache hit).
+    ``text`` is always valid Unicode: whatever could not be encoded was replaced by U+FFFD
+    when the completion was made (see :func:`valid_text`), and ``text_repaired`` says so.
     """
 
     text: str
@@ -55,6 +77,15 @@ class Completion:
     cached: bool = False
     attempts: int = 1
     finish_reason: str | None = None
+    text_repaired: bool = False
+
+    def __post_init__(self) -> None:
+        # Every answer from any transport (or the cache) is made here, so this is the one
+        # boundary where provider text enters evalkit.
+        text, repaired = valid_text(self.text)
+        if repaired:
+            object.__setattr__(self, "text", text)
+            object.__setattr__(self, "text_repaired", True)
 
 
 @runtime_checkable
