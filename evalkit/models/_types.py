@@ -6,6 +6,8 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from evalkit.redaction import request_secrets
+
 PromptStyle = Literal["chat", "completion"]
 
 
@@ -37,6 +39,19 @@ class ModelRequest:
     def style(self) -> PromptStyle:
         """``completion`` when the request carries a raw prompt, else ``chat``."""
         return "completion" if self.prompt is not None else "chat"
+
+    def secrets(self) -> frozenset[str]:
+        """The credentials this call carries (key, header values, the api_base's user part).
+
+        Whatever evalkit records about the call (an error message, the endpoint) has these
+        masked out with :func:`evalkit.redaction.redact`.
+        """
+        headers: dict[str, Any] = {}
+        for name in ("headers", "extra_headers"):
+            value = self.params.get(name)
+            if isinstance(value, Mapping):
+                headers.update({f"{name}.{k}": v for k, v in value.items()})
+        return request_secrets(api_key=self.api_key, api_base=self.api_base, headers=headers)
 
 
 def valid_text(text: str) -> tuple[str, bool]:

@@ -26,6 +26,7 @@ from evalkit.records import (
     write_json_atomic,
     write_text_atomic,
 )
+from evalkit.redaction import redact_data
 from evalkit.report import load_run, render
 from evalkit.session._handoff import HANDOFF_DIR
 
@@ -95,7 +96,8 @@ def finalize_run(
         "status": "interrupted" if interrupted else "complete",
         "evalkit_version": __version__,
         "config_digest": config.digest(),
-        "config": config.model_dump(mode="json"),
+        # An api_base may carry a password in its user part; run.json is shared.
+        "config": redact_data(config.model_dump(mode="json")),
         "started": started,
         "finished": time.time(),
         "suites": all_suites,
