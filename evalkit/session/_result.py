@@ -13,6 +13,7 @@ import pytest
 from evalkit.gates import GateResult
 from evalkit.records import Answer
 from evalkit.session._engine import LineageDecision
+from evalkit.session._summary import failure_groups
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,6 +96,7 @@ class SuiteResult:
                 "judge_cached": int(table["cached"].sum()),
                 "unparseable": int(parse_failed.sum()),
                 "failed": int((table["error"].notna() & ~parse_failed).sum()),
+                "failures": failure_groups([*table["error"].dropna(), *(a.error for a in answers)]),
             },
             "cost_usd": {
                 "answers": sum(a.cost_usd for a in answers),

@@ -6,10 +6,51 @@ process or in pytest-xdist workers.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import collections
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
 
 _MARK = {"pass": "PASS", "fail": "FAIL", "inconclusive": "INCONCLUSIVE"}
+#: At most this many kinds of failure are listed per suite; the rest are counted.
+MAX_FAILURE_KINDS: Final = 5
+# What differs between calls failing for one reason: the model called, the retry count.
+# A model string is provider/name; a URL (scheme://) is where, and is kept.
+_MODEL: Final = re.compile(r"\b(for|to|answer|of) [\w.-]+/[\w./@-]+(?::[\w.-]+)?")
+_ATTEMPTS: Final = re.compile(r" \(gave up after \d+ attempts\)$")
+
+
+def failure_kind(error: str) -> str:
+    """The reason a call failed, without what differs between calls that failed for it.
+
+    >>> failure_kind("unavailable: could not connect to http://127.0.0.1:9/v1 for "
+    ...              "openai/sim-a: connection refused (gave up after 4 attempts)")
+    'unavailable: could not connect to http://127.0.0.1:9/v1 for …: connection refused'
+    """
+    return _MODEL.sub(r"\1 …", _ATTEMPTS.sub("", error.strip()))
+
+
+def failure_groups(errors: Iterable[str | None]) -> list[dict[str, Any]]:
+    """Group failed calls by :func:`failure_kind`: ``[{"count", "error"}]``, most frequent first.
+
+    Parse failures (errors starting with ``parse``) are not failed calls and are left out.
+    """
+    counts = collections.Counter(failure_kind(e) for e in errors if e and not e.startswith("parse"))
+    return [{"count": n, "error": kind} for kind, n in counts.most_common()]
+
+
+def failure_lines(groups: Iterable[Mapping[str, Any]]) -> list[str]:
+    """One line per kind of failure, e.g. ``48 calls failed: connection refused (…)``."""
+    groups = list(groups)
+    lines = [
+        f"  {g['count']} call{'s' if g['count'] != 1 else ''} failed: {g['error']}"
+        for g in groups[:MAX_FAILURE_KINDS]
+    ]
+    rest = groups[MAX_FAILURE_KINDS:]
+    if rest:
+        n = sum(int(g["count"]) for g in rest)
+        lines.append(f"  {n} more failed calls, for {len(rest)} other reasons: see the report")
+    return lines
 
 
 def _pct(x: float | None) -> str:
@@ -43,6 +84,7 @@ def suite_lines(suite: Mapping[str, Any]) -> list[str]:
         f"{calls['answers']} answers ({calls['answers_failed']} failed, "
         f"{calls['answers_cached']} from cache)"
     )
+    lines.extend(failure_lines(calls.get("failures", [])))
     for decision in suite["lineage"]:
         lines.append(f"  warning: {decision['message']}")
     if suite.get("stopped"):
