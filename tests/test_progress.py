@@ -111,3 +111,12 @@ def test_the_suite_summary_prints_the_groups_once() -> None:
     lines = suite_lines(suite)
     assert sum("calls failed" in line for line in lines) == 1
     assert sum("connection refused" in line for line in lines) == 1
+
+
+def test_calls_never_made_are_not_called_failed() -> None:
+    groups = failure_groups(["not judged: no candidate answer"] * 3 + [REFUSED.format("a", 2)])
+    assert failure_lines(groups) == [
+        "  3 calls not made: not judged: no candidate answer",
+        "  1 call failed: unavailable: could not connect to http://127.0.0.1:9/v1 for …: "
+        "connection refused; start the server or fix api_base",
+    ]

@@ -40,12 +40,16 @@ def failure_groups(errors: Iterable[str | None]) -> list[dict[str, Any]]:
 
 
 def failure_lines(groups: Iterable[Mapping[str, Any]]) -> list[str]:
-    """One line per kind of failure, e.g. ``48 calls failed: connection refused (…)``."""
+    """One line per kind of failure, e.g. ``48 calls failed: connection refused (…)``.
+
+    Calls skipped because an earlier one failed ("not judged: no candidate answer") are
+    said to be not made: counting them as failures would blame the judge.
+    """
     groups = list(groups)
-    lines = [
-        f"  {g['count']} call{'s' if g['count'] != 1 else ''} failed: {g['error']}"
-        for g in groups[:MAX_FAILURE_KINDS]
-    ]
+    lines = []
+    for g in groups[:MAX_FAILURE_KINDS]:
+        what = "not made" if str(g["error"]).startswith(("not ", "not_run")) else "failed"
+        lines.append(f"  {g['count']} call{'s' if g['count'] != 1 else ''} {what}: {g['error']}")
     rest = groups[MAX_FAILURE_KINDS:]
     if rest:
         n = sum(int(g["count"]) for g in rest)
