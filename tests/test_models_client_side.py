@@ -15,7 +15,7 @@ import pytest
 
 from evalkit.config import load_config
 from evalkit.errors import ClientError, ConfigError, TransientModelError
-from evalkit.models import ModelClient
+from evalkit.models import LiteLLMTransport, ModelClient
 from evalkit.testing import FakeProvider, Fault
 
 
@@ -75,3 +75,14 @@ def test_a_reply_that_is_not_utf8_says_so(
     assert "malformed response" in message
     assert "not valid UTF-8" in message
     assert "HTTP 500" not in message
+
+
+def test_a_timeout_the_http_client_refuses_is_a_client_error_at_the_transport(
+    fake_provider: FakeProvider, litellm_loaded: None
+) -> None:
+    # The client refuses it first (above); a transport given one directly must not blame the
+    # provider either (it said "HTTP 500" and was retried).
+    with pytest.raises(ClientError, match=r"could not send the request .*OverflowError") as caught:
+        asyncio.run(LiteLLMTransport().attempt(fake_provider.chat_request("x"), math.inf))
+    assert "HTTP 500" not in str(caught.value)
+    assert fake_provider.requests() == 0

@@ -343,8 +343,8 @@ def _client_side(chain: list[BaseException]) -> BaseException | None:
     """Return the exception showing that the request could not be sent at all, if any.
 
     An invalid URL, or a value the HTTP client refuses (credentials both in the URL and in a
-    header, an infinite timeout): raised before anything reached the provider. A reply that
-    does not decode is the provider's doing and is not one of these.
+    header, a timeout it cannot convert): raised before anything reached the provider. A
+    reply that does not decode is the provider's doing and is not one of these.
     """
     import aiohttp
     import httpx
@@ -359,9 +359,9 @@ def _client_side(chain: list[BaseException]) -> BaseException | None:
         if isinstance(e, url_errors):
             return e
     for e in chain:
-        if isinstance(e, ValueError | TypeError | ArithmeticError) and not isinstance(
-            e, UnicodeError | json.JSONDecodeError
-        ):
+        # Narrowly: a malformed reply also raises ValueErrors (pydantic's, json's) deep in
+        # litellm, and those are the provider's doing.
+        if isinstance(e, ArithmeticError) or (type(e) is ValueError and "URL" in str(e)):
             return e
     return None
 
