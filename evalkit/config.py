@@ -49,8 +49,9 @@ class EvalkitConfig(pydantic.BaseModel):
     dry_run: bool = False
     #: the most calls in flight at once, per model.
     concurrency: pydantic.PositiveInt = 16
-    #: seconds one attempt may take before it is abandoned and retried.
-    timeout_s: pydantic.PositiveFloat = 30.0
+    #: seconds one attempt may take before it is abandoned and retried; finite, since an
+    #: attempt that may never end would hang the whole run.
+    timeout_s: pydantic.PositiveFloat = pydantic.Field(default=30.0, allow_inf_nan=False)
     #: retries after the first attempt, for transient failures only.
     max_retries: pydantic.NonNegativeInt = 4
     #: base of the exponential backoff, in seconds.

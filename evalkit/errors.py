@@ -19,7 +19,8 @@ libraries are translated into this tree at the boundary where they enter evalkit
     │   │   └── CallTimeout         no answer within the per-attempt timeout
     │   ├── PermanentModelError     retrying cannot help: 400/401/404, unknown model, no API key
     │   │   ├── AuthError           missing or rejected credentials
-    │   │   └── BadRequest          the provider rejected the request or does not know the model
+    │   │   ├── BadRequest          the provider rejected the request or does not know the model
+    │   │   └── ClientError         evalkit's side: the call cannot be sent as configured
     │   └── CallNotMade             the run stopped first (Ctrl-C, or the budget was reached)
     ├── CacheMiss                   replay mode found no cached answer for a call
     ├── BudgetExceeded              the next call would take the run past its budget
@@ -100,6 +101,16 @@ class BadRequest(PermanentModelError):
     """The provider rejected the request (400/404/422) or does not know the model."""
 
     kind = "bad_request"
+
+
+class ClientError(PermanentModelError):
+    """The call cannot be sent as configured (a malformed api_base, an infinite timeout).
+
+    The provider was never reached, so this is not the provider's failure, and it is not
+    retried.
+    """
+
+    kind = "client"
 
 
 class CallNotMade(ModelError):

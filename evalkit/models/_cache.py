@@ -110,6 +110,7 @@ class ResponseCache:
                 cached=True,
                 attempts=0,
                 finish_reason=data.get("finish_reason"),
+                text_repaired=bool(data.get("text_repaired", False)),
             )
         except (TypeError, ValueError, KeyError):
             self.evict(key)
@@ -139,6 +140,7 @@ class ResponseCache:
                 "cost_usd": completion.cost_usd,
                 "latency_s": completion.latency_s,
                 "finish_reason": completion.finish_reason,
+                "text_repaired": completion.text_repaired,
                 "model": model,
             },
             ensure_ascii=False,

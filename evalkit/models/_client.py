@@ -5,23 +5,30 @@ litellm), the budget, then attempts through the transport, each holding a per-en
 concurrency slot and bounded by ``timeout_s``; transient failures are retried after the
 delay :func:`~evalkit.models._retry.retry_delay` gives (the slot is released while waiting).
 A usable answer is then written to the cache.
+
+Every :class:`~evalkit.errors.ModelError` leaving the client has its message passed through
+:func:`evalkit.redaction.redact` with the request's own credentials (key, header values,
+``api_base`` user part), whichever transport raised it: error messages are what the session
+records in the results files, so this is where credentials are kept out of them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import math
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 
 from evalkit.config import CacheMode, EvalkitConfig
-from evalkit.errors import CallNotMade, EvalkitError, ModelError
+from evalkit.errors import CallNotMade, ClientError, EvalkitError, ModelError
 from evalkit.models._budget import Budget
 from evalkit.models._cache import ResponseCache, cache_key
 from evalkit.models._limits import ConcurrencyLimits
 from evalkit.models._retry import RetryPolicy, retry_delay
 from evalkit.models._types import Completion, ModelRequest, ModelTransport
+from evalkit.redaction import redact
 
 #: Decides whether an answer is usable; an unusable one is returned but never cached.
 Validator = Callable[[Completion], bool]
@@ -61,6 +68,9 @@ class ModelClient:
         self._sleep = sleep
         #: why the client refuses new attempts (see :meth:`stop`), or None.
         self.stopped: str | None = None
+        #: calls sent to a model (not served from the cache) that have not finished yet,
+        #: including those waiting for a concurrency slot or between retries.
+        self.in_flight = 0
 
     @classmethod
     def from_config(
@@ -102,6 +112,7 @@ class ModelClient:
             TransientModelError: still failing after ``retry.max_retries`` retries; the
                 message ends with the number of attempts.
             UsageError: a sampling parameter cannot be put into the cache key.
+            ClientError: the call cannot be sent as configured (e.g. an infinite timeout).
         """
         key = cache_key(request) if self.cache.mode != "off" else ""
         if self.cache.reads:
@@ -112,8 +123,13 @@ class ModelClient:
                 self.cache.evict(key)
             if self.cache.mode == "replay":
                 raise self.cache.miss(request)
+        timeout_s = self._timeout_of(request)
         self.budget.reserve(request.model)
-        completion = await self._attempts(request)
+        self.in_flight += 1
+        try:
+            completion = await self._attempts(request, timeout_s)
+        finally:
+            self.in_flight -= 1
         self.budget.record(completion.cost_usd)
         if self.cache.writes and (validate is None or validate(completion)):
             self.cache.put(key, completion, model=request.model)
@@ -140,7 +156,11 @@ class ModelClient:
             return
         checker = getattr(self.transport, "check", None)
         if checker is not None:
-            checker(request)
+            try:
+                checker(request)
+            except ModelError as err:
+                _scrub(err, request)
+                raise
 
     def forget(self, request: ModelRequest) -> bool:
         """Evict ``request``'s cached answer (e.g. one that turned out unusable).
@@ -209,7 +229,17 @@ class ModelClient:
         except EvalkitError as err:
             return err
 
-    async def _attempts(self, request: ModelRequest) -> Completion:
+    def _timeout_of(self, request: ModelRequest) -> float:
+        timeout_s = request.timeout_s or self.timeout_s
+        if not (math.isfinite(timeout_s) and timeout_s > 0):
+            # An HTTP client given this fails in its own way, which looked like the provider's.
+            raise ClientError(
+                f"the call to {request.model} has a timeout of {timeout_s!r} s; give a finite "
+                "number of seconds (timeout_s, EVALKIT_TIMEOUT_S or the judge's timeout_s)"
+            )
+        return timeout_s
+
+    async def _attempts(self, request: ModelRequest, timeout_s: float) -> Completion:
         slot = self.limits.slot(request.model, request.api_base)
         attempt = 0
         while True:
@@ -220,9 +250,7 @@ class ModelClient:
                     # refused too, not only those not yet issued.
                     if self.stopped is not None:
                         raise CallNotMade(self.stopped)
-                    completion = await self.transport.attempt(
-                        request, request.timeout_s or self.timeout_s
-                    )
+                    completion = await self.transport.attempt(request, timeout_s)
             except ModelError as err:
                 delay = retry_delay(self.retry, attempt, err, self._rng)
                 if delay is None:
@@ -230,7 +258,17 @@ class ModelClient:
                         # Keep the error's type (and the chain to the provider's exception);
                         # only the message learns how hard evalkit tried.
                         err.args = (f"{err} (gave up after {attempt} attempts)", *err.args[1:])
+                    _scrub(err, request)
                     raise
                 await self._sleep(delay)
                 continue
             return dataclasses.replace(completion, attempts=attempt)
+
+
+def _scrub(err: ModelError, request: ModelRequest) -> None:
+    """Mask the request's credentials out of ``err``'s message, in place.
+
+    In place, so that the error keeps its type and its chain to the provider's exception.
+    """
+    if err.args:
+        err.args = (redact(str(err.args[0]), request.secrets()), *err.args[1:])

@@ -35,6 +35,7 @@ from evalkit.errors import (
     AuthError,
     BadRequest,
     CallTimeout,
+    ClientError,
     ModelError,
     PermanentModelError,
     ProviderUnavailable,
@@ -43,6 +44,7 @@ from evalkit.errors import (
 )
 from evalkit.models._retry import parse_retry_after
 from evalkit.models._types import Completion, ModelRequest
+from evalkit.redaction import redact
 
 #: Keyword arguments evalkit sets itself; a request's params cannot override them.
 _RESERVED: Final = frozenset(
@@ -55,7 +57,6 @@ _DETAIL_CHARS: Final = 300
 # litellm prefixes the provider's message with its class names, e.g.
 # "litellm.InternalServerError: InternalServerError: OpenAIException - <message>".
 _LITELLM_PREFIX: Final = re.compile(r"^(litellm\.\w+:\s*)?(\w+Error:\s*)?(\w+Exception - )?")
-_SECRET_NAME_PARTS: Final = ("KEY", "TOKEN", "SECRET", "PASSWORD")
 
 _litellm: ModuleType | None = None
 
@@ -101,7 +102,9 @@ class LiteLLMTransport:
             RateLimited: 429, with the server's Retry-After.
             ProviderUnavailable: 5xx, or the connection was refused or dropped.
             CallTimeout: no answer within ``timeout_s``.
-            TransientModelError: the answer was malformed (not JSON, no choices).
+            TransientModelError: the answer was malformed (not UTF-8, not JSON, no choices).
+            ClientError: the request could not be sent (an invalid api_base, a setting the
+                HTTP client refuses); never retried.
         """
         lit = load_litellm()  # outside the timed part: the first import takes seconds
         provider = self.provider(request)
@@ -199,7 +202,7 @@ class LiteLLMTransport:
         provider: str,
         latency_s: float,
     ) -> Completion:
-        where = request.api_base or provider
+        where = endpoint(request, provider)
         try:
             choice = response.choices[0]
             text = choice.message.content if request.style == "chat" else choice.text
@@ -264,7 +267,7 @@ def translate_error(
     import openai  # present whenever litellm is
 
     model = request.model
-    where = request.api_base or provider
+    where = endpoint(request, provider)
     chain = list(_chain(exc))
     detail = _detail(exc, request)
     status = getattr(exc, "status_code", None)
@@ -276,6 +279,11 @@ def translate_error(
             f"could not connect to {where} for {model}: connection refused; start the server "
             "or fix api_base"
         )
+    # Before the connection errors: litellm files a request that never left this machine
+    # under "connection error" or "HTTP 500", and retrying it cannot help.
+    client_side = _client_side(chain)
+    if client_side is not None:
+        return _client_error(request, where, client_side, detail)
     if any(isinstance(e, openai.APIConnectionError) for e in chain):
         return ProviderUnavailable(
             f"the connection to {where} failed or dropped before {model} answered ({detail}); "
@@ -283,6 +291,8 @@ def translate_error(
         )
     if any(isinstance(e, json.JSONDecodeError) for e in chain):
         return _malformed(request, where, f"not JSON: {detail}")
+    if any(isinstance(e, UnicodeDecodeError) for e in chain):
+        return _malformed(request, where, f"the reply was not valid UTF-8: {detail}")
     if "no 'choices'" in str(exc):
         return _malformed(request, where, "no choices")
     if _missing_key(exc, chain, request, lit):
@@ -315,10 +325,65 @@ def translate_error(
     )
 
 
+def endpoint(request: ModelRequest, provider: str) -> str:
+    """Where a call goes, as evalkit may show it: the api_base with credentials masked."""
+    if request.api_base is None:
+        return provider
+    return redact(request.api_base, request.secrets())
+
+
 def _timeout(request: ModelRequest, timeout_s: float) -> CallTimeout:
     return CallTimeout(
         f"{request.model} did not answer within {timeout_s:g} s; if the model is just slow, "
         "raise timeout_s (EVALKIT_TIMEOUT_S)"
+    )
+
+
+def _client_side(chain: list[BaseException]) -> BaseException | None:
+    """Return the exception showing that the request could not be sent at all, if any.
+
+    An invalid URL, or a value the HTTP client refuses (credentials both in the URL and in a
+    header, a timeout it cannot convert): raised before anything reached the provider. A
+    reply that does not decode is the provider's doing and is not one of these.
+    """
+    import aiohttp
+    import httpx
+
+    url_errors: tuple[type[BaseException], ...] = (
+        httpx.InvalidURL,
+        httpx.UnsupportedProtocol,
+        aiohttp.InvalidURL,
+        getattr(aiohttp, "NonHttpUrlClientError", aiohttp.InvalidURL),
+    )
+    for e in chain:
+        if isinstance(e, url_errors):
+            return e
+    for e in chain:
+        # Narrowly: a malformed reply also raises ValueErrors (pydantic's, json's) deep in
+        # litellm, and those are the provider's doing.
+        if isinstance(e, ArithmeticError) or (type(e) is ValueError and "URL" in str(e)):
+            return e
+    return None
+
+
+def _client_error(
+    request: ModelRequest, where: str, cause: BaseException, detail: str
+) -> ClientError:
+    model = request.model
+    if "credentials encoded in URL" in str(cause):
+        return ClientError(
+            f"could not send the request to {where} for {model}: the api_base carries "
+            "credentials (user:password@) and the call an API key too; remove them from "
+            "api_base and give the key as api_key or in its environment variable"
+        )
+    if "url" in type(cause).__name__.lower() or "URL" in str(cause) or "://" not in where:
+        return ClientError(
+            f"could not connect to {where} for {model}: invalid URL ({detail}); api_base "
+            "must be a full http(s) URL such as http://127.0.0.1:8000/v1"
+        )
+    return ClientError(
+        f"could not send the request to {where} for {model}: {type(cause).__name__}: "
+        f"{detail}; the call's settings are at fault, not the provider, so it is not retried"
     )
 
 
@@ -350,8 +415,8 @@ def _no_key_message(lit: ModuleType, request: ModelRequest, provider: str) -> st
     )
     if request.api_base is not None:
         message += (
-            f"; a local OpenAI-compatible server at {request.api_base} that does not check "
-            "keys accepts any placeholder key"
+            f"; a local OpenAI-compatible server at {endpoint(request, provider)} that does "
+            "not check keys accepts any placeholder key"
         )
     return message
 
@@ -391,21 +456,11 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
 
 def _detail(exc: BaseException, request: ModelRequest) -> str:
     """Return the provider's own words, shortened, with every secret we know of masked out."""
-    text = _LITELLM_PREFIX.sub("", " ".join(str(exc).split()))
-    for secret in _secrets(request):
-        text = text.replace(secret, "***")
+    # Masked before shortening: a key cut in half would no longer be recognised.
+    text = redact(_LITELLM_PREFIX.sub("", " ".join(str(exc).split())), request.secrets())
     if len(text) > _DETAIL_CHARS:
         text = text[: _DETAIL_CHARS - 1] + "…"
     return text or type(exc).__name__
-
-
-def _secrets(request: ModelRequest) -> list[str]:
-    found = [request.api_key] if request.api_key else []
-    for name, value in os.environ.items():
-        if len(value) >= 8 and any(part in name.upper() for part in _SECRET_NAME_PARTS):
-            found.append(value)
-    # Longest first, so that a key containing another is masked whole.
-    return sorted(found, key=len, reverse=True)
 
 
 def _valid_cost(cost: object) -> bool:

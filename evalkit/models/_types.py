@@ -6,6 +6,8 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from evalkit.redaction import request_secrets
+
 PromptStyle = Literal["chat", "completion"]
 
 
@@ -38,6 +40,39 @@ class ModelRequest:
         """``completion`` when the request carries a raw prompt, else ``chat``."""
         return "completion" if self.prompt is not None else "chat"
 
+    def secrets(self) -> frozenset[str]:
+        """The credentials this call carries (key, header values, the api_base's user part).
+
+        Whatever evalkit records about the call (an error message, the endpoint) has these
+        masked out with :func:`evalkit.redaction.redact`.
+        """
+        headers: dict[str, Any] = {}
+        for name in ("headers", "extra_headers"):
+            value = self.params.get(name)
+            if isinstance(value, Mapping):
+                headers.update({f"{name}.{k}": v for k, v in value.items()})
+        return request_secrets(api_key=self.api_key, api_base=self.api_base, headers=headers)
+
+
+def valid_text(text: str) -> tuple[str, bool]:
+    r"""Return ``text`` as valid Unicode, and whether anything had to be replaced.
+
+    Providers sometimes return lone UTF-16 surrogates (e.g. a JSON ``"\ud800"`` escape):
+    Python holds them in a ``str``, but they cannot be encoded, so they would fail every
+    later write (cache, results, report). Each becomes U+FFFD; a surrogate *pair* is joined
+    into the character it stands for. Everything else (control characters, NUL, U+2028) is
+    valid text and is kept as it is.
+
+    >>> valid_text("ok \ud800 \ud83d\ude00")
+    ('ok � 😀', True)
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        fixed = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+        return fixed, True
+    return text, False
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Completion:
@@ -45,6 +80,8 @@ class Completion:
 
     ``latency_s`` is the wall time of the successful attempt (0 for a cache hit);
     ``attempts`` counts every attempt including failed ones (0 for a cache hit).
+    ``text`` is always valid Unicode: whatever could not be encoded was replaced by U+FFFD
+    when the completion was made (see :func:`valid_text`), and ``text_repaired`` says so.
     """
 
     text: str
@@ -55,6 +92,15 @@ class Completion:
     cached: bool = False
     attempts: int = 1
     finish_reason: str | None = None
+    text_repaired: bool = False
+
+    def __post_init__(self) -> None:
+        # Every answer from any transport (or the cache) is made here, so this is the one
+        # boundary where provider text enters evalkit.
+        text, repaired = valid_text(self.text)
+        if repaired:
+            object.__setattr__(self, "text", text)
+            object.__setattr__(self, "text_repaired", True)
 
 
 @runtime_checkable

@@ -32,6 +32,8 @@ class Answer:
     output_tokens: int
     cost_usd: float
     cached: bool
+    #: the provider's text could not be encoded and was repaired (U+FFFD in its place).
+    text_repaired: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """Return the row as a plain dict keyed by column name."""

@@ -69,6 +69,8 @@ class Judgment:
     #: the judge's reply to the repair prompt, when its first reply could not be parsed and
     #: the spec asks for one repair; the verdict or score then comes from this reply.
     repair_output: str | None = None
+    #: the judge's reply could not be encoded and was repaired (U+FFFD in its place).
+    text_repaired: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """Return the row as a plain dict keyed by column name."""
@@ -107,6 +109,7 @@ JUDGMENT_COLUMNS: Final[Mapping[str, str]] = {
     "generator_family": "string",
     "option_order": "string",
     "repair_output": "string",
+    "text_repaired": "bool",
 }
 
 assert tuple(JUDGMENT_COLUMNS) == tuple(f.name for f in dataclasses.fields(Judgment))

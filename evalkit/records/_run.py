@@ -66,6 +66,16 @@ class SuiteModels(_Record):
     graders: list[str] = []
 
 
+class FailureGroup(_Record):
+    """Calls that ended without a result for one reason (see :func:`failure_groups`)."""
+
+    count: int
+    #: ``failed`` (the call failed after retries), ``not_run`` or ``no_answer`` (never made).
+    status: str
+    #: the reason, without what differs between the calls (the model, the retry count).
+    error: str
+
+
 class CallCounts(_Record):
     """How many calls a suite made, and what became of them (see :data:`Status`).
 
@@ -83,6 +93,8 @@ class CallCounts(_Record):
     failed: int = 0
     not_run: int = 0
     no_answer: int = 0
+    #: answers and judge calls without a result, grouped by reason, most frequent first.
+    failures: list[FailureGroup] = []
 
 
 class Costs(_Record):

@@ -271,6 +271,7 @@ async def answer_all(
             output_tokens=completion.output_tokens if completion else 0,
             cost_usd=completion.cost_usd if completion else 0.0,
             cached=completion.cached if completion else False,
+            text_repaired=completion.text_repaired if completion else False,
         )  # fmt: skip
         sink(answer)
         return answer
@@ -340,6 +341,7 @@ def _sum(completions: Sequence[Completion]) -> dict[str, Any]:
         "output_tokens": sum(c.output_tokens for c in completions),
         "cost_usd": sum(c.cost_usd for c in completions),
         "cached": all(c.cached for c in completions),
+        "text_repaired": any(c.text_repaired for c in completions),
     }
 
 

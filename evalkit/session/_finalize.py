@@ -28,6 +28,7 @@ from evalkit.records import (
     write_run,
     write_text_atomic,
 )
+from evalkit.redaction import redact_data
 from evalkit.report import load_run, render
 from evalkit.session._handoff import HANDOFF_DIR
 
@@ -115,7 +116,8 @@ def finalize_run(
         status="interrupted" if interrupted else "complete",
         evalkit_version=__version__,
         config_digest=config.digest(),
-        config=config.model_dump(mode="json"),
+        # An api_base may carry a password in its user part; run.json is shared.
+        config=redact_data(config.model_dump(mode="json")),
         started=started,
         finished=time.time(),
         host=os.uname().nodename,

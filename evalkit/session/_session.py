@@ -219,6 +219,7 @@ class EvalSession:
         caller = StoppableCaller(client)
 
         async def run() -> tuple[Any, Any, Any]:
+            beat = asyncio.ensure_future(progress.heartbeat(lambda: client.in_flight))
             try:
                 with first_interrupt_stops(caller):
                     cand, base = await asyncio.gather(
@@ -228,6 +229,7 @@ class EvalSession:
                     graded = grade_all(ctx, cand, base, judgments_out)
                     judged = await judge_all(ctx, caller, cand, base, skip, judgments_out)
             finally:
+                beat.cancel()
                 # HTTP clients belong to this event loop; close them before asyncio.run ends it.
                 await client.aclose()
             return cand, base, graded + judged

@@ -6,10 +6,33 @@ suites ran in this process or in pytest-xdist workers.
 
 from __future__ import annotations
 
-from evalkit.records import SuiteRecord
+from typing import Final
+
+from evalkit.records import FailureGroup, SuiteRecord
 from evalkit.session._finalize import ClosedRun
 
 _MARK = {"pass": "PASS", "fail": "FAIL", "inconclusive": "INCONCLUSIVE"}
+#: At most this many kinds of failure are listed per suite; the rest are counted.
+MAX_FAILURE_KINDS: Final = 5
+
+
+def failure_lines(groups: list[FailureGroup]) -> list[str]:
+    """One line per kind of failure, e.g. ``48 calls failed: connection refused (…)``.
+
+    Calls never made (stopped, or skipped because an answer to judge was missing) are said to
+    be not made: counting them as failures would blame the judge.
+    """
+    lines = []
+    for g in groups[:MAX_FAILURE_KINDS]:
+        what = "failed" if g.status == "failed" else "not made"
+        lines.append(f"  {g.count} call{'s' if g.count != 1 else ''} {what}: {g.error}")
+    rest = groups[MAX_FAILURE_KINDS:]
+    if rest:
+        n = sum(g.count for g in rest)
+        lines.append(
+            f"  {n} more calls without a result, for {len(rest)} other reasons: see the report"
+        )
+    return lines
 
 
 def _pct(x: float | int | str | bool | None) -> str:
@@ -52,6 +75,7 @@ def suite_lines(suite: SuiteRecord) -> list[str]:
     )
     for decision in suite.lineage:
         lines.append(f"  warning: {decision.message}")
+    lines.extend(failure_lines(calls.failures))
     if suite.stopped:
         lines.append(f"  stopped: {suite.stopped}")
     return lines

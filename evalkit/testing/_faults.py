@@ -5,7 +5,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Literal
 
-FaultKind = Literal["status", "hang", "drop", "malformed", "no_choices"]
+FaultKind = Literal[
+    "status", "hang", "drop", "malformed", "no_choices", "echo_headers", "invalid_bytes"
+]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -53,6 +55,19 @@ class Fault:
     def malformed(cls) -> Fault:
         """Answer 200 with a body that is not valid JSON."""
         return cls("malformed")
+
+    @classmethod
+    def echo_headers(cls, status: int = 401) -> Fault:
+        """Answer this error status echoing the caller's headers (credentials too) in the body.
+
+        Some providers and proxies do this on a 401; evalkit must not write what they echo.
+        """
+        return cls("echo_headers", status, message="rejected")
+
+    @classmethod
+    def invalid_bytes(cls) -> Fault:
+        """Answer 200 with a body that is not valid UTF-8."""
+        return cls("invalid_bytes")
 
     @classmethod
     def no_choices(cls) -> Fault:

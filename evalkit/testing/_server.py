@@ -38,6 +38,10 @@ from evalkit.testing._faults import Fault, ModelBehaviour
 from evalkit.testing._sim import JudgeParams, WriterParams, decide, judge_reply, write_answer
 
 _SHUTDOWN_GRACE_S: Final = 0.2
+_TRANSPORT_HEADERS: Final = frozenset(
+    {"host", "accept", "accept-encoding", "connection", "content-length", "content-type",
+     "user-agent"}
+)  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -324,6 +328,15 @@ class FakeProvider:
                 when = time.time() + fault.retry_after_date_s
                 headers["Retry-After"] = email.utils.formatdate(when, usegmt=True)
             return _error(fault.status, fault.message, headers)
+        if fault.kind == "echo_headers":
+            # Only the headers the caller chose (the transport's own are noise that would push
+            # them past any message length limit).
+            echoed = ", ".join(
+                f"{k}: {v}"
+                for k, v in request.headers.items()
+                if k.lower() not in _TRANSPORT_HEADERS and not k.lower().startswith("x-stainless")
+            )
+            return _error(fault.status, f"{fault.message}; request headers were {echoed}")
         if fault.kind == "hang":
             # Stop hanging once the client has given up, so that an abandoned request no longer
             # counts as in flight.
@@ -340,6 +353,11 @@ class FakeProvider:
             return web.Response(status=500)
         if fault.kind == "malformed":
             return web.Response(text='{"id": "x", "choices": [', content_type="application/json")
+        if fault.kind == "invalid_bytes":
+            return web.Response(
+                body=b'{"id": "x", "choices": "\xff\xfe\xc3"}',
+                headers={"Content-Type": "application/json; charset=utf-8"},
+            )
         # no_choices: valid JSON, but not a completion.
         return web.json_response({"id": "x", "object": "chat.completion", "model": model})
 
