@@ -1,15 +1,12 @@
 import evalkit.audit
 
 PUBLIC = {
-    "Aggregator",
     "AuditReport",
     "CohenKappa",
     "Interval",
     "ReliabilityThresholds",
     "WinRate",
-    "aggregators",
     "cohen_kappa",
-    "combine_orders",
     "corrected_pass_rate",
     "fleiss_kappa",
     "human_agreement",
@@ -20,10 +17,7 @@ PUBLIC = {
     "length_slope",
     "option_order_bias",
     "panel_agreement",
-    "panel_verdicts",
     "position_bias",
-    "register_aggregator",
-    "reliability_weights",
     "rename_columns",
     "run_audit",
     "self_preference",

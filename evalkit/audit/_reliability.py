@@ -16,7 +16,6 @@ data, self-preference with no own-family answer) do not count against it and are
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from typing import Any, Final, Literal
 
 import pandas as pd
@@ -339,18 +338,3 @@ def judge_reliability(
     reasons = failed.groupby("judge")["message"].agg("; ".join)
     verdicts["reasons"] = reasons.reindex(verdicts["judge"]).fillna("").to_numpy()
     return verdicts.reset_index(drop=True), checks
-
-
-def reliability_weights(
-    verdicts: pd.DataFrame, weights: Mapping[str, float] | None = None
-) -> dict[str, float]:
-    """Per-judge weights from reliability verdicts, for the ``weighted`` panel method.
-
-    Default weights: trusted 1, questionable 0.5, untrusted 0 (an untrusted judge casts no
-    vote).
-    """
-    w = dict(weights or {"trusted": 1.0, "questionable": 0.5, "untrusted": 0.0})
-    return {
-        str(j): float(w[str(v)])
-        for j, v in zip(verdicts["judge"], verdicts["verdict"], strict=True)
-    }

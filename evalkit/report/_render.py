@@ -13,7 +13,7 @@ from typing import Any, Final
 
 import pandas as pd
 
-from evalkit.audit import combine_orders
+from evalkit.panel import combine_orders
 from evalkit.report._charts import (
     interval_chart,
     kappa_heatmap,
@@ -41,11 +41,20 @@ _RUN_DEFAULTS: Final[Mapping[str, Any]] = {
 }  # fmt: skip
 
 
-def _combined(judgments: pd.DataFrame) -> pd.DataFrame:
-    """Each judge's combined verdict per item (empty when no row is pairwise)."""
-    if not (judgments["mode"] == "pairwise").any():
+def _combined(judgments: pd.DataFrame, suites: list[Mapping[str, Any]]) -> pd.DataFrame:
+    """Each judge's combined verdict per item, under the panel rule each suite recorded.
+
+    Empty when no row is pairwise. A suite recorded without a rule (an older run) combines
+    disagreeing orders as a tie, the default rule.
+    """
+    rules = {s["name"]: (s.get("audit") or {}).get("rule") or {} for s in suites}
+    parts = [
+        combine_orders(rows, rules.get(name, {}).get("disagreement", "tie"))
+        for name, rows in judgments.loc[judgments["mode"] == "pairwise"].groupby("suite")
+    ]
+    if not parts:
         return pd.DataFrame(columns=["suite", "item_id", "judge", "verdict", "consistent"])
-    return combine_orders(judgments)
+    return pd.concat(parts, ignore_index=True)
 
 
 def _suite_view(
@@ -98,7 +107,7 @@ def render(run: RunData) -> str:
     panel = panel_frame(run.run)
     info = {**_RUN_DEFAULTS, **redact_data(without_panels(run.run))}
     suites = list(info.get("suites", []))
-    combined = _combined(run.judgments)
+    combined = _combined(run.judgments, suites)
     items: ItemData = item_data(run.judgments, run.answers, combined, panel)
     views = [_suite_view(s, run.judgments, combined, panel) for s in suites]
     lineage = lineage_warnings(suites)
