@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from evalkit.audit import run_audit, win_rate
+from evalkit.audit import ReliabilityThresholds, run_audit, win_rate
 from evalkit.config import EvalkitConfig
 from evalkit.gates import WinRate
 from evalkit.panel import PanelRule, combine_orders, panel_verdicts
@@ -59,8 +59,8 @@ def project(root: Path, fake: FakeProvider, panel: str) -> Path:
     return root
 
 
-def run_suite(root: Path, fake: FakeProvider) -> tuple[Any, dict[str, Any], Path]:
-    config = EvalkitConfig(
+def run_suite(root: Path, fake: FakeProvider, **settings: Any) -> tuple[Any, dict[str, Any], Path]:
+    config = EvalkitConfig(**settings,
         candidate=CANDIDATE, candidate_api_base=fake.base_url,
         baseline=BASELINE, baseline_api_base=fake.base_url,
         panel="p", cache_dir=root / "cache", reports_dir=root / "reports",
@@ -77,10 +77,10 @@ def run_suite(root: Path, fake: FakeProvider) -> tuple[Any, dict[str, Any], Path
     return result, run, session.run_dir
 
 
-def assert_one_answer(result: Any, run: dict[str, Any], run_dir: Path, rule: PanelRule) -> None:
-    """The summary, the gate, run_audit under ``rule`` and the report give the same verdicts."""
+def assert_one_answer(result: Any, run: dict[str, Any], run_dir: Path, audit: Any) -> None:
+    """The summary, the gate, ``audit`` (run_audit under the rule) and the report agree."""
     judged = result.judgments
-    audit = run_audit(judged, rule=rule)
+    rule = audit.rule
     panel = audit.panel.set_index("item_id")["verdict"].astype(object)
     panel = panel.where(panel.notna(), "abstained")
     # The suite's panel (what the gates read) is run_audit's panel under the suite's rule.
@@ -114,8 +114,33 @@ def test_disagreement_abstain_gives_one_answer_everywhere(
     result, run, run_dir = run_suite(root, fake)
     rule = PanelRule(quorum=1, disagreement="abstain")
     assert run["suites"][0]["audit"]["rule"]["disagreement"] == "abstain"
-    assert_one_answer(result, run, run_dir, rule)
+    assert_one_answer(result, run, run_dir, run_audit(result.judgments, rule=rule))
     # The rule matters here: counting the position-biased judge's flips as ties would not
     # give the same verdicts (the candidate wins where the fair judge alone voted).
     as_tie = panel_verdicts(combine_orders(result.judgments, "tie"), quorum=1)
     assert (as_tie["verdict"] == "tie").sum() > (result.panel["verdict"] == "tie").sum()
+
+
+def test_weighted_aggregation_gives_one_answer_everywhere(
+    tmp_path: Path, fake: FakeProvider
+) -> None:
+    weights = {"trusted": 1.0, "questionable": 1.0, "untrusted": 0.0}
+    root = project(
+        tmp_path,
+        fake,
+        "judges: [fair, first, metafan]\naggregation: weighted\nquorum: 1\n"
+        "reliability_weights: {trusted: 1.0, questionable: 1.0, untrusted: 0.0}\n",
+    )
+    # Two sim judges that always disagree have no kappa to speak of: leave that check out, so
+    # that the verdicts come from the biases the sims inject.
+    result, run, run_dir = run_suite(root, fake, reliability={"min_kappa": None})
+    rule = PanelRule(aggregation="weighted", quorum=1, weights=weights)
+    verdicts = run["suites"][0]["audit"]["verdicts"]
+    assert (verdicts["first"], verdicts["metafan"]) == ("untrusted", "untrusted")
+    assert verdicts["fair"] != "untrusted"
+    audit = run_audit(result.judgments, rule=rule, thresholds=ReliabilityThresholds(min_kappa=None))
+    assert_one_answer(result, run, run_dir, audit)
+    # The rule matters here: a plain majority is a three-way tie (fair, first's flips as ties,
+    # metafan for its own family) where the weighted panel follows the one trusted judge.
+    majority = panel_verdicts(combine_orders(result.judgments), quorum=1)
+    assert (majority["verdict"] == "tie").sum() > (result.panel["verdict"] == "tie").sum()

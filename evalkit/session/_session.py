@@ -259,7 +259,9 @@ class EvalSession:
             aggregation=spec.aggregation, quorum=spec.quorum, disagreement=spec.disagreement,
             weights=spec.reliability_weights,
         )  # fmt: skip
-        audit = run_audit(judged, confidence=cfg.confidence, seed=cfg.seed, rule=rule)
+        audit = run_audit(
+            judged, confidence=cfg.confidence, thresholds=cfg.reliability, seed=cfg.seed, rule=rule
+        )
         if ctx.suite.mode == "pairwise":
             combined, panel = combine_orders(judged, rule.disagreement), audit.panel
         else:
