@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evalkit.gates import GateInputs, NoRegression
+from evalkit.gates import GateInputs, MeanScore, NoRegression
 from evalkit.records import read_accepted, write_accepted
 
 
@@ -57,3 +57,23 @@ def test_an_accepted_scored_run_keeps_the_candidates_scores(tmp_path: Path) -> N
     result = NoRegression(min_items=1).evaluate(inputs(now, accepted))
     assert (result.figure, result.n) == (0.0, 2)
     assert np.isfinite(result.low)
+
+
+def test_the_mean_score_interval_stays_on_the_scale_near_its_ceiling() -> None:
+    # Scores piled at the top of a 1-10 scale: a symmetric t interval reaches past 10.
+    scores = [10.0] * 17 + [4.0] * 3
+    gate_inputs = inputs(scored(scores), None)
+    result = MeanScore(at_least=7.0).evaluate(gate_inputs)
+    assert result.figure == pytest.approx(9.1)
+    assert 4.0 <= result.low < 9.1 < result.high <= 10.0
+    assert "bootstrap" in result.message
+    # Seeded: the same inputs give the same interval.
+    assert MeanScore(at_least=7.0).evaluate(gate_inputs) == result
+
+
+def test_the_mean_score_interval_has_no_width_from_a_single_item() -> None:
+    result = MeanScore(min_items=1).evaluate(inputs(scored([8.0]), None))
+    assert result.figure == 8.0
+    assert np.isnan(result.low)
+    assert np.isnan(result.high)
+    assert result.outcome == "inconclusive"
