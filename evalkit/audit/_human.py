@@ -204,12 +204,23 @@ def human_agreement(
 
 
 def human_agreement_of(
-    prep: Prepared, panels: Mapping[str, pd.DataFrame], confidence: float, n_boot: int, seed: int
+    prep: Prepared,
+    panels: Mapping[str, pd.DataFrame],
+    confidence: float,
+    n_boot: int,
+    seed: int,
+    *,
+    judges: bool = True,
 ) -> pd.DataFrame:
-    """:func:`human_agreement` of a prepared table, with the panels to compare (by mode)."""
+    """:func:`human_agreement` of a prepared table, with the panels to compare (by mode).
+
+    ``judges`` False gives the panels' rows only.
+    """
     valid = prep.table
     rows = []
     for r, name, values in _raters(prep, panels):
+        if not judges and name != PANEL:
+            continue
         human = _unit_labels(r, _label_values(_item_labels(valid, r.mode), r.mode))
         if not (np.isfinite(human) & np.isfinite(values)).any():
             continue

@@ -148,6 +148,18 @@ def _holm_family(frames: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, dict[st
     return listed, out
 
 
+def _with_panel_rows(judges: pd.DataFrame, panel: pd.DataFrame) -> pd.DataFrame:
+    """The judges' rows against humans, each mode followed by its panel's row."""
+    if panel.empty:
+        return judges
+    if judges.empty:
+        return panel
+    modes = list(dict.fromkeys([*judges["mode"], *panel["mode"]]))
+    both = pd.concat([judges, panel], ignore_index=True)
+    order = both["mode"].map({m: i for i, m in enumerate(modes)})
+    return both.iloc[order.argsort(kind="stable")].reset_index(drop=True)
+
+
 def run_audit(
     table: pd.DataFrame,
     *,
@@ -206,7 +218,9 @@ def run_audit(
         thresholds=thresholds,
     )
     panels = item_verdicts(prep.table, rule, rule.judge_weights(reliability))
-    human = human_agreement_of(prep, panels, confidence=confidence, n_boot=n_boot, seed=seed)
+    human = _with_panel_rows(
+        human, human_agreement_of(prep, panels, confidence, n_boot, seed, judges=False)
+    )
     panel_agreement = panel_agreement_of(prep.ratings, confidence, n_boot, seed)
     corrected = corrected_pass_rate_of(prep, panels, pass_score, confidence, n_boot, seed)
     panel = panels.get("pairwise", pd.DataFrame(columns=list(PANEL_COLUMNS)))
