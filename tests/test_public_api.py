@@ -15,8 +15,8 @@ PUBLIC = {
         "paired_bootstrap",
     ],
     "evalkit.panel": [
-        "Aggregator", "PanelRule", "aggregators", "combine_orders", "item_verdicts",
-        "panel_verdicts", "register_aggregator",
+        "PanelRule", "aggregators", "combine_orders", "item_verdicts", "panel_verdicts",
+        "register_aggregator",
     ],
     "evalkit.session": [
         "DEFAULT_BASELINE", "DEFAULT_CANDIDATE", "EvalSession", "Suite", "finalize_run",

@@ -14,7 +14,6 @@ agrees.
 """
 
 from evalkit.panel._aggregate import (
-    Aggregator,
     aggregators,
     item_verdicts,
     panel_verdicts,
@@ -24,7 +23,6 @@ from evalkit.panel._combine import combine_orders
 from evalkit.panel._rule import PanelRule
 
 __all__ = [
-    "Aggregator",
     "PanelRule",
     "aggregators",
     "combine_orders",
