@@ -32,7 +32,7 @@ import pandas as pd
 from evalkit.errors import UsageError
 from evalkit.panel._combine import combine_orders
 from evalkit.panel._rows import ITEM, SCORE_MODES, score_ok
-from evalkit.panel._rule import PanelRule
+from evalkit.panel._rule import PanelRule, check_quorum
 from evalkit.records import VERDICTS
 
 AggregatorKind = Literal["verdict", "score"]
@@ -254,18 +254,17 @@ def panel_verdicts(
             method, or a table that does not fit the method.
     """
     agg = _lookup(method)
-    if isinstance(quorum, bool) or not isinstance(quorum, int | np.integer) or quorum < 1:
-        raise UsageError(f"quorum must be a whole number of judges, at least 1; got {quorum!r}")
+    quorum = check_quorum(quorum)
     if agg.kind == "score":
         if "score" not in combined.columns or "mode" not in combined.columns:
             raise UsageError(f"method {method!r} aggregates scores: pass the judgments table")
-        return _score_panel(combined, agg, int(quorum), weights)
+        return _score_panel(combined, agg, quorum, weights)
     missing = {"judge", "verdict", *ITEM} - set(combined.columns)
     if missing or "mode" in combined.columns:
         raise UsageError(
             f"method {method!r} aggregates combined verdicts: pass combine_orders(table, ...)"
         )
-    return _verdict_panel(combined, agg, int(quorum), weights)
+    return _verdict_panel(combined, agg, quorum, weights)
 
 
 def item_verdicts(

@@ -10,6 +10,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any, Final, Literal
 
+import numpy as np
 import pandas as pd
 
 from evalkit.errors import UsageError
@@ -21,6 +22,17 @@ DEFAULT_RELIABILITY_WEIGHTS: Final[Mapping[str, float]] = {
     "questionable": 0.5,
     "untrusted": 0.0,
 }
+
+
+def check_quorum(quorum: object) -> int:
+    """Return ``quorum`` as a whole number of judges, at least 1.
+
+    Raises:
+        UsageError: anything else (a bool, a fraction, zero or less).
+    """
+    if isinstance(quorum, bool) or not isinstance(quorum, int | np.integer) or quorum < 1:
+        raise UsageError(f"quorum must be a whole number of judges, at least 1; got {quorum!r}")
+    return int(quorum)
 
 
 def default_quorum(n_judges: int) -> int:
@@ -51,12 +63,8 @@ class PanelRule:
         """Refuse a rule no panel could apply, naming the field."""
         if self.disagreement not in ("tie", "abstain"):
             raise UsageError(f"disagreement must be 'tie' or 'abstain', got {self.disagreement!r}")
-        if self.quorum is not None and (
-            isinstance(self.quorum, bool) or not isinstance(self.quorum, int) or self.quorum < 1
-        ):
-            raise UsageError(
-                f"quorum must be a whole number of judges, at least 1; got {self.quorum!r}"
-            )
+        if self.quorum is not None:
+            check_quorum(self.quorum)
 
     def quorum_for(self, n_judges: int) -> int:
         """The quorum of a mode with ``n_judges`` judges."""
