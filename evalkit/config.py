@@ -24,6 +24,39 @@ CacheMode = Literal["use", "refresh", "off", "replay"]
 InconclusivePolicy = Literal["fail", "warn"]
 
 
+class ReliabilityThresholds(pydantic.BaseModel):
+    """The tolerances a judge must stay within to be trusted; None switches a check off.
+
+    Set in ``[tool.evalkit.reliability]`` (e.g. ``max_flip_rate = 0.25``); a misspelt key is an
+    error that names it. The audit judges every judge against these
+    (:func:`evalkit.audit.judge_reliability`).
+    """
+
+    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
+
+    #: largest acceptable flip rate (share of items whose two orders disagree; pairwise only:
+    #: a pointwise score that moves by one point between listings is noise more than bias,
+    #: which the first-option rate judges instead).
+    max_flip_rate: float | None = pydantic.Field(default=0.25, ge=0.0, le=1.0)
+    #: largest acceptable |first-position rate - 0.5| (also used for option order).
+    max_position_skew: float | None = pydantic.Field(default=0.10, ge=0.0, le=0.5)
+    #: largest acceptable self-preference, as a share of verdicts (pairwise).
+    max_self_preference: float | None = pydantic.Field(default=0.10, ge=0.0, le=1.0)
+    #: largest acceptable self-preference in score points (pointwise); off by default, since
+    #: it depends on the scale.
+    max_self_preference_score: float | None = pydantic.Field(default=None, ge=0.0)
+    #: smallest acceptable kappa with the judge it agrees with best (see kappa_with_others).
+    min_kappa: float | None = pydantic.Field(default=0.40, ge=-1.0, le=1.0)
+    #: the length odds ratio per +100 tokens must lie within [1/x, x].
+    max_length_odds_ratio: float | None = pydantic.Field(default=1.5, gt=1.0)
+    #: smallest acceptable kappa with the human labels (when there are any).
+    min_human_kappa: float | None = pydantic.Field(default=0.40, ge=-1.0, le=1.0)
+    #: largest acceptable share of calls without a usable verdict or score.
+    max_invalid_rate: float | None = pydantic.Field(default=0.20, ge=0.0, le=1.0)
+    #: fewer items judged validly in both orders than this and position bias cannot be told.
+    min_items: int = pydantic.Field(default=20, ge=1)
+
+
 class EvalkitConfig(pydantic.BaseModel):
     """Every setting of a run. Frozen: pass it around, never mutate it."""
 
@@ -66,6 +99,8 @@ class EvalkitConfig(pydantic.BaseModel):
     #: confidence level of every interval evalkit reports.
     confidence: float = pydantic.Field(default=0.95, gt=0.5, lt=1.0)
     seed: int = 0
+    #: the audit's tolerances, from the ``[tool.evalkit.reliability]`` table.
+    reliability: ReliabilityThresholds = ReliabilityThresholds()
 
     def resolved(self, rootdir: Path) -> EvalkitConfig:
         """Return the config with its folders made absolute against the project root.
@@ -98,9 +133,11 @@ class EvalkitConfig(pydantic.BaseModel):
         return hashlib.sha256(blob).hexdigest()[:12]
 
 
+#: Settings that are tables of their own in pyproject.toml, not single values.
+_TABLES: Final = {"reliability": ReliabilityThresholds}
 #: Environment variable → field. Only these are read; others are ignored.
 ENV_VARS: Final[Mapping[str, str]] = {
-    f"EVALKIT_{name.upper()}": name for name in EvalkitConfig.model_fields
+    f"EVALKIT_{name.upper()}": name for name in EvalkitConfig.model_fields if name not in _TABLES
 }
 
 
@@ -141,7 +178,12 @@ def load_config(
     merged: dict[str, Any] = {}
     for key, value in (pyproject or {}).items():
         merged[key] = value
-        sources[key] = f"{pyproject_path} [tool.evalkit] {key}"
+        in_table = key in _TABLES and isinstance(value, Mapping)
+        sources[key] = (
+            f"{pyproject_path} [tool.evalkit.{key}]"
+            if in_table
+            else f"{pyproject_path} [tool.evalkit] {key}"
+        )
     for var, field in ENV_VARS.items():
         if environ and environ.get(var, "") != "":
             merged[field] = environ[var]
@@ -161,8 +203,13 @@ def _describe(exc: pydantic.ValidationError, sources: Mapping[str, str]) -> str:
     for err in exc.errors():
         field = str(err["loc"][0]) if err["loc"] else "?"
         where = sources.get(field, field)
+        model: type[pydantic.BaseModel] = EvalkitConfig
+        if field in _TABLES and len(err["loc"]) > 1:
+            # A key inside a nested table: name the table and the key, not the whole table.
+            model, field = _TABLES[field], str(err["loc"][1])
+            where = f"{where} {field}"
         if err["type"] == "extra_forbidden":
-            known = ", ".join(sorted(EvalkitConfig.model_fields))
+            known = ", ".join(sorted(model.model_fields))
             lines.append(f"{where}: unknown setting {field!r}; known settings: {known}")
         else:
             lines.append(f"{where}: {err['msg']} (got {err.get('input')!r})")

@@ -14,14 +14,15 @@ from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss_kappa
 
 from evalkit.audit import (
     cohen_kappa,
-    combine_orders,
     fleiss_kappa,
     judge_agreement,
     kappa_with_others,
     krippendorff_alpha,
     panel_agreement,
+    validate_judgments,
 )
 from evalkit.audit._kappa import kappa_from_tables
+from evalkit.panel import combine_orders
 
 C, B, T = "candidate", "baseline", "tie"
 
@@ -111,7 +112,9 @@ def test_krippendorff_alpha_agrees_with_the_krippendorff_package(data, level):
 def test_judge_agreement_matches_scikit_learn_on_the_combined_verdicts():
     table = simulate_pairwise(panel_of_three(), n_items=120, seed=4, quality_sd=2.0)
     got = judge_agreement(table, n_boot=200).set_index(["judge_a", "judge_b"])
-    combined = combine_orders(table).pivot(index="item_id", columns="judge", values="verdict")
+    combined = combine_orders(validate_judgments(table)).pivot(
+        index="item_id", columns="judge", values="verdict"
+    )
     for (a, b), row in got.iterrows():
         both = combined[[a, b]].dropna()
         expected = cohen_kappa_score(both[a].astype(str), both[b].astype(str))
@@ -126,7 +129,7 @@ def test_panel_agreement_matches_reference_libraries_with_missing_verdicts():
     table = simulate_pairwise(judges, n_items=150, seed=2, quality_sd=2.0)
     got = panel_agreement(table, n_boot=200).set_index("statistic")["estimate"]
     codes = {B: -1.0, T: 0.0, C: 1.0}
-    combined = combine_orders(table)
+    combined = combine_orders(validate_judgments(table))
     wide = combined.assign(code=combined["verdict"].map(codes).astype(float)).pivot(
         index="item_id", columns="judge", values="code"
     )
@@ -145,7 +148,9 @@ def test_the_bootstrap_spread_of_kappa_is_close_to_its_asymptotic_standard_error
     judges = [SimJudge("a", "x"), SimJudge("b", "y")]
     table = simulate_pairwise(judges, n_items=400, seed=7, quality_sd=2.0)
     got = judge_agreement(table, n_boot=2000).iloc[0]
-    combined = combine_orders(table).pivot(index="item_id", columns="judge", values="verdict")
+    combined = combine_orders(validate_judgments(table)).pivot(
+        index="item_id", columns="judge", values="verdict"
+    )
     codes = {B: 0, T: 1, C: 2}
     both = combined.dropna()
     table_ab = confusion(both["a"].map(codes), both["b"].map(codes), 3)

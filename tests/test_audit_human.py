@@ -4,8 +4,9 @@ import pytest
 from audit_sim import SimJudge, pairwise_table, simulate_pairwise
 from sklearn.metrics import cohen_kappa_score
 
-from evalkit.audit import combine_orders, corrected_pass_rate, human_agreement
+from evalkit.audit import corrected_pass_rate, human_agreement, validate_judgments
 from evalkit.errors import UsageError
+from evalkit.panel import combine_orders
 
 C, B, T = "candidate", "baseline", "tie"
 JUDGES = [
@@ -24,7 +25,7 @@ def labelled(rows, labels):
 def test_accuracy_and_kappa_against_humans_match_scikit_learn():
     table = simulate_pairwise(JUDGES, n_items=200, seed=3, human_labels=True, quality_sd=1.5)
     got = human_agreement(table, n_boot=200).set_index("rater")
-    combined = combine_orders(table)
+    combined = combine_orders(validate_judgments(table))
     for judge in ["good", "fair", "poor"]:
         mine = combined[(combined["judge"] == judge) & combined["verdict"].notna()]
         expected = cohen_kappa_score(mine["verdict"].astype(str), mine["human_label"].astype(str))

@@ -6,8 +6,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from evalkit.audit import combine_orders, option_order_bias, position_bias
+from evalkit.audit import option_order_bias, position_bias
 from evalkit.errors import UsageError
+from evalkit.panel import combine_orders
 
 C, B, T = "candidate", "baseline", "tie"
 

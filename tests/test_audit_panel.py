@@ -6,16 +6,10 @@ from audit_sim import FAILED, UNPARSEABLE, pairwise_table
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evalkit.audit import (
-    WinRate,
-    aggregators,
-    combine_orders,
-    panel_verdicts,
-    register_aggregator,
-    win_rate,
-)
-from evalkit.audit._panel import _REGISTRY
+from evalkit.audit import WinRate, validate_judgments, win_rate
 from evalkit.errors import UsageError
+from evalkit.panel import aggregators, combine_orders, panel_verdicts, register_aggregator
+from evalkit.panel._aggregate import _REGISTRY
 
 C, B, T = "candidate", "baseline", "tie"
 
@@ -92,9 +86,10 @@ def test_a_judge_with_several_samples_splits_its_one_vote():
     assert got.loc["q", "n_judges_valid"] == 2
 
 
-def test_a_judgments_table_is_combined_first():
+def test_a_judgments_table_must_be_combined_first_so_the_rule_is_never_implicit():
     table = pairwise_table([("q", "j1", C, B), ("q", "j2", B, B), ("q", "j3", B, B)])
-    assert panel_verdicts(table).set_index("item_id").loc["q", "verdict"] == B
+    with pytest.raises(UsageError, match="combine_orders"):
+        panel_verdicts(table)
 
 
 def test_methods_are_registered_by_name_and_users_can_add_theirs():
@@ -143,7 +138,7 @@ def test_score_methods_need_the_table_and_aggregate_judge_means():
             ("j4", 0, None),
         ]
     ]
-    table = pd.DataFrame(rows)
+    table = validate_judgments(pd.DataFrame(rows))
     mean = panel_verdicts(table, method="mean").iloc[0]
     assert mean["score"] == pytest.approx((3.0 + 5.0 + 1.0) / 3)
     assert mean["n_judges"] == 4
@@ -178,5 +173,5 @@ def test_win_rate_with_nothing_decided():
     assert got.n == 0
     assert math.isnan(got.rate)
     assert got.to_dict()["rate"] is None
-    with pytest.raises(UsageError, match="panel_verdicts"):
+    with pytest.raises(UsageError, match=r"evalkit\.panel"):
         win_rate(pd.DataFrame({"x": [1]}))

@@ -4,13 +4,9 @@ import pydantic
 import pytest
 from audit_sim import FAILED, SimJudge, pairwise_table, simulate_pairwise
 
-from evalkit.audit import (
-    ReliabilityThresholds,
-    panel_verdicts,
-    reliability_weights,
-    run_audit,
-)
+from evalkit.audit import ReliabilityThresholds, run_audit, validate_judgments
 from evalkit.audit._reliability import judge_interval
+from evalkit.panel import PanelRule, combine_orders, panel_verdicts
 
 C, B = "candidate", "baseline"
 
@@ -130,15 +126,17 @@ def test_reliability_weights_drive_the_weighted_panel():
     judges = [consistent("judge-alpha", "alpha", first_position=0.95), *PANEL[1:]]
     table = simulate_pairwise(judges, n_items=300, seed=1, quality_sd=6.0)
     report = run_audit(table, n_boot=200)
-    weights = reliability_weights(report.reliability)
+    weights = PanelRule().judge_weights(report.reliability)
     assert weights == {"judge-alpha": 0.0, "judge-beta": 1.0, "judge-gamma": 1.0}
-    weighted = panel_verdicts(table, method="weighted", weights=weights)
+    weighted = panel_verdicts(
+        combine_orders(validate_judgments(table)), method="weighted", weights=weights
+    )
     # The untrusted judge casts no vote: where the others split, nothing decides for them.
     assert (
         weighted["votes_candidate"] + weighted["votes_baseline"] + weighted["votes_tie"]
         <= 2.0 + 1e-9
     ).all()
-    custom = reliability_weights(
-        report.reliability, {"trusted": 2, "questionable": 1, "untrusted": 0.5}
+    custom = PanelRule(weights={"trusted": 2, "questionable": 1, "untrusted": 0.5}).judge_weights(
+        report.reliability
     )
     assert custom["judge-alpha"] == 0.5

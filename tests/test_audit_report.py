@@ -7,6 +7,7 @@ from audit_sim import SimJudge, panel_of_three, simulate_pairwise, simulate_poin
 
 from evalkit.audit import AuditReport, run_audit
 from evalkit.errors import UsageError
+from evalkit.panel import PanelRule
 
 JUDGES = [
     SimJudge("judge-alpha", "alpha", first_position=0.7),
@@ -128,7 +129,7 @@ def test_quorum_and_pass_score_reach_the_panel_and_the_corrected_rate():
     table = simulate_pointwise(panel_of_three(), n_items=40, seed=1, option_orders=False)
     item_mean = table.groupby("item_id")["score"].transform("mean")
     table["human_label"] = np.where(item_mean >= 3, "pass", "fail")
-    report = run_audit(table, n_boot=50, quorum=3, pass_score=3)
+    report = run_audit(table, n_boot=50, rule=PanelRule(quorum=3), pass_score=3)
     assert (report.score_panel["n_judges_valid"] == 3).all()
     assert not report.corrected.empty
     assert set(report.corrected["rater"]) == {"judge-alpha", "judge-beta", "judge-gamma", "panel"}

@@ -19,15 +19,9 @@ import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
-from evalkit.audit import (
-    combine_orders,
-    panel_verdicts,
-    position_bias,
-    run_audit,
-    validate_judgments,
-    win_rate,
-)
+from evalkit.audit import position_bias, run_audit, validate_judgments, win_rate
 from evalkit.graders import GRADER_FAMILY
+from evalkit.panel import PanelRule, combine_orders, panel_verdicts
 from evalkit.records import VERDICTS, judgments_frame
 
 #: LLM judges; two share a family so that self-preference has something to measure, and one
@@ -232,7 +226,7 @@ def test_run_audit_reports_every_degenerate_table(
 
 def _audit_and_check(table: pd.DataFrame, quorum: int | None, pass_score: float | None) -> None:
     validate_judgments(table)  # the generator makes valid tables only
-    report = run_audit(table, n_boot=20, quorum=quorum, pass_score=pass_score)
+    report = run_audit(table, n_boot=20, rule=PanelRule(quorum=quorum), pass_score=pass_score)
     data = report.to_dict()
     assert json.loads(json.dumps(data, allow_nan=False)) == data
 
@@ -287,15 +281,14 @@ def _audit_and_check(table: pd.DataFrame, quorum: int | None, pass_score: float 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(table=judgments_tables(), quorum=st.sampled_from((1, 2, 3)))
 def test_the_building_blocks_never_raise_on_a_valid_table(table: pd.DataFrame, quorum: int):
-    combined = combine_orders(table)
+    combined = combine_orders(validate_judgments(table))
     assert set(combined["verdict"].dropna()) <= set(VERDICTS)
-    for frame in (combine_orders(table, "abstain"), combined):
+    for frame in (combine_orders(validate_judgments(table), "abstain"), combined):
         lost = frame.loc[frame["verdict"].isna(), "reason"]
         assert lost.notna().all()
         assert (lost.str.len() > 0).all()
     panel = panel_verdicts(combined, quorum=quorum)
     _assert_panel(panel)
-    _assert_panel(panel_verdicts(table, quorum=quorum))
     _assert_score_panel(panel_verdicts(table, method="mean", quorum=quorum))
     _assert_score_panel(panel_verdicts(table, method="median", quorum=quorum))
     wr = win_rate(panel)

@@ -139,3 +139,24 @@ def test_missing_verdicts_are_left_out_not_counted_against():
 def test_columns_are_stable_when_nothing_is_measurable():
     got = self_preference(pd.DataFrame(pairwise_table([("1", "a", C, C)])), n_boot=10)
     assert list(got.columns[:5]) == ["mode", "judge", "judge_family", "measurable", "reason"]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_figure_is_exactly_own_favour_minus_others_favour(seed):
+    # The report explains the figure with these two quantities: they must make it up exactly,
+    # whatever mix of flips, ties, failures and missing orders the table holds.
+    rng = np.random.default_rng(seed)
+    outcomes = np.array([C, B, T, "fail", None], dtype=object)
+    share = [0.3, 0.3, 0.2, 0.1, 0.1]
+    rows = [
+        (f"q{i}", judge, *rng.choice(outcomes, size=2, p=share))
+        for i in range(int(rng.integers(4, 9)))
+        for judge in ("gemma", "smol", "third")
+    ]
+    families = {"gemma": "beta", "smol": "alpha", "third": "gamma"}
+    got = self_preference(pairwise_table(rows, families=families), n_boot=20)
+    got = got.loc[got["measurable"].astype(bool)]
+    assert len(got) > 0
+    assert (got["own_favour"] - got["others_favour"]).to_numpy() == pytest.approx(
+        got["self_preference"].to_numpy()
+    )

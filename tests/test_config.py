@@ -35,3 +35,26 @@ def test_bad_toml_is_named(tmp_path: Path) -> None:
 def test_digest_ignores_where_reports_go() -> None:
     assert load_config(cli={"reports_dir": "a"}).digest() == load_config(cli={"reports_dir": "b"}).digest()
     assert load_config(cli={"seed": 1}).digest() != load_config(cli={"seed": 2}).digest()
+
+
+def test_reliability_thresholds_are_set_in_their_own_table() -> None:
+    cfg = load_config(pyproject={"reliability": {"max_flip_rate": 0.3, "min_kappa": None}})
+    assert cfg.reliability.max_flip_rate == 0.3
+    assert cfg.reliability.min_kappa is None
+    assert cfg.reliability.max_position_skew == 0.10  # the rest keep their defaults
+    assert load_config().reliability.max_flip_rate == 0.25
+    # The thresholds change verdicts, so they change the digest of the settings.
+    assert cfg.digest() != load_config().digest()
+
+
+def test_a_bad_reliability_key_or_value_is_named_with_its_table() -> None:
+    with pytest.raises(
+        ConfigError,
+        match=r"\[tool\.evalkit\.reliability\] max_flip: unknown setting 'max_flip'; "
+        r"known settings: .*max_flip_rate",
+    ):
+        load_config(pyproject={"reliability": {"max_flip": 0.3}})
+    with pytest.raises(
+        ConfigError, match=r"\[tool\.evalkit\.reliability\] max_flip_rate: .*less than or equal"
+    ):
+        load_config(pyproject={"reliability": {"max_flip_rate": 2}})

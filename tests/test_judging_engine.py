@@ -18,10 +18,11 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from evalkit.audit import combine_orders, option_order_bias, panel_verdicts
+from evalkit.audit import option_order_bias
 from evalkit.graders import Contains, ExactMatch, Regex
 from evalkit.judging import JudgeRegistry
 from evalkit.models import ConcurrencyLimits, ModelClient, ResponseCache, RetryPolicy
+from evalkit.panel import PanelRule, combine_orders, panel_verdicts
 from evalkit.records import Judgment, judgments_frame
 from evalkit.session import Suite
 from evalkit.session._endpoints import Resolver
@@ -413,10 +414,9 @@ def test_weighted_panel_counts_an_unreliable_judge_less(project: Project) -> Non
     )
     ctx = project.context(project.suite(), "w")
     table = project.run(project.suite(), "w")
-    from evalkit.audit import reliability_weights
-
     verdicts = pd.DataFrame({"judge": ["fair", "metafan"], "verdict": ["trusted", "questionable"]})
-    weights = reliability_weights(verdicts, ctx.panel.spec.reliability_weights)
+    rule = PanelRule(aggregation="weighted", weights=ctx.panel.spec.reliability_weights)
+    weights = rule.judge_weights(verdicts)
     assert weights == {"fair": 1.0, "metafan": 0.25}
-    panel = panel_verdicts(table, method="weighted", quorum=1, weights=weights)
+    panel = panel_verdicts(combine_orders(table), method="weighted", quorum=1, weights=weights)
     assert (panel["verdict"] == "candidate").mean() > 0.85

@@ -79,7 +79,7 @@ def test_any_provider_text_survives_cache_results_and_report(
     answer = Answer(run_id="r", suite="s", item_id="i", role="candidate", model="openai/x",
                     family="openai", prompt="q", text=shown, error=None, latency_s=0.1,
                     input_tokens=1, output_tokens=2, cost_usd=0.0, cached=False,
-                    text_repaired=completion.text_repaired)  # fmt: skip
+                    text_repaired=completion.text_repaired, status="ok")  # fmt: skip
     with JsonlAppender(folder / ANSWERS_FILE) as out:
         out.append(answer)
     (row,) = list(iter_jsonl(folder / ANSWERS_FILE))

@@ -11,8 +11,12 @@ PUBLIC = {
     "evalkit": ["EvalkitError", "Suite", "__version__", "gates", "graders"],
     "evalkit.gates": [
         "Gate", "GateInputs", "GateResult", "JudgesTrusted", "MeanScore", "NoRegression",
-        "Outcome", "PassRate", "WinRate", "decide", "item_scores", "mcnemar_p", "mean_interval",
-        "not_applicable", "paired_bootstrap",
+        "Outcome", "PassRate", "WinRate", "decide", "item_scores", "mcnemar_p", "not_applicable",
+        "paired_bootstrap",
+    ],
+    "evalkit.panel": [
+        "PanelRule", "aggregators", "combine_orders", "item_verdicts", "panel_verdicts",
+        "register_aggregator",
     ],
     "evalkit.session": [
         "DEFAULT_BASELINE", "DEFAULT_CANDIDATE", "EvalSession", "Suite", "finalize_run",

@@ -14,7 +14,7 @@ import pytest
 from test_report_runs import write_run
 
 import evalkit.report
-from evalkit.audit import combine_orders
+from evalkit.panel import combine_orders
 from evalkit.records import JUDGMENTS_FILE, RUN_FILE, read_judgments
 from evalkit.report import RunData, load_run, render
 from evalkit.report._items import MAX_TEXT_CHARS, item_data

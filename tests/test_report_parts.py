@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_report_runs import Judge, make_tables
 
-from evalkit.audit import combine_orders
+from evalkit.audit import validate_judgments
+from evalkit.panel import combine_orders
 from evalkit.report import _charts, _format, _items, _redact, _summary
 from evalkit.report._charts import (
     PALETTE,
@@ -178,7 +179,7 @@ def test_the_length_chart_climbs_for_a_judge_that_rewards_length() -> None:
 
 def test_verdict_bars_add_up_to_every_item() -> None:
     table, _ = make_tables(n_items=50)
-    combined = combine_orders(table)
+    combined = combine_orders(validate_judgments(table))
     panel = pd.DataFrame({"verdict": ["candidate"] * 30 + [None] * 20})
     chart = verdict_bars(combined, panel, ["fair", "first", "solid"])
     assert chart is not None

@@ -16,8 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evalkit.audit import combine_orders, panel_verdicts, position_bias, run_audit
+from evalkit.audit import position_bias, run_audit
 from evalkit.gates import GateInputs, WinRate
+from evalkit.panel import PanelRule, combine_orders, panel_verdicts
 from evalkit.records import (
     ANSWERS_FILE,
     JUDGMENTS_FILE,
@@ -192,7 +193,7 @@ def write_run(
         combined = combine_orders(part)
         panel = panel_verdicts(combined, quorum=2)
         gate = WinRate(at_least=0.5, min_items=20).evaluate(GateInputs(combined, panel, 0.95))
-        audit = run_audit(part, n_boot=n_boot, quorum=2)
+        audit = run_audit(part, n_boot=n_boot, rule=PanelRule(quorum=2))
         judges = part.groupby("judge", sort=True)["judge_family"].first()
         first = part.iloc[0]
         suites.append(

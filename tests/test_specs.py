@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.audit import aggregators
 from evalkit.errors import SpecError
 from evalkit.judging import (
     PACKAGED_DIR,
@@ -18,6 +17,7 @@ from evalkit.judging import (
     PanelSpec,
     parse_spec,
 )
+from evalkit.panel import aggregators
 
 KINDS = {name: agg.kind for name, agg in aggregators().items()}
 CHAT = "kind: judge\nmodel: openai/gpt-4o\ntemplate: pairwise_chat.j2\n"

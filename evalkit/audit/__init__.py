@@ -6,8 +6,8 @@ by evalkit or by anything else (see :func:`rename_columns`); it never calls a mo
 
 - Input: :func:`validate_judgments`, :func:`rename_columns` — one clear
   :class:`~evalkit.errors.UsageError` for a bad table.
-- Orders and panel: :func:`combine_orders`, :func:`panel_verdicts` (aggregators registered by
-  name with :func:`register_aggregator`), :func:`win_rate`.
+- The panel's verdicts come from :mod:`evalkit.panel` (one rule for the whole run);
+  :func:`win_rate` counts them.
 - Biases: :func:`position_bias` (and :func:`option_order_bias` for pointwise rubrics listed
   both ways, column ``option_order``), :func:`self_preference`, :func:`verbosity_bias`,
   :func:`length_slope`.
@@ -29,35 +29,21 @@ from evalkit.audit._agreement import judge_agreement, kappa_with_others, panel_a
 from evalkit.audit._human import corrected_pass_rate, human_agreement
 from evalkit.audit._intervals import Interval, wilson_interval
 from evalkit.audit._kappa import CohenKappa, cohen_kappa, fleiss_kappa, krippendorff_alpha
-from evalkit.audit._orders import combine_orders, option_order_bias, position_bias
-from evalkit.audit._panel import (
-    Aggregator,
-    WinRate,
-    aggregators,
-    panel_verdicts,
-    register_aggregator,
-    win_rate,
-)
-from evalkit.audit._reliability import (
-    ReliabilityThresholds,
-    judge_reliability,
-    reliability_weights,
-)
+from evalkit.audit._orders import option_order_bias, position_bias
+from evalkit.audit._panel import WinRate, win_rate
+from evalkit.audit._reliability import ReliabilityThresholds, judge_reliability
 from evalkit.audit._report import AuditReport, run_audit
 from evalkit.audit._self_preference import self_preference
 from evalkit.audit._table import rename_columns, validate_judgments
 from evalkit.audit._verbosity import length_slope, verbosity_bias
 
 __all__ = [
-    "Aggregator",
     "AuditReport",
     "CohenKappa",
     "Interval",
     "ReliabilityThresholds",
     "WinRate",
-    "aggregators",
     "cohen_kappa",
-    "combine_orders",
     "corrected_pass_rate",
     "fleiss_kappa",
     "human_agreement",
@@ -68,10 +54,7 @@ __all__ = [
     "length_slope",
     "option_order_bias",
     "panel_agreement",
-    "panel_verdicts",
     "position_bias",
-    "register_aggregator",
-    "reliability_weights",
     "rename_columns",
     "run_audit",
     "self_preference",

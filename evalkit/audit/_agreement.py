@@ -1,7 +1,7 @@
 """Agreement between judges: Cohen's kappa per pair, Fleiss' kappa and Krippendorff's alpha.
 
 The unit of agreement is one (item, sample): for pairwise judgments the value a judge gives a
-unit is its combined verdict (both orders; see :func:`~evalkit.audit.combine_orders`), coded
+unit is its combined verdict (both orders; see :func:`~evalkit.panel.combine_orders`), coded
 ``baseline < tie < candidate`` (-1, 0, 1) for the ordinal and interval coefficients; for
 pointwise judgments it is the judge's mean valid score over the unit's rows (both option
 listings, when there are two). A judge without a valid value on a unit is missing there.
@@ -37,8 +37,8 @@ from evalkit.audit._kappa import (
     kappa_from_tables,
     value_counts,
 )
-from evalkit.audit._orders import _combine
 from evalkit.audit._table import ITEM, SCORE_MODES, audited, score_ok
+from evalkit.panel import combine_orders
 
 IntArray = npt.NDArray[np.int64]
 #: Combined verdicts as numbers: the order baseline < tie < candidate is real.
@@ -198,7 +198,7 @@ def _pairs_frame(
 
 def _ratings_of(table: pd.DataFrame) -> list[Ratings]:
     valid = audited(table)
-    return ratings_by_mode(valid, _combine(valid, "tie"))
+    return ratings_by_mode(valid, combine_orders(valid, "tie"))
 
 
 def _judge_row(

@@ -3,8 +3,8 @@
 Items may carry a ``human_label``: for pairwise items ``candidate``, ``baseline`` or ``tie``; for
 pointwise items a score on the judges' scale, or ``pass``/``fail`` (also true/false, yes/no,
 1/0). One label per item; the judges' values are those of the agreement statistics (combined
-verdicts; mean scores), and the panel is compared as one more rater (majority verdict; mean
-score).
+verdicts; mean scores), and the panel is compared as one more rater (its verdicts under the
+panel's rule, see :mod:`evalkit.panel`).
 
 **Judge-error-corrected pass rate** (Rogan & Gladen 1978). A judge that calls items "pass" with
 sensitivity Se and specificity Sp, measured on the labelled items, turns a true pass rate π into
@@ -37,10 +37,10 @@ from evalkit.audit._intervals import (
     wilson_interval,
 )
 from evalkit.audit._kappa import KappaWeights, kappa_from_tables
-from evalkit.audit._panel import panels_by_mode
 from evalkit.audit._prepared import Prepared
 from evalkit.audit._table import ITEM
 from evalkit.errors import UsageError
+from evalkit.panel import PanelRule, item_verdicts
 
 PANEL: Final = "panel"
 _PASS_WORDS: Final = {"pass": 1.0, "true": 1.0, "yes": 1.0, "fail": 0.0, "false": 0.0, "no": 0.0}
@@ -184,12 +184,12 @@ def human_agreement(
     confidence: float = 0.95,
     n_boot: int = 1000,
     seed: int = 0,
-    quorum: int | None = None,
+    rule: PanelRule | None = None,
 ) -> pd.DataFrame:
     """Each judge's, and the panel's, accuracy and Cohen's kappa against the human labels.
 
-    One row per (mode, rater) — every judge, and ``panel`` (majority verdict, or mean score;
-    ``quorum`` defaults to a majority of the judges) — with columns mode, rater, n_items
+    One row per (mode, rater) — every judge, and ``panel`` (its verdicts under ``rule``; by
+    default majority verdict or mean score, majority quorum) — with columns mode, rater, n_items
     (labelled items the rater judged), accuracy (share of exact matches, items weighted
     equally) with a Wilson interval, kappa (unweighted for verdicts, quadratic-weighted for
     scores) with a bootstrap interval over items. Empty when no item has a label on the
@@ -199,16 +199,28 @@ def human_agreement(
         UsageError: the table is invalid, or an item has two different human labels.
     """
     prep = Prepared.of(table)
-    return human_agreement_of(prep, panels_by_mode(prep, quorum), confidence, n_boot, seed)
+    panels = item_verdicts(prep.table, rule or PanelRule())
+    return human_agreement_of(prep, panels, confidence, n_boot, seed)
 
 
 def human_agreement_of(
-    prep: Prepared, panels: Mapping[str, pd.DataFrame], confidence: float, n_boot: int, seed: int
+    prep: Prepared,
+    panels: Mapping[str, pd.DataFrame],
+    confidence: float,
+    n_boot: int,
+    seed: int,
+    *,
+    judges: bool = True,
 ) -> pd.DataFrame:
-    """:func:`human_agreement` of a prepared table, with the panels to compare (by mode)."""
+    """:func:`human_agreement` of a prepared table, with the panels to compare (by mode).
+
+    ``judges`` False gives the panels' rows only.
+    """
     valid = prep.table
     rows = []
     for r, name, values in _raters(prep, panels):
+        if not judges and name != PANEL:
+            continue
         human = _unit_labels(r, _label_values(_item_labels(valid, r.mode), r.mode))
         if not (np.isfinite(human) & np.isfinite(values)).any():
             continue
@@ -314,7 +326,7 @@ def corrected_pass_rate(
     confidence: float = 0.95,
     n_boot: int = 1000,
     seed: int = 0,
-    quorum: int | None = None,
+    rule: PanelRule | None = None,
 ) -> pd.DataFrame:
     """Estimate the pass rate each judge, and the panel, would report without its errors.
 
@@ -329,9 +341,8 @@ def corrected_pass_rate(
         UsageError: the table is invalid, or an item has two different human labels.
     """
     prep = Prepared.of(table)
-    return corrected_pass_rate_of(
-        prep, panels_by_mode(prep, quorum), pass_score, confidence, n_boot, seed
-    )
+    panels = item_verdicts(prep.table, rule or PanelRule())
+    return corrected_pass_rate_of(prep, panels, pass_score, confidence, n_boot, seed)
 
 
 def corrected_pass_rate_of(

@@ -1,8 +1,9 @@
-"""Both orders of a pairwise judgment: combining them, and measuring position bias.
+"""Both orders of a pairwise judgment: measuring position bias.
 
 Pairwise judgments run in both orders (AB: candidate shown first; BA: baseline shown first) with
 verdicts mapped back to the original labels, so an unbiased, consistent judge gives the same
-verdict twice. From that design (DESIGN.md, "Definitions the audit uses"):
+verdict twice (the orders are combined by :func:`evalkit.panel.combine_orders`). From that
+design (DESIGN.md, "Definitions the audit uses"):
 
 - consistency = share of (item, sample) pairs whose two valid verdicts agree; flip rate = 1 -
   consistency; the number of pairs missing a valid order is reported beside them;
@@ -17,7 +18,7 @@ The same measures apply to pointwise judges whose rubric options were listed bot
 
 from __future__ import annotations
 
-from typing import Final, Literal
+from typing import Final
 
 import numpy as np
 import pandas as pd
@@ -30,23 +31,8 @@ from evalkit.audit._table import (
     score_ok,
     verdict_ok,
 )
-from evalkit.errors import UsageError
-from evalkit.records import FAILED_STATUSES
+from evalkit.panel import combine_orders
 
-Disagreement = Literal["tie", "abstain"]
-#: What a judge's combined verdict is when its two orders disagree.
-_ON_DISAGREEMENT: Final[dict[str, str | None]] = {"tie": "tie", "abstain": None}
-#: One (item, sample) judged by one judge.
-PAIR_KEYS: Final = (*ITEM, "judge", "sample")
-#: Per-item facts carried through to the combined table for later statistics.
-_CARRIED: Final = (
-    "judge_family",
-    "candidate_family",
-    "baseline_family",
-    "len_candidate",
-    "len_baseline",
-    "human_label",
-)
 RATE_COLUMNS: Final = (
     "judge",
     "judge_family",
@@ -65,75 +51,6 @@ RATE_COLUMNS: Final = (
     "fp_high",
     "p_value",
 )
-
-
-def _row_status(table: pd.DataFrame) -> pd.Series:
-    """Why a pairwise row has, or lacks, a usable verdict."""
-    return pd.Series(
-        np.select(
-            [verdict_ok(table), table["status"].isin(FAILED_STATUSES), ~table["parse_ok"]],
-            ["ok", "call failed", "unparseable"],
-            default="no verdict",
-        ),
-        index=table.index,
-    )
-
-
-def _combine(table: pd.DataFrame, disagreement: Disagreement) -> pd.DataFrame:
-    """:func:`combine_orders` on a table that is already validated."""
-    if disagreement not in _ON_DISAGREEMENT:
-        raise UsageError(
-            f"disagreement must be one of {', '.join(_ON_DISAGREEMENT)}, got {disagreement!r}"
-        )
-    keys = list(PAIR_KEYS)
-    rows = table.loc[table["mode"] == "pairwise"].copy()
-    rows["status"] = _row_status(rows)
-    rows["valid_verdict"] = rows["verdict"].where(rows["status"] == "ok")
-    wide = rows.pivot(index=keys, columns="order", values=["valid_verdict", "status"])
-    wide = wide.reindex(
-        columns=pd.MultiIndex.from_product([["valid_verdict", "status"], ["AB", "BA"]])
-    )
-    out = rows.groupby(keys, sort=True)[list(_CARRIED)].first()
-    ab = wide[("valid_verdict", "AB")].astype("string")
-    ba = wide[("valid_verdict", "BA")].astype("string")
-    out["verdict_ab"], out["verdict_ba"] = ab, ba
-    both = ab.notna() & ba.notna()
-    agree = both & (ab == ba).fillna(False)
-    flipped = both & ~agree
-    on_flip = _ON_DISAGREEMENT[disagreement]
-    out["verdict"] = ab.where(agree) if on_flip is None else ab.where(agree).mask(flipped, on_flip)
-    out["consistent"] = agree.astype("boolean").where(both)
-    out["n_valid_orders"] = ab.notna().astype(int) + ba.notna().astype(int)
-    flip_reason = "orders disagree: " + ab.fillna("") + " (AB) vs " + ba.fillna("") + " (BA)"
-    status = {o: wide[("status", o)].astype("string").fillna("missing") for o in ("AB", "BA")}
-    missing = [
-        ("no valid " + order + " verdict (" + status[order] + ")").where(status[order] != "ok")
-        for order in ("AB", "BA")
-    ]
-    lost = missing[0].str.cat(missing[1], sep="; ", na_rep="").str.strip("; ")
-    out["reason"] = lost.mask(flipped, flip_reason).mask(agree, pd.NA)
-    return out.reset_index()
-
-
-def combine_orders(table: pd.DataFrame, disagreement: Disagreement = "tie") -> pd.DataFrame:
-    """Each judge's combined verdict per (suite, item_id, sample), from its two orders.
-
-    Returns one row per (suite, item_id, judge, sample) of the pairwise rows, with columns
-    suite, item_id, judge, sample, judge_family, candidate_family, baseline_family,
-    len_candidate, len_baseline, human_label, verdict_ab, verdict_ba (each the order's valid
-    verdict or missing), verdict, consistent, n_valid_orders, reason. ``verdict`` is:
-
-    - the shared verdict when both orders agree (``consistent`` True, ``reason`` missing);
-    - when they disagree, ``'tie'`` (``disagreement='tie'``, the default: the judge could not
-      separate the answers) or missing (``'abstain'``), with ``reason`` naming both verdicts;
-    - missing when an order has no valid verdict (``consistent`` missing), with ``reason``
-      saying which order and why: call failed, unparseable, no verdict, or missing.
-
-    Raises:
-        UsageError: the table is invalid (see :func:`validate_judgments`) or ``disagreement``
-            is not ``'tie'`` or ``'abstain'``.
-    """
-    return _combine(audited(table), disagreement)
 
 
 def _with_rates(counts: pd.DataFrame, confidence: float) -> pd.DataFrame:
@@ -220,7 +137,7 @@ def position_bias(table: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame
         UsageError: the table is invalid (see :func:`validate_judgments`).
     """
     valid = audited(table)
-    return position_bias_of(valid, _combine(valid, "tie"), confidence)
+    return position_bias_of(valid, combine_orders(valid, "tie"), confidence)
 
 
 def position_bias_of(

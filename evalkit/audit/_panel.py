@@ -1,284 +1,19 @@
-"""The panel verdict per item, and the candidate's win rate over the panel's verdicts.
+"""The candidate's win rate over the panel's verdicts.
 
-A panel verdict aggregates the judges' combined verdicts (one per judge, item and sample; see
-:func:`evalkit.audit.combine_orders`) with an aggregation method looked up by name. Methods
-register with :func:`register_aggregator`, the built-ins exactly as a user's would:
-
-- ``majority`` (verdicts): one vote per judge;
-- ``weighted`` (verdicts): each judge's vote counts its weight (e.g. from its reliability);
-- ``mean`` and ``median`` (scores): the judges' mean scores per item, aggregated.
-
-Rules shared by every method, so that no method can guess:
-
-- a judge votes only with valid verdicts; a judge whose call failed or could not be parsed
-  casts no vote and so can never break a tie;
-- a judge with several samples splits its one vote over the verdicts of its valid samples;
-- the winner must strictly beat every other label; a tie at the top is ``tie`` — never decided
-  by the order judges are listed in;
-- fewer than ``quorum`` judges with a valid verdict → the item is abstained (verdict missing,
-  ``abstained`` true) with the reason, never guessed.
+The verdicts themselves come from :mod:`evalkit.panel` (one rule for the whole run); this
+module only counts them, with an interval.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
-from typing import Any, Final, Literal
+from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from evalkit.audit._intervals import Interval, finite_or_none, wilson_interval
-from evalkit.audit._orders import _combine
-from evalkit.audit._prepared import Prepared
-from evalkit.audit._table import ITEM, audited, score_ok
 from evalkit.errors import UsageError
 from evalkit.records import VERDICTS
-
-AggregatorKind = Literal["verdict", "score"]
-#: ``(ballots, weights) -> per-item totals``; see :func:`register_aggregator`.
-AggregatorFunc = Callable[[pd.DataFrame, Mapping[str, float] | None], pd.DataFrame | pd.Series]
-_LABELS: Final = list(VERDICTS)
-_VOTE_COLUMNS: Final = [f"votes_{label}" for label in VERDICTS]
-#: Columns of a verdict panel (see :func:`panel_verdicts`).
-PANEL_COLUMNS: Final = (
-    *ITEM,
-    "verdict",
-    "n_judges",
-    "n_judges_valid",
-    "abstained",
-    "reason",
-    *_VOTE_COLUMNS,
-)
-#: Two vote totals closer than this are equal (weights are floats).
-_EPS = 1e-9
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Aggregator:
-    """A registered panel aggregation method."""
-
-    name: str
-    kind: AggregatorKind
-    func: AggregatorFunc
-    description: str
-
-
-_REGISTRY: dict[str, Aggregator] = {}
-
-
-def register_aggregator(
-    name: str, *, kind: AggregatorKind
-) -> Callable[[AggregatorFunc], AggregatorFunc]:
-    """Register a panel aggregation method under ``name``.
-
-    A ``verdict`` method receives *ballots* — one row per (suite, item_id, judge) with columns
-    ``candidate``, ``baseline``, ``tie`` holding the judge's share of its valid verdicts on each
-    label (summing to 1) — and the ``weights`` mapping, and returns a DataFrame indexed by
-    (suite, item_id) with those three columns as vote totals. A ``score`` method receives one row
-    per (suite, item_id, candidate, judge) with a ``score`` column (the judge's mean valid score)
-    and returns a Series of panel scores indexed by (suite, item_id, candidate).
-    Quorum, tie and abstention rules are applied by :func:`panel_verdicts`, not by the method.
-    """
-
-    def decorate(func: AggregatorFunc) -> AggregatorFunc:
-        doc = (func.__doc__ or "").strip().splitlines()
-        _REGISTRY[name] = Aggregator(name, kind, func, doc[0] if doc else "")
-        return func
-
-    return decorate
-
-
-def aggregators() -> Mapping[str, Aggregator]:
-    """Return the registered aggregation methods, by name (a copy)."""
-    return dict(_REGISTRY)
-
-
-def _judge_weights(judges: pd.Series, weights: Mapping[str, float] | None) -> pd.Series:
-    if weights is None:
-        raise UsageError("a weighted method needs weights=: a mapping of judge name to weight")
-    missing = sorted(set(judges) - set(weights))
-    if missing:
-        raise UsageError(f"weights= has no weight for judge(s) {', '.join(missing)}; add them")
-    w = judges.map(lambda j: float(weights[j]))
-    if (w < 0).any() or not np.isfinite(w).all():
-        raise UsageError("judge weights must be finite and not negative")
-    return w
-
-
-@register_aggregator("majority", kind="verdict")
-def _majority(ballots: pd.DataFrame, weights: Mapping[str, float] | None) -> pd.DataFrame:
-    """One vote per judge; the label with the most votes wins."""
-    return ballots.groupby(list(ITEM), sort=True)[_LABELS].sum()
-
-
-@register_aggregator("weighted", kind="verdict")
-def _weighted(ballots: pd.DataFrame, weights: Mapping[str, float] | None) -> pd.DataFrame:
-    """Each judge's vote counts its weight (e.g. its reliability)."""
-    w = _judge_weights(ballots["judge"], weights)
-    return ballots[_LABELS].mul(w, axis=0).groupby([ballots[c] for c in ITEM], sort=True).sum()
-
-
-@register_aggregator("mean", kind="score")
-def _mean(scores: pd.DataFrame, weights: Mapping[str, float] | None) -> pd.Series:
-    """Average the judges' scores."""
-    return scores.groupby([*ITEM, "candidate"], sort=True)["score"].mean()
-
-
-@register_aggregator("median", kind="score")
-def _median(scores: pd.DataFrame, weights: Mapping[str, float] | None) -> pd.Series:
-    """Take the median of the judges' scores."""
-    return scores.groupby([*ITEM, "candidate"], sort=True)["score"].median()
-
-
-def _lookup(method: str) -> Aggregator:
-    try:
-        return _REGISTRY[method]
-    except KeyError:
-        raise UsageError(
-            f"unknown panel method {method!r}; registered methods: {', '.join(sorted(_REGISTRY))}"
-        ) from None
-
-
-def _quorum_reason(valid: pd.Series, judges: pd.Series, quorum: int) -> pd.Series:
-    return (
-        "below quorum: "
-        + valid.astype(str)
-        + " of "
-        + judges.astype(str)
-        + f" judges gave a verdict (quorum {quorum})"
-    )
-
-
-def _verdict_panel(
-    combined: pd.DataFrame, agg: Aggregator, quorum: int, weights: Mapping[str, float] | None
-) -> pd.DataFrame:
-    items = list(ITEM)
-    if combined.empty:
-        return pd.DataFrame(columns=list(PANEL_COLUMNS))
-    n_judges = combined.groupby(items, sort=True)["judge"].nunique()
-    voted = combined.loc[combined["verdict"].notna()]
-    # One vote per judge, split over the verdicts of its valid samples.
-    onehot = pd.get_dummies(voted["verdict"].astype(str)).reindex(columns=_LABELS, fill_value=0)
-    ballots = (
-        pd.concat([voted[[*items, "judge"]], onehot.astype(float)], axis=1)
-        .groupby([*items, "judge"], sort=True)[_LABELS]
-        .mean()
-        .reset_index()
-    )
-    totals = pd.DataFrame(agg.func(ballots, weights)).reindex(n_judges.index, fill_value=0.0)
-    n_valid = ballots.groupby(items)["judge"].nunique().reindex(n_judges.index, fill_value=0)
-    votes = totals[_LABELS].to_numpy(dtype=float)
-    top = votes.max(axis=1, keepdims=True)
-    at_top = votes >= top - _EPS
-    index = n_judges.index
-    unique_top = pd.Series(at_top.sum(axis=1) == 1, index=index)
-    below = n_valid < quorum
-    no_weight = pd.Series(top[:, 0] <= _EPS, index=index)
-    abstained = below | no_weight
-    winner = pd.Series(np.array(_LABELS)[votes.argmax(axis=1)], index=index, dtype="string")
-    tied = pd.Series([" and ".join(np.array(_LABELS)[row]) for row in at_top], index=index)
-    reason = (
-        ("no majority: votes tied between " + tied.astype("string"))
-        .where(~unique_top)
-        .mask(no_weight, "every judge that gave a verdict has weight 0")
-        .mask(below, _quorum_reason(n_valid, n_judges, quorum))
-    )
-    out = pd.DataFrame(index=index)
-    out["verdict"] = winner.where(unique_top, "tie").mask(abstained)
-    out["n_judges"] = n_judges
-    out["n_judges_valid"] = n_valid
-    out["abstained"] = abstained
-    out["reason"] = reason
-    out[_VOTE_COLUMNS] = votes
-    return out.reset_index()
-
-
-def _score_panel(
-    table: pd.DataFrame, agg: Aggregator, quorum: int, weights: Mapping[str, float] | None
-) -> pd.DataFrame:
-    keys = [*ITEM, "candidate"]
-    rows = table.loc[table["mode"].isin(("pointwise", "reference"))]
-    n_judges = rows.groupby(keys, sort=True, dropna=False)["judge"].nunique()
-    ok = rows.loc[score_ok(rows)]
-    per_judge = ok.groupby([*keys, "judge"], sort=True, dropna=False)["score"].mean().reset_index()
-    n_valid = per_judge.groupby(keys, dropna=False)["judge"].nunique()
-    n_valid = n_valid.reindex(n_judges.index, fill_value=0)
-    score = pd.Series(agg.func(per_judge, weights)).reindex(n_judges.index)
-    abstained = n_valid < quorum
-    out = pd.DataFrame(
-        {
-            "score": score.where(~abstained),
-            "n_judges": n_judges,
-            "n_judges_valid": n_valid,
-            "abstained": abstained,
-            "reason": _quorum_reason(n_valid, n_judges, quorum).where(abstained).astype("string"),
-        }
-    )
-    return out.reset_index()
-
-
-def panel_verdicts(
-    combined: pd.DataFrame,
-    method: str = "majority",
-    quorum: int = 2,
-    weights: Mapping[str, float] | None = None,
-) -> pd.DataFrame:
-    """Return the panel's verdict (or score) per item, with the quorum applied.
-
-    ``combined`` is the output of :func:`combine_orders`; a judgments table is also accepted
-    and combined first (with disagreeing orders counted as a tie). Score methods (``mean``,
-    ``median``) need the judgments table itself.
-
-    For verdict methods, one row per (suite, item_id) with columns: verdict (``candidate``,
-    ``baseline``, ``tie``, or missing when abstained), n_judges (judges with a row for the
-    item), n_judges_valid (judges with a valid combined verdict), abstained, reason (why it was
-    abstained or tied), votes_candidate, votes_baseline, votes_tie. For score methods, one row
-    per (suite, item_id, candidate) with ``score`` instead of the verdict and votes.
-
-    Raises:
-        UsageError: unknown method, quorum below 1, missing or invalid weights for a weighted
-            method, a score method given combined verdicts, or an invalid judgments table.
-    """
-    agg = _lookup(method)
-    if isinstance(quorum, bool) or not isinstance(quorum, int | np.integer) or quorum < 1:
-        raise UsageError(f"quorum must be a whole number of judges, at least 1; got {quorum!r}")
-    is_table = "mode" in combined.columns and "verdict_ab" not in combined.columns
-    if agg.kind == "score":
-        if not is_table:
-            raise UsageError(f"method {method!r} aggregates scores: pass the judgments table")
-        return _score_panel(audited(combined), agg, int(quorum), weights)
-    if is_table:
-        combined = _combine(audited(combined), "tie")
-    missing = {"judge", "verdict", *ITEM} - set(combined.columns)
-    if missing:
-        raise UsageError(
-            f"panel_verdicts needs the output of combine_orders; missing {sorted(missing)}"
-        )
-    return _verdict_panel(combined, agg, int(quorum), weights)
-
-
-def default_quorum(n_judges: int) -> int:
-    """Return a majority of the panel's judges: 1 of 1, 2 of 2 or 3, 3 of 4 or 5, and so on."""
-    return n_judges // 2 + 1
-
-
-def panels_by_mode(prep: Prepared, quorum: int | None = None) -> dict[str, pd.DataFrame]:
-    """Return the default panel of each mode of a prepared table: majority verdict, mean score.
-
-    ``quorum`` None means :func:`default_quorum` of the mode's judges.
-    """
-    # Every mode with rows has a panel, even one where no call gave a value (an outage): its
-    # items are then abstained with the reason, never silently missing.
-    out = {}
-    for mode, rows in prep.table.groupby("mode", sort=True):
-        n_judges = int(rows["judge"].nunique())
-        q = quorum if quorum is not None else default_quorum(n_judges)
-        if mode == "pairwise":
-            out[str(mode)] = _verdict_panel(prep.combined, _REGISTRY["majority"], q, None)
-        else:
-            out[str(mode)] = _score_panel(rows, _REGISTRY["mean"], q, None)
-    return out
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -313,13 +48,15 @@ class WinRate:
 
 
 def win_rate(panel: pd.DataFrame, confidence: float = 0.95) -> WinRate:
-    """Count the panel's verdicts (from :func:`panel_verdicts`) into a :class:`WinRate`.
+    """Count the panel's verdicts (:func:`evalkit.panel.item_verdicts`) into a :class:`WinRate`.
 
     Raises:
         UsageError: ``panel`` lacks the verdict or abstained column.
     """
     if not {"verdict", "abstained"} <= set(panel.columns):
-        raise UsageError("win_rate needs the output of panel_verdicts (verdict, abstained)")
+        raise UsageError(
+            "win_rate needs panel verdicts (columns verdict, abstained): see evalkit.panel"
+        )
     decided = panel.loc[~panel["abstained"].astype(bool), "verdict"]
     wins, losses, ties = (int((decided == label).sum()) for label in VERDICTS)
     n = wins + losses + ties

@@ -12,8 +12,8 @@ import functools
 import pandas as pd
 
 from evalkit.audit._agreement import Ratings, ratings_by_mode
-from evalkit.audit._orders import _combine
 from evalkit.audit._table import audited, score_ok, verdict_ok
+from evalkit.panel import combine_orders
 
 
 class Prepared:
@@ -34,7 +34,7 @@ class Prepared:
     @functools.cached_property
     def combined(self) -> pd.DataFrame:
         """Combined verdicts per (item, judge, sample), disagreeing orders counted as a tie."""
-        return _combine(self.table, "tie")
+        return combine_orders(self.table, "tie")
 
     @functools.cached_property
     def ratings(self) -> list[Ratings]:

@@ -16,11 +16,11 @@ data, self-preference with no own-family answer) do not count against it and are
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from typing import Any, Final, Literal
 
 import pandas as pd
-import pydantic
+
+from evalkit.config import ReliabilityThresholds as ReliabilityThresholds
 
 Status = Literal["ok", "questionable", "untrusted", "not measured"]
 Reliability = Literal["trusted", "questionable", "untrusted"]
@@ -45,38 +45,6 @@ VERDICT_COLUMNS: Final = (
 )
 _RANK: Final = {"ok": 0, "not measured": 0, "questionable": 1, "untrusted": 2}
 _UNCLEAR: Final = " (the interval reaches back within the limit)"
-
-
-class ReliabilityThresholds(pydantic.BaseModel):
-    """The tolerances a judge must stay within to be trusted; None switches a check off.
-
-    A pydantic model (``extra="forbid"``) so that it can be read from ``[tool.evalkit]`` and a
-    misspelt key is an error that names it.
-    """
-
-    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
-
-    #: largest acceptable flip rate (share of items whose two orders disagree; pairwise only:
-    #: a pointwise score that moves by one point between listings is noise more than bias,
-    #: which the first-option rate judges instead).
-    max_flip_rate: float | None = pydantic.Field(default=0.25, ge=0.0, le=1.0)
-    #: largest acceptable |first-position rate - 0.5| (also used for option order).
-    max_position_skew: float | None = pydantic.Field(default=0.10, ge=0.0, le=0.5)
-    #: largest acceptable self-preference, as a share of verdicts (pairwise).
-    max_self_preference: float | None = pydantic.Field(default=0.10, ge=0.0, le=1.0)
-    #: largest acceptable self-preference in score points (pointwise); off by default, since
-    #: it depends on the scale.
-    max_self_preference_score: float | None = pydantic.Field(default=None, ge=0.0)
-    #: smallest acceptable kappa with the judge it agrees with best (see kappa_with_others).
-    min_kappa: float | None = pydantic.Field(default=0.40, ge=-1.0, le=1.0)
-    #: the length odds ratio per +100 tokens must lie within [1/x, x].
-    max_length_odds_ratio: float | None = pydantic.Field(default=1.5, gt=1.0)
-    #: smallest acceptable kappa with the human labels (when there are any).
-    min_human_kappa: float | None = pydantic.Field(default=0.40, ge=-1.0, le=1.0)
-    #: largest acceptable share of calls without a usable verdict or score.
-    max_invalid_rate: float | None = pydantic.Field(default=0.20, ge=0.0, le=1.0)
-    #: fewer items judged validly in both orders than this and position bias cannot be told.
-    min_items: int = pydantic.Field(default=20, ge=1)
 
 
 def _fmt(x: float) -> str:
@@ -339,18 +307,3 @@ def judge_reliability(
     reasons = failed.groupby("judge")["message"].agg("; ".join)
     verdicts["reasons"] = reasons.reindex(verdicts["judge"]).fillna("").to_numpy()
     return verdicts.reset_index(drop=True), checks
-
-
-def reliability_weights(
-    verdicts: pd.DataFrame, weights: Mapping[str, float] | None = None
-) -> dict[str, float]:
-    """Per-judge weights from reliability verdicts, for the ``weighted`` panel method.
-
-    Default weights: trusted 1, questionable 0.5, untrusted 0 (an untrusted judge casts no
-    vote).
-    """
-    w = dict(weights or {"trusted": 1.0, "questionable": 0.5, "untrusted": 0.0})
-    return {
-        str(j): float(w[str(v)])
-        for j, v in zip(verdicts["judge"], verdicts["verdict"], strict=True)
-    }

@@ -18,11 +18,13 @@ from evalkit.audit._agreement import agreement_tables, panel_agreement_of
 from evalkit.audit._human import corrected_pass_rate_of, human_agreement_of
 from evalkit.audit._intervals import finite_or_none, holm
 from evalkit.audit._orders import option_order_bias_of, position_bias_of
-from evalkit.audit._panel import PANEL_COLUMNS, WinRate, panels_by_mode, win_rate
+from evalkit.audit._panel import WinRate, win_rate
 from evalkit.audit._prepared import Prepared
 from evalkit.audit._reliability import ReliabilityThresholds, judge_reliability
 from evalkit.audit._self_preference import self_preference_of
 from evalkit.audit._verbosity import length_slope_of, verbosity_bias_of
+from evalkit.panel import PanelRule, item_verdicts
+from evalkit.panel._aggregate import PANEL_COLUMNS, SCORE_PANEL_COLUMNS
 
 #: Frames that carry a p-value, and the name of the test it comes from.
 _TESTS: Final = {
@@ -65,13 +67,15 @@ class AuditReport:
     (:func:`human_agreement`), ``corrected`` (:func:`corrected_pass_rate`), ``reliability``
     and ``checks`` (:func:`judge_reliability`), ``tests`` (every p-value with its Holm
     adjustment), ``panel`` (pairwise panel verdicts), ``score_panel`` (pointwise panel
-    scores). Frames with p-values carry ``p_holm`` beside ``p_value``.
+    scores), both under ``rule``, and ``win_rate`` counted from ``panel``. Frames with p-values
+    carry ``p_holm`` beside ``p_value``.
     """
 
     confidence: float
     seed: int
     n_boot: int
     thresholds: ReliabilityThresholds
+    rule: PanelRule
     judges: pd.DataFrame
     position: pd.DataFrame
     option_order: pd.DataFrame
@@ -109,6 +113,7 @@ class AuditReport:
             "seed": self.seed,
             "n_boot": self.n_boot,
             "thresholds": self.thresholds.model_dump(),
+            "rule": self.rule.to_dict(),
             **frames,
             "win_rate": self.win_rate.to_dict(),
             "verdicts": self.verdicts(),
@@ -143,6 +148,18 @@ def _holm_family(frames: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, dict[st
     return listed, out
 
 
+def _with_panel_rows(judges: pd.DataFrame, panel: pd.DataFrame) -> pd.DataFrame:
+    """The judges' rows against humans, each mode followed by its panel's row."""
+    if panel.empty:
+        return judges
+    if judges.empty:
+        return panel
+    modes = list(dict.fromkeys([*judges["mode"], *panel["mode"]]))
+    both = pd.concat([judges, panel], ignore_index=True)
+    order = both["mode"].map({m: i for i, m in enumerate(modes)})
+    return both.iloc[order.argsort(kind="stable")].reset_index(drop=True)
+
+
 def run_audit(
     table: pd.DataFrame,
     *,
@@ -150,12 +167,15 @@ def run_audit(
     thresholds: ReliabilityThresholds | None = None,
     seed: int = 0,
     n_boot: int = 1000,
-    quorum: int | None = None,
+    rule: PanelRule | None = None,
     pass_score: float | None = None,
 ) -> AuditReport:
     """Audit every judge of a judgments table: bias, agreement, humans, and a verdict each.
 
-    ``quorum`` is the panel's (None: a majority of the judges); ``pass_score`` makes pointwise
+    ``rule`` is the panel's (:class:`evalkit.panel.PanelRule`; default: majority verdict or mean
+    score, a majority quorum, disagreeing orders a tie): the panel verdicts, the win rate and
+    the panel's agreement with humans all follow it, and under ``weighted`` each judge weighs
+    what its reliability verdict of this same audit is worth. ``pass_score`` makes pointwise
     scores pass/fail for the corrected pass rate; bootstrap intervals use ``n_boot`` resamples
     of the items, seeded by ``seed`` (the same table and seed give the same report).
 
@@ -169,12 +189,14 @@ def run_audit(
         UsageError: the table is invalid (see :func:`validate_judgments`).
     """
     thresholds = thresholds if thresholds is not None else ReliabilityThresholds()
+    rule = rule if rule is not None else PanelRule()
     prep = Prepared.of(table)
-    panels = panels_by_mode(prep, quorum)
     agreement, kappa_with_others = agreement_tables(
         prep.ratings, confidence=confidence, n_boot=n_boot, seed=seed
     )
-    human = human_agreement_of(prep, panels, confidence=confidence, n_boot=n_boot, seed=seed)
+    # The judges' reliability does not depend on the panel; the panel may depend on it
+    # (``weighted``), so the judges are measured first and the panel joins the human rows after.
+    human = human_agreement_of(prep, {}, confidence=confidence, n_boot=n_boot, seed=seed)
     tested = {
         "position": position_bias_of(prep.table, prep.combined, confidence),
         "option_order": option_order_bias_of(prep.table, confidence),
@@ -195,6 +217,10 @@ def run_audit(
         human=human,
         thresholds=thresholds,
     )
+    panels = item_verdicts(prep.table, rule, rule.judge_weights(reliability))
+    human = _with_panel_rows(
+        human, human_agreement_of(prep, panels, confidence, n_boot, seed, judges=False)
+    )
     panel_agreement = panel_agreement_of(prep.ratings, confidence, n_boot, seed)
     corrected = corrected_pass_rate_of(prep, panels, pass_score, confidence, n_boot, seed)
     panel = panels.get("pairwise", pd.DataFrame(columns=list(PANEL_COLUMNS)))
@@ -204,6 +230,7 @@ def run_audit(
         seed=seed,
         n_boot=n_boot,
         thresholds=thresholds,
+        rule=rule,
         judges=prep.judges,
         agreement=agreement,
         kappa_with_others=kappa_with_others,
@@ -217,6 +244,6 @@ def run_audit(
         win_rate=win_rate(panel, confidence),
         score_panel=pd.concat(score_panels, ignore_index=True)
         if score_panels
-        else pd.DataFrame(columns=["score", "abstained"]),
+        else pd.DataFrame(columns=list(SCORE_PANEL_COLUMNS)),
         **tested,
     )

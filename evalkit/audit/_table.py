@@ -28,15 +28,17 @@ import numpy as np
 import pandas as pd
 
 from evalkit.errors import UsageError
+
+# Re-exported: the audit's modules read these with the table's other conventions.
+from evalkit.panel._rows import ITEM as ITEM
+from evalkit.panel._rows import SCORE_MODES as SCORE_MODES
+from evalkit.panel._rows import score_ok as score_ok
+from evalkit.panel._rows import verdict_ok as verdict_ok
 from evalkit.records import JUDGMENT_COLUMNS, ORDERS, VERDICTS, coerce_judgments
 
 MODES: Final = ("pairwise", "pointwise", "reference")
-#: Modes whose rows carry a score rather than a verdict.
-SCORE_MODES: Final = ("pointwise", "reference")
 OPTION_ORDER: Final = "option_order"
 OPTION_ORDERS: Final = ("ascending", "descending")
-#: The identity of an item across the table.
-ITEM: Final = ("suite", "item_id")
 #: ``judge_family`` of deterministic graders' rows (:data:`evalkit.graders.GRADER_FAMILY`; not
 #: imported from there, so that importing the audit does not import the graders).
 GRADER_FAMILY: Final = "deterministic"
@@ -334,23 +336,3 @@ def rename_columns(frame: pd.DataFrame, mapping: Mapping[str, str]) -> pd.DataFr
             f"drop or rename the extra ones first"
         )
     return validate_judgments(frame.rename(columns=dict(mapping)))
-
-
-def verdict_ok(table: pd.DataFrame) -> pd.Series:
-    """Pairwise rows that carry a usable verdict: parsed, no error, verdict present."""
-    return (
-        (table["mode"] == "pairwise")
-        & table["parse_ok"]
-        & table["error"].isna()
-        & table["verdict"].notna()
-    ).astype(bool)
-
-
-def score_ok(table: pd.DataFrame) -> pd.Series:
-    """Pointwise or reference rows that carry a usable score."""
-    return (
-        table["mode"].isin(SCORE_MODES)
-        & table["parse_ok"]
-        & table["error"].isna()
-        & table["score"].notna()
-    ).astype(bool)

@@ -10,7 +10,7 @@ from evalkit.gates._gates import (
     not_applicable,
 )
 from evalkit.gates._regression import NoRegression, item_scores, mcnemar_p, paired_bootstrap
-from evalkit.gates._scores import MeanScore, PassRate, mean_interval
+from evalkit.gates._scores import MeanScore, PassRate
 from evalkit.gates._trust import JudgesTrusted
 
 __all__ = [
@@ -26,7 +26,6 @@ __all__ = [
     "decide",
     "item_scores",
     "mcnemar_p",
-    "mean_interval",
     "not_applicable",
     "paired_bootstrap",
 ]

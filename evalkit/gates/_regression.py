@@ -1,10 +1,11 @@
 """The gate against the last accepted run: no significant regression on the shared items.
 
-Each item's panel verdict is scored 1 (candidate won), 0.5 (tie) or 0 (baseline won). On the
-items both runs judged, the paired difference ``now - accepted`` is averaged and given a
+Each item's panel verdict is scored 1 (candidate won), 0.5 (tie) or 0 (baseline won); in a
+scored suite (pointwise, reference) an item's figure is the candidate's panel score instead. On
+the items both runs judged, the paired difference ``now - accepted`` is averaged and given a
 bootstrap interval over items (percentile, seeded); the gate fails only when the whole interval
-lies below ``-margin``, passes when it lies at or above it. An exact McNemar test on the items
-whose win/not-win outcome changed is reported beside it.
+lies below ``-margin``, passes when it lies at or above it. For verdicts, an exact McNemar test
+on the items whose win/not-win outcome changed is reported beside it.
 """
 
 from __future__ import annotations
@@ -21,9 +22,27 @@ from evalkit.gates._gates import GateInputs, GateResult, decide, name_gate
 _SCORE: Final = {"candidate": 1.0, "tie": 0.5, "baseline": 0.0}
 
 
-def item_scores(panel: pd.DataFrame) -> pd.Series:
-    """Each non-abstained item's panel score (1 win, 0.5 tie, 0 loss), indexed by item id."""
-    kept = panel.loc[~panel["abstained"].astype(bool) & panel["verdict"].notna()]
+def is_scored(panel: pd.DataFrame) -> bool:
+    """Whether ``panel`` holds scores (a scored suite) rather than verdicts."""
+    if "score" not in panel.columns:
+        return False
+    return "verdict" not in panel.columns or not panel["verdict"].notna().any()
+
+
+def item_scores(panel: pd.DataFrame, candidate: str | None = None) -> pd.Series:
+    """Each non-abstained item's figure, indexed by item id.
+
+    Verdicts score 1 (win), 0.5 (tie) or 0 (loss). A scored panel gives the panel score of
+    ``candidate``'s answer (every row's score when ``candidate`` is None or the panel does not
+    name the scored model).
+    """
+    kept = panel.loc[~panel["abstained"].astype(bool)]
+    if is_scored(panel):
+        if candidate is not None and "candidate" in kept.columns:
+            kept = kept.loc[kept["candidate"] == candidate]
+        kept = kept.loc[kept["score"].notna()]
+        return kept.groupby("item_id", sort=True)["score"].mean().astype(float)
+    kept = kept.loc[kept["verdict"].notna()]
     return kept.set_index("item_id")["verdict"].map(_SCORE).astype(float)
 
 
@@ -60,7 +79,8 @@ def mcnemar_p(now_win: np.ndarray, before_win: np.ndarray) -> float:
 class NoRegression:
     """The candidate must not do significantly worse than in the last accepted run.
 
-    ``margin`` is the tolerated drop in mean item score (0 = any significant drop fails).
+    ``margin`` is the tolerated drop in mean item score (0 = any significant drop fails), in
+    score points on a scored suite.
     """
 
     margin: float = 0.0
@@ -80,15 +100,20 @@ class NoRegression:
                 self.name, "inconclusive", math.nan, math.nan, math.nan, 0, threshold,
                 "no accepted run to compare with; record one with --evalkit-accept",
             )  # fmt: skip
-        now, before = item_scores(inputs.panel), item_scores(inputs.accepted)
+        now = item_scores(inputs.panel, inputs.candidate)
+        before = item_scores(inputs.accepted)
         shared = now.index.intersection(before.index)
         a, b = now.loc[shared].to_numpy(), before.loc[shared].to_numpy()
         mean, low, high = paired_bootstrap(a - b, confidence=inputs.confidence, seed=inputs.seed)
         outcome = decide(low, high, threshold, n=len(shared), min_items=self.min_items)
-        p = mcnemar_p(a == 1.0, b == 1.0)
+        if is_scored(inputs.panel):
+            # Scores have no win/not-win outcome for McNemar: the interval alone decides.
+            what, test = "mean panel score of the candidate", ""
+        else:
+            what, test = "mean item score", f"; McNemar p={mcnemar_p(a == 1.0, b == 1.0):.3g}"
         message = (
-            f"mean item score changed by {mean:+.3f} [{low:+.3f}, {high:+.3f}] on "
-            f"{len(shared)} shared items (paired bootstrap); McNemar p={p:.3g}; "
+            f"{what} changed by {mean:+.3f} [{low:+.3f}, {high:+.3f}] on "
+            f"{len(shared)} shared items (paired bootstrap){test}; "
             f"fails only if the whole interval is below {threshold:+.3f}"
         )
         return GateResult(self.name, outcome, mean, low, high, len(shared), threshold, message)

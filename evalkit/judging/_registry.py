@@ -107,7 +107,7 @@ class JudgeRegistry:
 
         A judge name given instead of a panel makes a panel of one. With ``mode``, a panel of
         another mode is replaced by its ``variants`` entry for that mode. With
-        ``aggregations`` (the audit's registered methods and their kinds), the panel's
+        ``aggregations`` (the panel's registered methods and their kinds), the panel's
         method must be registered and fit the mode.
 
         Raises:

@@ -189,7 +189,7 @@ class PanelSpec(_Spec):
     kind: Literal["panel"] = "panel"
     name: str
     judges: list[str] = pydantic.Field(min_length=1)
-    #: a panel method registered with the audit (majority, weighted for verdicts; mean,
+    #: a panel method registered in evalkit.panel (majority, weighted for verdicts; mean,
     #: median for scores).
     aggregation: str = "majority"
     #: fewest valid judge verdicts an item needs; below it the item is abstained.

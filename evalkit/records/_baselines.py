@@ -34,7 +34,10 @@ def write_accepted(baselines_dir: Path, suite: str, record: Mapping[str, Any]) -
 
 
 def read_accepted(baselines_dir: Path, suite: str) -> pd.DataFrame | None:
-    """The accepted panel verdicts of ``suite`` (item_id, verdict, abstained), or None.
+    """The accepted panel of ``suite`` (item_id, verdict, score, abstained), or None.
+
+    For a scored suite, the scores of the accepted run's candidate (verdict empty); otherwise
+    the panel verdicts (score empty).
 
     Raises:
         UsageError: the file exists but is not a valid accepted-run record.
@@ -44,9 +47,11 @@ def read_accepted(baselines_dir: Path, suite: str) -> pd.DataFrame | None:
         return None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        frame = pd.DataFrame.from_records(
-            data["panel"], columns=["item_id", "verdict", "abstained"]
-        )
+        frame = pd.DataFrame.from_records(data["panel"])
+        if "score" in frame.columns and frame["score"].notna().any():
+            # A scored suite has a row per scored model: keep the accepted candidate's.
+            frame = frame.loc[frame["candidate"] == data["models"]["candidate"]["name"]]
+        frame = frame.reindex(columns=["item_id", "verdict", "score", "abstained"])
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
         raise UsageError(
             f"{path}: not a valid accepted-run record ({exc}); delete it and accept a run again"

@@ -187,6 +187,8 @@ class AuditSummary(_Record):
     win_rate: WinRateRecord | None = None
     #: each judge's verdict: trusted, questionable or untrusted.
     verdicts: dict[str, str] = {}
+    #: the panel rule the suite's item verdicts were decided by (evalkit.panel.PanelRule).
+    rule: dict[str, Any] | None = None
     summary: list[str] = []
 
 

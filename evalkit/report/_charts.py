@@ -399,7 +399,7 @@ def verdict_bars(
 ) -> StackedBars | None:
     """How often each judge (both orders combined) and the panel preferred each answer.
 
-    ``combined`` is :func:`evalkit.audit.combine_orders` of one suite; ``panel`` the audit's
+    ``combined`` is :func:`evalkit.panel.combine_orders` of one suite; ``panel`` the audit's
     panel verdicts of the suite (column ``verdict``). An item without a verdict counts as
     *no verdict*.
     """

@@ -213,7 +213,7 @@ def item_data(
 ) -> ItemData:
     """Build the item table: items needing a look first, then by suite and id.
 
-    ``combined`` is :func:`evalkit.audit.combine_orders` of ``judgments``; ``panel`` has
+    ``combined`` is :func:`evalkit.panel.combine_orders` of ``judgments``; ``panel`` has
     columns suite, item_id, verdict, abstained, reason (the audit's panel verdicts).
     """
     flags = _flags(judgments, combined)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
+from evalkit.report._format import num, pct
+
 Record = Mapping[str, Any]
 
 #: Panel agreement statistics, in the order shown, with their names.
@@ -36,11 +38,27 @@ def _pairwise_first(records: Sequence[Record]) -> list[Record]:
     return sorted(records, key=lambda r: r.get("mode", "pairwise") != "pairwise")
 
 
+def self_preference_note(record: Record | None) -> str | None:
+    """What a self-preference figure is the difference of: the judge's favour and the others'.
+
+    The figure is ``own_favour - others_favour``, so the note shows exactly those two
+    quantities, in the figure's unit: shares as percentages (one decimal, so that their
+    difference reads as the figure does), scores as scores. None when not measured.
+    """
+    if not record or not record.get("measurable"):
+        return None
+    own, others = record.get("own_favour"), record.get("others_favour")
+    if record.get("unit") == "score":
+        return f"own {num(own, 2)} vs others {num(others, 2)} (mean score)"
+    return f"own {pct(own)} vs others {pct(others)}"
+
+
 def judge_rows(audit: Record) -> list[dict[str, Any]]:
     """One row per judge: its verdict and reasons, and each bias figure with its interval.
 
     Keys: judge, family, verdict, reasons (list of sentences), position (flip and first-
-    position figures), self_preference, verbosity, kappa (mean kappa with the other judges and
+    position figures), self_preference (and self_preference_note, see
+    :func:`self_preference_note`), verbosity, kappa (mean kappa with the other judges and
     the best one), human (accuracy and kappa against human labels, or None), checks.
     """
     position = _by_judge(audit.get("position", []))
@@ -63,6 +81,7 @@ def judge_rows(audit: Record) -> list[dict[str, Any]]:
                 "reasons": reasons,
                 "position": position.get(judge),
                 "self_preference": self_pref.get(judge),
+                "self_preference_note": self_preference_note(self_pref.get(judge)),
                 "verbosity": verbosity.get(judge),
                 "kappa": kappa.get(judge),
                 "human": human.get(judge),

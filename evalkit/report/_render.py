@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from evalkit.audit import combine_orders
+from evalkit.panel import combine_orders
 from evalkit.records import SuiteRecord
 from evalkit.report._charts import (
     interval_chart,
@@ -36,11 +36,20 @@ from evalkit.report._summary import (
 )
 
 
-def _combined(judgments: pd.DataFrame) -> pd.DataFrame:
-    """Each judge's combined verdict per item (empty when no row is pairwise)."""
-    if not (judgments["mode"] == "pairwise").any():
+def _combined(judgments: pd.DataFrame, suites: list[SuiteRecord]) -> pd.DataFrame:
+    """Each judge's combined verdict per item, under the panel rule each suite recorded.
+
+    Empty when no row is pairwise. A suite recorded without a rule (an older run) combines
+    disagreeing orders as a tie, the default rule.
+    """
+    rules = {s.name: (s.audit.rule if s.audit is not None else None) or {} for s in suites}
+    parts = [
+        combine_orders(rows, rules.get(str(name), {}).get("disagreement", "tie"))
+        for name, rows in judgments.loc[judgments["mode"] == "pairwise"].groupby("suite")
+    ]
+    if not parts:
         return pd.DataFrame(columns=["suite", "item_id", "judge", "verdict", "consistent"])
-    return combine_orders(judgments)
+    return pd.concat(parts, ignore_index=True)
 
 
 def _suite_view(
@@ -98,7 +107,7 @@ def render(run: RunData) -> str:
     record = run.run
     panel = panel_frame(record)
     info = redact_data(run_view(record))
-    combined = _combined(run.judgments)
+    combined = _combined(run.judgments, list(record.suites))
     items: ItemData = item_data(run.judgments, run.answers, combined, panel)
     views = [
         _suite_view(s, v, run.judgments, combined, panel)

@@ -21,7 +21,6 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
-from evalkit.audit import aggregators
 from evalkit.errors import CallNotMade, DatasetError, ModelError, SpecError
 from evalkit.graders import GRADER_FAMILY, Grader, check_fields, check_graders
 from evalkit.judging import (
@@ -40,6 +39,7 @@ from evalkit.judging import (
     to_verdict,
 )
 from evalkit.models import Completion, ModelRequest
+from evalkit.panel import aggregators
 from evalkit.records import Answer, Item, Judgment, Mode, Role
 from evalkit.session._endpoints import Endpoint
 from evalkit.session._suite import Suite

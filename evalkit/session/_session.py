@@ -20,19 +20,14 @@ import pandas as pd
 import pytest
 
 from evalkit._runid import new_run_id
-from evalkit.audit import (
-    combine_orders,
-    panel_verdicts,
-    position_bias,
-    reliability_weights,
-    run_audit,
-)
+from evalkit.audit import position_bias, run_audit
 from evalkit.config import EvalkitConfig
 from evalkit.errors import ConfigError, EvalkitError, PermanentModelError
 from evalkit.gates import GateInputs, GateResult
 from evalkit.graders import GRADER_FAMILY
 from evalkit.judging import JudgeRegistry
 from evalkit.models import ModelClient, ModelRequest, is_local, local_model
+from evalkit.panel import PanelRule, combine_orders
 from evalkit.records import (
     ANSWERS_FILE,
     JUDGMENTS_FILE,
@@ -260,20 +255,19 @@ class EvalSession:
         # but they are not judges: the audit and the panel see the judges' rows only.
         graded = table["judge_family"] == GRADER_FAMILY
         judged = table.loc[~graded].reset_index(drop=True)
-        audit = run_audit(judged, confidence=cfg.confidence, seed=cfg.seed, quorum=spec.quorum)
-        weights = None
-        if spec.aggregation == "weighted":
-            weights = reliability_weights(audit.reliability, spec.reliability_weights or None)
+        # One rule for the summary, the gates and the report: the audit applies it, and its
+        # panel is the suite's panel.
+        rule = PanelRule(
+            aggregation=spec.aggregation, quorum=spec.quorum, disagreement=spec.disagreement,
+            weights=spec.reliability_weights,
+        )  # fmt: skip
+        audit = run_audit(
+            judged, confidence=cfg.confidence, thresholds=cfg.reliability, seed=cfg.seed, rule=rule
+        )
         if ctx.suite.mode == "pairwise":
-            combined = combine_orders(judged, disagreement=spec.disagreement)
-            panel = panel_verdicts(
-                combined, method=spec.aggregation, quorum=spec.quorum, weights=weights
-            )
+            combined, panel = combine_orders(judged, rule.disagreement), audit.panel
         else:
-            combined = judged
-            panel = panel_verdicts(
-                judged, method=spec.aggregation, quorum=spec.quorum, weights=weights
-            )
+            combined, panel = judged, audit.score_panel
         inputs = GateInputs(
             combined=combined,
             panel=panel,
