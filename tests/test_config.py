@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.config import load_config, read_pyproject
+from evalkit.config import check_folders, load_config, read_pyproject
 from evalkit.errors import ConfigError
 
 
@@ -35,3 +35,34 @@ def test_bad_toml_is_named(tmp_path: Path) -> None:
 def test_digest_ignores_where_reports_go() -> None:
     assert load_config(cli={"reports_dir": "a"}).digest() == load_config(cli={"reports_dir": "b"}).digest()
     assert load_config(cli={"seed": 1}).digest() != load_config(cli={"seed": 2}).digest()
+
+
+def test_unknown_evalkit_variables_are_errors_with_the_closest_name() -> None:
+    with pytest.raises(ConfigError, match=r"EVALKIT_CONCURENCY: not an evalkit setting \(did you mean 'EVALKIT_CONCURRENCY'\?\)"):
+        load_config(environ={"EVALKIT_CONCURENCY": "4"})
+    with pytest.raises(ConfigError, match=r"EVALKIT_ZZZ: not an evalkit setting; rename or unset it"):
+        load_config(environ={"EVALKIT_ZZZ": "1"})
+    with pytest.raises(ConfigError, match=r"unknown setting 'max_call' \(did you mean 'max_calls'\?\)"):
+        load_config(pyproject={"max_call": 4})
+    # Not a setting, but read on purpose by evalkit's own golden-file tests.
+    assert load_config(environ={"EVALKIT_ACCEPT_GOLDEN": "1"}).concurrency == 16
+
+
+@pytest.mark.parametrize(("source", "where"), [
+    ({"cli": {"candidate": ""}}, "option --evalkit-candidate"),
+    ({"environ": {"EVALKIT_PANEL": " "}}, "environment variable EVALKIT_PANEL"),
+    ({"pyproject": {"reports_dir": ""}}, r"\[tool.evalkit\] reports_dir"),
+])
+def test_empty_values_are_refused(source: dict[str, dict[str, str]], where: str) -> None:
+    with pytest.raises(ConfigError, match=rf"{where}: empty value"):
+        load_config(**source)  # type: ignore[arg-type]
+
+
+def test_folders_that_cannot_hold_the_cache_or_reports(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    check_folders(load_config(cli={"cache_dir": tmp_path / "new", "reports_dir": tmp_path / "a/b"}))
+    assert not (tmp_path / "new").exists(), "checking creates nothing"
+    with pytest.raises(ConfigError, match=r"cache_dir .*file: is a file, not a folder; .*--evalkit-cache-dir"):
+        check_folders(load_config(cli={"cache_dir": tmp_path / "file"}))
+    with pytest.raises(ConfigError, match=r"reports_dir .*file/r: cannot be created, because .*file is a file"):
+        check_folders(load_config(cli={"reports_dir": tmp_path / "file" / "r"}))
