@@ -58,6 +58,13 @@ def run_folder(
     return apply
 
 
+def later_run_json_a_list(root: Path) -> None:
+    """Two runs to compare; the later one's run.json is a list."""
+    run_folder("{}")(root)
+    put("later/judgments.jsonl", jsonl(judgment_rows()))(root)
+    put("later/run.json", "[]")(root)
+
+
 GOOD = put("t.jsonl", jsonl(judgment_rows()))
 
 # (id, files to write under tmp_path, argv with {tmp} for tmp_path, parts of the one message)
@@ -74,11 +81,13 @@ CASES: list[tuple[str, Callable[[Path], None], list[str], str]] = [
     ("audit-confidence-too-big", GOOD, ["audit", "{tmp}/t.jsonl", "--confidence", "5"], "--confidence: 5.0 is not a confidence level; give one between 0.5 and 1.0"),
     ("audit-confidence-nan", GOOD, ["audit", "{tmp}/t.jsonl", "--confidence", "nan"], "--confidence: nan is not a confidence level"),
     ("audit-output-is-a-folder", GOOD, ["audit", "{tmp}/t.jsonl", "-o", "{tmp}"], "-o {tmp}: is a folder; name a file in it instead"),
+    ("audit-output-below-a-file", GOOD, ["audit", "{tmp}/t.jsonl", "-o", "{tmp}/t.jsonl/audit.json"], "-o {tmp}/t.jsonl/audit.json: cannot be written, because {tmp}/t.jsonl is a file"),
     ("report-run-json-truncated", run_folder('{"run_id": "r1", "sta'), ["report", "{tmp}/run"], "run/run.json: not valid JSON (Unterminated string|delete run.json"),
     ("report-run-json-a-list", run_folder("[1, 2]"), ["report", "{tmp}/run"], "run/run.json: holds a JSON list, not the object evalkit writes"),
     ("report-judgments-bad-column", run_folder("{}", jsonl(judgment_rows(sample="x"))), ["report", "{tmp}/run"], "run/judgments.jsonl: column 'sample' must hold whole numbers; row 0 holds 'x'"),
     ("report-judgments-not-utf8", run_folder("{}", b'{"judge": "caf\xe9"}\n'), ["report", "{tmp}/run"], "run/judgments.jsonl: not UTF-8 text"),
     ("report-judgments-foreign-columns", run_folder("{}", jsonl([{"question_id": "q1", "grader": "g", "choice": "A"}])), ["report", "{tmp}/run"], "run/judgments.jsonl: the judgments table has no column 'suite'"),
+    ("compare-run-json-a-list", later_run_json_a_list, ["compare", "{tmp}/run", "{tmp}/later"], "later/run.json: holds a JSON list"),
     ("report-output-is-a-folder", run_folder("{}"), ["report", "{tmp}/run", "-o", "{tmp}/run"], "-o {tmp}/run: is a folder; name a file in it instead"),
 ]
 
