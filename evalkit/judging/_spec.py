@@ -169,8 +169,10 @@ class JudgeSpec(_Spec):
     def _json_params(self) -> JudgeSpec:
         # An "after" model validator, so that the message names the nested key (params.seed).
         for path, value in _non_json(self.params, "params"):
+            kind = type(value).__name__
+            article = "an" if kind[0] in "aeiou" else "a"
             raise ValueError(
-                f"{path}: {value!s} is read as a {type(value).__name__}, which cannot be sent to a "
+                f"{path}: {value!s} is read as {article} {kind}, which cannot be sent to a "
                 "model; quote it to send text, or write a number, true/false or a list"
             )
         return self
