@@ -76,7 +76,7 @@ class EvalkitConfig(pydantic.BaseModel):
     @pydantic.field_validator("candidate_api_base", "baseline_api_base")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
-        if value is not None:
+        if value:  # "" means no server of its own, as None does
             check_api_base(value)
         return value
 
@@ -190,9 +190,9 @@ def load_config(
     ``cli`` maps field names to values already parsed by the command line (None = not given).
 
     Raises:
-        ConfigError: a key or ``EVALKIT_*`` variable is unknown, a value is empty (an unset CI
-            variable expanded to nothing must not silently select a default) or a value is
-            invalid; the message names its source.
+        ConfigError: a key or ``EVALKIT_*`` variable is unknown, a variable or flag is empty
+            (an unset CI variable expanded to nothing must not silently select a default) or a
+            value is invalid; the message names its source.
     """
     environ = environ or {}
     unknown = sorted(v for v in environ if v.startswith("EVALKIT_") and v not in ENV_VARS)
@@ -210,15 +210,20 @@ def load_config(
     for key, value in (pyproject or {}).items():
         merged[key] = value
         sources[key] = f"{pyproject_path} [tool.evalkit] {key}"
+    flagged: dict[str, None] = {}  # settings given by a variable or a flag, in order
     for var, field in ENV_VARS.items():
         if var in environ:
             merged[field] = environ[var]
             sources[field] = f"environment variable {var}"
+            flagged[field] = None
     for key, value in (cli or {}).items():
         if value is not None:
             merged[key] = value
             sources[key] = f"option --evalkit-{key.replace('_', '-')}"
-    empty = [key for key, value in merged.items() if isinstance(value, str) and not value.strip()]
+            flagged[key] = None
+    # Only the variables and flags a CI system fills in: there, an empty value is a variable
+    # that was not set, whereas "" written in pyproject.toml is a deliberate "none".
+    empty = [key for key in flagged if isinstance(merged[key], str) and not merged[key].strip()]
     if empty:
         raise ConfigError(
             "; ".join(

@@ -51,11 +51,13 @@ def test_unknown_evalkit_variables_are_errors_with_the_closest_name() -> None:
 @pytest.mark.parametrize(("source", "where"), [
     ({"cli": {"candidate": ""}}, "option --evalkit-candidate"),
     ({"environ": {"EVALKIT_PANEL": " "}}, "environment variable EVALKIT_PANEL"),
-    ({"pyproject": {"reports_dir": ""}}, r"\[tool.evalkit\] reports_dir"),
+    ({"environ": {"EVALKIT_CANDIDATE": ""}, "pyproject": {"candidate": "openai/x"}}, "environment variable EVALKIT_CANDIDATE"),
 ])
 def test_empty_values_are_refused(source: dict[str, dict[str, str]], where: str) -> None:
     with pytest.raises(ConfigError, match=rf"{where}: empty value"):
         load_config(**source)  # type: ignore[arg-type]
+    # "" written in pyproject.toml is a deliberate "none", not an unset variable.
+    assert load_config(pyproject={"candidate_api_base": ""}).candidate_api_base == ""
 
 
 def test_folders_that_cannot_hold_the_cache_or_reports(tmp_path: Path) -> None:

@@ -180,7 +180,7 @@ class JudgeSpec(_Spec):
     @pydantic.field_validator("api_base")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
-        if value is not None:
+        if value:  # "" means no server of its own, as None does
             check_api_base(value)
         return value
 
