@@ -10,9 +10,67 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from evalkit._version import __version__
 from evalkit.errors import EvalkitError, UsageError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def _output(value: str, flag: str = "-o") -> Path:
+    """The file ``flag`` names, checked before any work is done.
+
+    Raises:
+        UsageError: it is a folder, or sits below a file.
+    """
+    path = Path(value)
+    if path.is_dir():
+        raise UsageError(f"{flag} {value}: is a folder; name a file in it instead")
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise UsageError(f"{flag} {value}: cannot be written, because {parent} is a file")
+    return path
+
+
+def _judgments(source: Path, mapping: dict[str, str] | None = None) -> pd.DataFrame:
+    """Read the judgments table at ``source`` (a file or a run folder), mapped and validated.
+
+    An empty file gives an empty table, unvalidated: whether that is an error is the caller's.
+
+    Raises:
+        UsageError: the file cannot be read or the table is invalid; the message names it.
+    """
+    from evalkit.audit import rename_columns, validate_judgments
+    from evalkit.records import JUDGMENTS_FILE, coerce_judgments, read_table
+
+    table = read_table(source)
+    if table.empty:
+        return table
+    try:
+        if mapping:
+            table = rename_columns(table, mapping)
+        return coerce_judgments(validate_judgments(table))
+    except UsageError as exc:
+        raise UsageError(
+            f"{source / JUDGMENTS_FILE if source.is_dir() else source}: {exc}"
+        ) from None
+
+
+def _check_run(run_dir: Path) -> None:
+    """Refuse a run folder whose run.json or judgments cannot be rendered, before rendering.
+
+    Raises:
+        UsageError: run.json cannot be read as a run record, or the judgments table is
+            invalid; the message names the file and what to do.
+    """
+    from evalkit.records import read_run
+
+    _judgments(run_dir)
+    read_run(run_dir)
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -20,7 +78,8 @@ def _report(args: argparse.Namespace) -> int:
     from evalkit.report import load_run, render
 
     run_dir = Path(args.run_dir)
-    out = Path(args.output) if args.output else run_dir / REPORT_FILE
+    out = _output(args.output) if args.output else run_dir / REPORT_FILE
+    _check_run(run_dir)
     write_text_atomic(out, render(load_run(run_dir)))
     print(f"report: {out}")
     return 0
@@ -31,31 +90,35 @@ def _compare(args: argparse.Namespace) -> int:
     from evalkit.report import load_run, render_compare
 
     before, after = Path(args.run_a), Path(args.run_b)
-    out = Path(args.output) if args.output else after / f"compare-{before.resolve().name}.html"
+    out = _output(args.output) if args.output else after / f"compare-{before.resolve().name}.html"
+    _check_run(before)
+    _check_run(after)
     write_text_atomic(out, render_compare(load_run(before), load_run(after)))
     print(f"comparison: {out}")
     return 0
 
 
 def _audit(args: argparse.Namespace) -> int:
-    from evalkit.audit import rename_columns, run_audit
-    from evalkit.records import AuditSummary, coerce_judgments, read_table, write_json_atomic
+    from evalkit.audit import run_audit
+    from evalkit.config import check_confidence
+    from evalkit.records import AuditSummary, write_json_atomic
 
-    table = read_table(Path(args.file))
-    if args.map:
-        pairs = [pair.split("=", 1) for pair in args.map]
-        bad = [p for p, pair in zip(args.map, pairs, strict=True) if len(pair) != 2]
-        if bad:
-            raise UsageError(f"--map {bad[0]!r}: write it as OURS=THEIRS, e.g. verdict=choice")
-        table = rename_columns(table, {theirs: ours for ours, theirs in pairs})
-    table = coerce_judgments(table)
-    report = run_audit(table, confidence=args.confidence, seed=args.seed)
+    confidence = check_confidence(args.confidence, "--confidence")
+    output = _output(args.output) if args.output else None
+    pairs = [pair.split("=", 1) for pair in args.map or ()]
+    bad = [p for p, pair in zip(args.map or (), pairs, strict=True) if len(pair) != 2]
+    if bad:
+        raise UsageError(f"--map {bad[0]!r}: write it as OURS=THEIRS, e.g. verdict=choice")
+    table = _judgments(Path(args.file), {theirs: ours for ours, theirs in pairs})
+    if table.empty:
+        raise UsageError(f"{args.file}: the file is empty; there are no judgments to audit")
+    report = run_audit(table, confidence=confidence, seed=args.seed)
     for line in report.summary_lines():
         print(line)
-    if args.output:
+    if output:
         # The same model as a run record's audit, so that both read back alike.
         audit = AuditSummary.model_validate(report.to_dict())
-        write_json_atomic(Path(args.output), audit.model_dump(mode="json"))
+        write_json_atomic(output, audit.model_dump(mode="json"))
         print(f"audit: {args.output}")
     return 0
 
@@ -108,6 +171,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.func(args)
     except EvalkitError as exc:
         print(f"evalkit: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a file the checks above could not foresee (permissions, disk full)
+        print(f"evalkit: error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     return code
 

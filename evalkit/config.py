@@ -9,8 +9,10 @@ the flag), so the user knows what to edit.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
+import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -22,6 +24,11 @@ from evalkit.errors import ConfigError
 
 CacheMode = Literal["use", "refresh", "off", "replay"]
 InconclusivePolicy = Literal["fail", "warn"]
+#: Interval levels evalkit accepts lie strictly between these.
+CONFIDENCE_RANGE: Final = (0.5, 1.0)
+#: ``EVALKIT_*`` variables that are not settings but are read elsewhere on purpose: accepting
+#: a new golden file in evalkit's own tests.
+OTHER_ENV_VARS: Final = frozenset({"EVALKIT_ACCEPT_GOLDEN"})
 
 
 class ReliabilityThresholds(pydantic.BaseModel):
@@ -97,10 +104,17 @@ class EvalkitConfig(pydantic.BaseModel):
     #: (the CI environment variable is set) and warn elsewhere.
     inconclusive: InconclusivePolicy | None = None
     #: confidence level of every interval evalkit reports.
-    confidence: float = pydantic.Field(default=0.95, gt=0.5, lt=1.0)
+    confidence: float = pydantic.Field(default=0.95, gt=CONFIDENCE_RANGE[0], lt=CONFIDENCE_RANGE[1])
     seed: int = 0
     #: the audit's tolerances, from the ``[tool.evalkit.reliability]`` table.
     reliability: ReliabilityThresholds = ReliabilityThresholds()
+
+    @pydantic.field_validator("candidate_api_base", "baseline_api_base")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value:  # "" means no server of its own, as None does
+            check_api_base(value)
+        return value
 
     def resolved(self, rootdir: Path) -> EvalkitConfig:
         """Return the config with its folders made absolute against the project root.
@@ -135,10 +149,53 @@ class EvalkitConfig(pydantic.BaseModel):
 
 #: Settings that are tables of their own in pyproject.toml, not single values.
 _TABLES: Final = {"reliability": ReliabilityThresholds}
-#: Environment variable → field. Only these are read; others are ignored.
+#: Environment variable → field. Any other ``EVALKIT_*`` variable is an error (a typo).
 ENV_VARS: Final[Mapping[str, str]] = {
     f"EVALKIT_{name.upper()}": name for name in EvalkitConfig.model_fields if name not in _TABLES
 }
+
+
+def check_api_base(url: str) -> None:
+    """Check that ``url`` is an http(s) URL, as litellm needs for an ``api_base``.
+
+    Raises:
+        ValueError: it is not (pydantic turns this into a message naming the key).
+    """
+    if not url.lower().startswith(("http://", "https://")):
+        raise ValueError(
+            f"{url!r} is not an http:// or https:// URL; write the server's full address, "
+            "e.g. http://localhost:8000/v1"
+        )
+
+
+def check_confidence(value: float, where: str) -> float:
+    """Return ``value`` if it is a valid interval level.
+
+    Raises:
+        ConfigError: it is not strictly between 0.5 and 1 (or is not a number); the message
+            names ``where`` (the flag or key it came from).
+    """
+    low, high = CONFIDENCE_RANGE
+    if not low < value < high:  # also refuses nan, which fails every comparison
+        raise ConfigError(
+            f"{where}: {value!r} is not a confidence level; give one between {low} and {high} "
+            "(exclusive), e.g. 0.95"
+        )
+    return value
+
+
+def _did_you_mean(name: str, *, prefix: str = "", fields: list[str] | None = None) -> str:
+    """`` (did you mean 'x'?)`` for the setting closest to ``name``, or an empty string.
+
+    ``prefix`` (``EVALKIT_``) is set aside before comparing: shared by every variable, it would
+    make any name look close to all of them.
+    """
+    key = name.removeprefix(prefix).lower()
+    known = fields if fields is not None else list(EvalkitConfig.model_fields)
+    match = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    return (
+        f" (did you mean {prefix + match[0].upper() if prefix else match[0]!r}?)" if match else ""
+    )
 
 
 def read_pyproject(rootdir: Path) -> dict[str, Any]:
@@ -172,8 +229,21 @@ def load_config(
     ``cli`` maps field names to values already parsed by the command line (None = not given).
 
     Raises:
-        ConfigError: a key is unknown or a value invalid; the message names its source.
+        ConfigError: a key or ``EVALKIT_*`` variable is unknown, a variable or flag is empty
+            (an unset CI variable expanded to nothing must not silently select a default) or a
+            value is invalid; the message names its source.
     """
+    environ = environ or {}
+    unknown = sorted(v for v in environ if v.startswith("EVALKIT_") and v not in ENV_VARS)
+    unknown = [v for v in unknown if v not in OTHER_ENV_VARS]
+    if unknown:
+        raise ConfigError(
+            "; ".join(
+                f"environment variable {v}: not an evalkit setting"
+                f"{_did_you_mean(v, prefix='EVALKIT_')}; rename or unset it"
+                for v in unknown
+            )
+        )
     sources: dict[str, str] = {}
     merged: dict[str, Any] = {}
     for key, value in (pyproject or {}).items():
@@ -184,14 +254,28 @@ def load_config(
             if in_table
             else f"{pyproject_path} [tool.evalkit] {key}"
         )
+    flagged: dict[str, None] = {}  # settings given by a variable or a flag, in order
     for var, field in ENV_VARS.items():
-        if environ and environ.get(var, "") != "":
+        if var in environ:
             merged[field] = environ[var]
             sources[field] = f"environment variable {var}"
+            flagged[field] = None
     for key, value in (cli or {}).items():
         if value is not None:
             merged[key] = value
             sources[key] = f"option --evalkit-{key.replace('_', '-')}"
+            flagged[key] = None
+    # Only the variables and flags a CI system fills in: there, an empty value is a variable
+    # that was not set, whereas "" written in pyproject.toml is a deliberate "none".
+    empty = [key for key in flagged if isinstance(merged[key], str) and not merged[key].strip()]
+    if empty:
+        raise ConfigError(
+            "; ".join(
+                f"{sources[key]}: empty value; give a value or leave it unset "
+                "(is a CI variable it expands missing?)"
+                for key in empty
+            )
+        )
     try:
         return EvalkitConfig.model_validate(merged)
     except pydantic.ValidationError as exc:
@@ -210,7 +294,45 @@ def _describe(exc: pydantic.ValidationError, sources: Mapping[str, str]) -> str:
             where = f"{where} {field}"
         if err["type"] == "extra_forbidden":
             known = ", ".join(sorted(model.model_fields))
-            lines.append(f"{where}: unknown setting {field!r}; known settings: {known}")
+            hint = _did_you_mean(field, fields=list(model.model_fields))
+            lines.append(f"{where}: unknown setting {field!r}{hint}; known settings: {known}")
         else:
-            lines.append(f"{where}: {err['msg']} (got {err.get('input')!r})")
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            lines.append(f"{where}: {msg} (got {err.get('input')!r})")
     return "; ".join(lines)
+
+
+def check_folders(config: EvalkitConfig) -> None:
+    """Check, before any call, that the run can write its cache and its reports.
+
+    Creates nothing: a folder that does not exist yet only needs a writable place to be made.
+
+    Raises:
+        ConfigError: ``cache_dir`` or ``reports_dir`` is a file, or cannot be created or
+            written; the message names the setting and the path.
+    """
+    for name in ("cache_dir", "reports_dir"):
+        path: Path = getattr(config, name)
+        problem = _folder_problem(path)
+        if problem:
+            flag = name.replace("_", "-")
+            raise ConfigError(
+                f"{name} {path}: {problem}; choose another folder with --evalkit-{flag}, "
+                f"EVALKIT_{name.upper()} or {name} under [tool.evalkit]"
+            )
+
+
+def _folder_problem(path: Path) -> str | None:
+    """Why ``path`` cannot serve as a writable folder, or None."""
+    if path.exists():
+        if not path.is_dir():
+            return "is a file, not a folder"
+        return None if os.access(path, os.W_OK | os.X_OK) else "is not writable"
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        return f"cannot be created, because {parent} is a file"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"cannot be created, because {parent} is not writable"
+    return None

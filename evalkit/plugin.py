@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from evalkit._runid import new_run_id
-from evalkit.config import EvalkitConfig, load_config, read_pyproject
+from evalkit.config import EvalkitConfig, check_folders, load_config, read_pyproject
 from evalkit.errors import UsageError
 
 # Imported lazily: collecting a test module must not import litellm or pandas' stack.
@@ -91,10 +91,11 @@ def pytest_configure(config: pytest.Config) -> None:
             environ=os.environ,
             cli=cli,
             pyproject_path=rootdir / "pyproject.toml",
-        )
+        ).resolved(rootdir)
+        check_folders(settings)
     except UsageError as exc:
         raise pytest.UsageError(f"evalkit: {exc}") from None
-    config.stash[_config_key] = settings = settings.resolved(rootdir)
+    config.stash[_config_key] = settings
     config.stash[_started_key] = time.time()
     if settings.dry_run and getattr(config.option, "numprocesses", None):
         # A dry run makes no call and runs no test: there is nothing to distribute. Runs before

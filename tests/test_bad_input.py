@@ -71,6 +71,42 @@ def rows(*extra: object) -> str:
     return "".join(json.dumps(r) + "\n" for r in [*ROWS, *extra])
 
 
+def write(name: str, content: str | bytes) -> Callable[[Path], None]:
+    """Write one file, creating its folder."""
+
+    def apply(root: Path) -> None:
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+
+    return apply
+
+
+def parquet_without_pyarrow(root: Path) -> None:
+    """A Parquet dataset, in a project whose Python cannot import pyarrow."""
+    import pandas as pd
+
+    pd.DataFrame(ROWS).to_parquet(root / "suites" / "data.parquet")
+    (root / "suites" / "conftest.py").write_text(
+        "import sys\nsys.modules['pyarrow'] = None\nsys.modules['fastparquet'] = None\n"
+    )
+    (root / SUITE).write_text(
+        "import evalkit\nsuite = evalkit.Suite('sim', dataset='data.parquet',\n"
+        "                      gates=[evalkit.gates.WinRate(min_items=1)])\n"
+        "test_item, test_gate = suite.tests()\n"
+    )
+
+
+def twin_judge(root: Path) -> None:
+    """A second judge file that declares the name of the first, both on the panel."""
+    (root / "judges" / "twin.yaml").write_text((root / "judges" / "fair.yaml").read_text() + "name: fair\n")
+    (root / "judges" / "sim.yaml").write_text("kind: panel\njudges: [fair, twin]\n")
+
+
+MINE = append("judges/fair.yaml", "template: mine.j2\n")
 SUITE = "suites/test_sim.py"
 DATA = "suites/data.jsonl"
 NOOP: Callable[[Path], None] = lambda root: None  # noqa: E731
@@ -107,6 +143,30 @@ CASES: list[tuple[str, Callable[[Path], None], list[str], dict[str, str], str]] 
     ("model-not-litellm", NOOP, ["--evalkit-candidate=definitely-not-a-model"], {}, "suite 'sim', candidate: 'definitely-not-a-model' is not a litellm model string"),
     ("model-no-api-key", edit("judges/fair.yaml", "kind: judge\nmodel: anthropic/claude-3-5-haiku-latest\ntemplate: pairwise_chat.j2\n"), [], {}, "suite 'sim', judge fair: no API key for anthropic/claude-3-5-haiku-latest: set the ANTHROPIC_API_KEY"),
     ("model-no-key-for-server", NOOP, [], {"OPENAI_API_KEY": ""}, "suite 'sim', candidate: no API key for openai/sim-writer-openai-q0.80"),
+    # issue 11, item 6: found only after calls were spent
+    ("judge-param-date", append("judges/fair.yaml", "params: {seed: 2024-01-01}\n"), [], {}, "fair.yaml: params.seed: 2024-01-01 is read as a date|quote it"),
+    ("judge-param-set", append("judges/fair.yaml", "params: {stop: !!set {a: null}}\n"), [], {}, "fair.yaml: params.stop: {'a'} is read as a set"),
+    ("judge-duplicate-name", twin_judge, [], {}, "judges/fair.yaml and |judges/twin.yaml both define a judge named 'fair'"),
+    ("judge-api-base-no-scheme", append("judges/fair.yaml", "api_base: 127.0.0.1:9/v1\n"), [], {}, "fair.yaml: api_base: '127.0.0.1:9/v1' is not an http:// or https:// URL"),
+    ("flag-api-base-no-scheme", NOOP, ["--evalkit-candidate-api-base=localhost:9/v1"], {}, "option --evalkit-candidate-api-base: 'localhost:9/v1' is not an http:// or https:// URL"),
+    ("env-api-base-no-scheme", NOOP, [], {"EVALKIT_BASELINE_API_BASE": "localhost:9/v1"}, "environment variable EVALKIT_BASELINE_API_BASE: 'localhost:9/v1' is not an http://"),
+    ("judge-huge-scale", write("judges/fair.yaml", "kind: judge\nmodel: openai/sim-judge-fair\nmode: pointwise\ntemplate: rubric_chat.j2\nparser: rating\nscale: {min: 1, max: 100000}\n"), [], {}, "fair.yaml: scale: 1-100000 lists 100,000 scores; a scale may have at most 101"),
+    # item 7: settings silently ignored
+    ("env-misspelt-concurrency", NOOP, [], {"EVALKIT_CONCURENCY": "4"}, "environment variable EVALKIT_CONCURENCY: not an evalkit setting (did you mean 'EVALKIT_CONCURRENCY'?)"),
+    ("env-misspelt-max-calls", NOOP, [], {"EVALKIT_MAXCALLS": "1"}, "environment variable EVALKIT_MAXCALLS: not an evalkit setting (did you mean 'EVALKIT_MAX_CALLS'?)"),
+    ("flag-empty-candidate", NOOP, ["--evalkit-candidate="], {}, "option --evalkit-candidate: empty value"),
+    ("env-empty-panel", NOOP, [], {"EVALKIT_PANEL": ""}, "environment variable EVALKIT_PANEL: empty value"),
+    ("config-empty-baseline", NOOP, ["--evalkit-baseline= "], {}, "option --evalkit-baseline: empty value"),
+    # item 8: tracebacks instead of one message
+    ("template-raises", write("judges/mine.j2", "{{ question }} {{ answer_a }} {{ answer_b }} {{ 1 / 0 }}"), [], {}, "mine.j2 failed while rendering: ZeroDivisionError"),
+    ("template-not-utf8", write("judges/mine.j2", "{{ question }} caf\u00e9 {{ answer_a }} {{ answer_b }}".encode("latin-1")), [], {}, "mine.j2: not UTF-8 text"),
+    ("template-includes-missing", write("judges/mine.j2", "{% include 'part.j2' %} {{ question }} {{ answer_a }} {{ answer_b }}"), [], {}, "mine.j2 includes 'part.j2', which is not in judges/"),
+    ("cache-dir-is-a-file", write("out/cachefile", "not a folder"), ["--evalkit-cache-dir=out/cachefile"], {}, "cache_dir |out/cachefile: is a file, not a folder"),
+    ("reports-dir-cannot-be-made", write("out/cachefile", "not a folder"), ["--evalkit-reports-dir=out/cachefile/reports"], {}, "reports_dir |cannot be created, because |out/cachefile is a file"),
+    ("dataset-lone-surrogate", edit(DATA, rows() + '{"id": "x", "question": "bad \\ud800 text"}\n'), [], {}, "data.jsonl:5: field 'question' holds '\\ud800' at character 4"),
+    ("dataset-nested-huge-field", edit(DATA, rows({"id": "x", "question": "q", "context": {"docs": ["ok", "y" * 200_000]}})), [], {}, "data.jsonl:5: field 'context.docs[1]' is 200,000 characters"),
+    ("dataset-parquet-without-pyarrow", parquet_without_pyarrow, [], {}, "data.parquet: reading Parquet needs pyarrow"),
+    ("panel-without-kind", edit("judges/sim.yaml", "judges: [fair]\n"), [], {}, "sim.yaml: missing required key 'kind'; add 'kind: panel'"),
 ]
 
 
@@ -130,6 +190,8 @@ def test_bad_input_is_named_and_nothing_is_spent_or_lost(
     args: list[str], env: dict[str, str], message: str,
 ) -> None:
     write_project(tmp_path, fake.base_url)
+    if name.startswith("template-"):
+        MINE(tmp_path)
     if name == "judge-template-undefined":
         (tmp_path / "judges" / "mine.j2").write_text("{{ question }} {{ answer_a }} {{ answer_b }} {{ rubric }}")
         message = "fair.yaml|'mine.j2' uses an undefined variable ('rubric' is undefined)"
@@ -140,7 +202,8 @@ def test_bad_input_is_named_and_nothing_is_spent_or_lost(
     run_env.pop("ANTHROPIC_API_KEY", None)
     run_env["OPENAI_API_KEY"] = "sk-test-placeholder"
     run_env.update(env)
-    run_env = {k: v for k, v in run_env.items() if v != ""}
+    # An empty value unsets a variable, except an EVALKIT_ one: that case is an empty setting.
+    run_env = {k: v for k, v in run_env.items() if v != "" or k.startswith("EVALKIT_")}
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "suites/", "-q", "-p", "no:cacheprovider", *args],
         cwd=tmp_path, env=run_env, capture_output=True, text=True, timeout=120, check=False,

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.config import load_config, read_pyproject
+from evalkit.config import check_folders, load_config, read_pyproject
 from evalkit.errors import ConfigError
 
 
@@ -50,11 +50,44 @@ def test_reliability_thresholds_are_set_in_their_own_table() -> None:
 def test_a_bad_reliability_key_or_value_is_named_with_its_table() -> None:
     with pytest.raises(
         ConfigError,
-        match=r"\[tool\.evalkit\.reliability\] max_flip: unknown setting 'max_flip'; "
-        r"known settings: .*max_flip_rate",
+        match=r"\[tool\.evalkit\.reliability\] max_flip: unknown setting 'max_flip' "
+        r"\(did you mean 'max_flip_rate'\?\); known settings: .*max_flip_rate",
     ):
         load_config(pyproject={"reliability": {"max_flip": 0.3}})
     with pytest.raises(
         ConfigError, match=r"\[tool\.evalkit\.reliability\] max_flip_rate: .*less than or equal"
     ):
         load_config(pyproject={"reliability": {"max_flip_rate": 2}})
+
+
+def test_unknown_evalkit_variables_are_errors_with_the_closest_name() -> None:
+    with pytest.raises(ConfigError, match=r"EVALKIT_CONCURENCY: not an evalkit setting \(did you mean 'EVALKIT_CONCURRENCY'\?\)"):
+        load_config(environ={"EVALKIT_CONCURENCY": "4"})
+    with pytest.raises(ConfigError, match=r"EVALKIT_ZZZ: not an evalkit setting; rename or unset it"):
+        load_config(environ={"EVALKIT_ZZZ": "1"})
+    with pytest.raises(ConfigError, match=r"unknown setting 'max_call' \(did you mean 'max_calls'\?\)"):
+        load_config(pyproject={"max_call": 4})
+    # Not a setting, but read on purpose by evalkit's own golden-file tests.
+    assert load_config(environ={"EVALKIT_ACCEPT_GOLDEN": "1"}).concurrency == 16
+
+
+@pytest.mark.parametrize(("source", "where"), [
+    ({"cli": {"candidate": ""}}, "option --evalkit-candidate"),
+    ({"environ": {"EVALKIT_PANEL": " "}}, "environment variable EVALKIT_PANEL"),
+    ({"environ": {"EVALKIT_CANDIDATE": ""}, "pyproject": {"candidate": "openai/x"}}, "environment variable EVALKIT_CANDIDATE"),
+])
+def test_empty_values_are_refused(source: dict[str, dict[str, str]], where: str) -> None:
+    with pytest.raises(ConfigError, match=rf"{where}: empty value"):
+        load_config(**source)  # type: ignore[arg-type]
+    # "" written in pyproject.toml is a deliberate "none", not an unset variable.
+    assert load_config(pyproject={"candidate_api_base": ""}).candidate_api_base == ""
+
+
+def test_folders_that_cannot_hold_the_cache_or_reports(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    check_folders(load_config(cli={"cache_dir": tmp_path / "new", "reports_dir": tmp_path / "a/b"}))
+    assert not (tmp_path / "new").exists(), "checking creates nothing"
+    with pytest.raises(ConfigError, match=r"cache_dir .*file: is a file, not a folder; .*--evalkit-cache-dir"):
+        check_folders(load_config(cli={"cache_dir": tmp_path / "file"}))
+    with pytest.raises(ConfigError, match=r"reports_dir .*file/r: cannot be created, because .*file is a file"):
+        check_folders(load_config(cli={"reports_dir": tmp_path / "file" / "r"}))

@@ -69,3 +69,28 @@ def test_required_fields_come_from_the_prompt_template(tmp_path: Path) -> None:
         other.items()
     explicit = Suite("s", dataset=path, prompt="{{ text }}", required_fields=["text", "lang"])
     assert explicit.fields_needed() == ("text", "lang")
+
+
+def test_raw_line_separators_inside_strings_are_text_not_line_breaks(tmp_path: Path) -> None:
+    # JSON allows U+2028, U+2029, U+0085 and form feed unescaped inside a string; only "\n"
+    # ends a JSONL record.
+    texts = ["a\u2028b", "c\u0085d", "e\u2029f\x0cg"]
+    path = tmp_path / "d.jsonl"
+    path.write_text(
+        "".join(json.dumps({"question": t}, ensure_ascii=False) + "\r\n" for t in texts),
+        encoding="utf-8",
+    )
+    items = load_dataset(path)
+    assert [i.fields["question"] for i in items] == texts
+    assert [i.id for i in items] == ["row-1", "row-2", "row-3"]
+
+
+@pytest.mark.parametrize(("field", "message"), [
+    ({"docs": ["ok", "x" * 100_001]}, r"d\.jsonl:1: field 'context\.docs\[1\]' is 100,001 characters"),
+    (["x" * 100_001], r"d\.jsonl:1: field 'context\[0\]' is 100,001 characters"),
+    ({"a": {"b": "bad \ud800"}}, r"d\.jsonl:1: field 'context\.a\.b' holds '\\ud800' at character 4"),
+])
+def test_nested_strings_are_held_to_the_field_rules(tmp_path: Path, field: object, message: str) -> None:
+    path = jsonl(tmp_path / "d.jsonl", [{"question": "q", "context": field}])
+    with pytest.raises(DatasetError, match=message):
+        load_dataset(path)

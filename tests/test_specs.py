@@ -334,3 +334,40 @@ def test_the_project_examples_are_valid() -> None:
     assert not {p.stem for p in project.glob("*.yaml")} & {
         p.stem for p in PACKAGED_DIR.glob("*.yaml")
     }
+
+
+def test_scale_size_is_bounded_at_101_options(tmp_path: Path) -> None:
+    widest = parse_spec(write(tmp_path, "a.yaml", RUBRIC.replace("min: 1, max: 10", "min: 0, max: 100")))
+    assert isinstance(widest, JudgeSpec)
+    assert widest.scale is not None
+    assert len(widest.scale.options("ascending")) == 101
+    with pytest.raises(SpecError, match=r"b\.yaml: scale: 0-101 lists 102 scores; a scale may have at most 101"):
+        parse_spec(write(tmp_path, "b.yaml", RUBRIC.replace("min: 1, max: 10", "min: 0, max: 101")))
+    labels = "{" + ", ".join(f"{i}: s{i}" for i in range(102)) + "}"
+    with pytest.raises(SpecError, match=r"c\.yaml: scale: labels: 102 labelled scores; a scale may have at most 101"):
+        parse_spec(write(tmp_path, "c.yaml", RUBRIC.replace("{min: 1, max: 10}", f"{{labels: {labels}}}")))
+    with pytest.raises(SpecError, match=r"d\.yaml: scale: min and max must be finite numbers"):
+        parse_spec(write(tmp_path, "d.yaml", RUBRIC.replace("max: 10", "max: .inf")))
+
+
+@pytest.mark.parametrize(("params", "message"), [
+    ("{seed: 2024-01-01}", r"params\.seed: 2024-01-01 is read as a date"),
+    ("{stop: [a, 2024-01-01 10:00:00]}", r"params\.stop\[1\]: 2024-01-01 10:00:00 is read as a datetime"),
+    ("{extra_body: {1: x}}", r"params\.extra_body key: 1 is read as an int"),
+    ("{temperature: .nan}", r"params\.temperature: nan is read as a float"),
+])
+def test_params_must_be_json(tmp_path: Path, params: str, message: str) -> None:
+    with pytest.raises(SpecError, match=rf"a\.yaml: {message}, which cannot be sent to a model"):
+        parse_spec(write(tmp_path, "a.yaml", CHAT + f"params: {params}\n"))
+    # the same values quoted are text, and fine
+    assert parse_spec(write(tmp_path, "b.yaml", CHAT + "params: {seed: '2024-01-01', n: 1.5}\n"))
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("judges: [a]\n", r"missing required key 'kind'; add 'kind: panel'"),
+    ("model: openai/gpt-4o\ntemplate: pairwise_chat.j2\n", r"missing required key 'kind'; add 'kind: judge'"),
+    ("kind: jduge\nmodel: openai/gpt-4o\n", r"kind: 'jduge' is neither judge nor panel; write 'kind: judge'"),
+])
+def test_kind_is_asked_for_plainly(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(SpecError, match=rf"a\.yaml: {message}"):
+        parse_spec(write(tmp_path, "a.yaml", text))

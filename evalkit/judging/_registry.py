@@ -122,6 +122,7 @@ class JudgeRegistry:
             spec = PanelSpec(name=name, judges=[name], aggregation=method)
         self._check_variants(spec, where)
         judges = tuple(self._panel_judge(j, where) for j in spec.judges)
+        _check_unique_names(judges, where)
         modes = sorted({j.mode for j in judges})
         if len(modes) > 1:
             listed = ", ".join(f"{j.name} ({j.mode})" for j in judges)
@@ -163,6 +164,19 @@ class JudgeRegistry:
                     f"{where}: variants.{variant_mode}: no panel named {variant!r}; "
                     f"available: {', '.join(self.names())}"
                 )
+
+
+def _check_unique_names(judges: tuple[Judge, ...], where: Path) -> None:
+    """Refuse two judge files that declare the same ``name:``: their rows would be one judge's."""
+    first: dict[str, Judge] = {}
+    for judge in judges:
+        other = first.setdefault(judge.name, judge)
+        if other is not judge:
+            raise SpecError(
+                f"{where}: judges: {other.path} and {judge.path} both define a judge named "
+                f"{judge.name!r}; give each judge its own name (or drop the name key: it "
+                "defaults to the file's stem)"
+            )
 
 
 def _check_aggregation(panel: Panel, where: Path, aggregations: AggregationKinds) -> None:

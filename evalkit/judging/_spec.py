@@ -20,13 +20,15 @@ A judge spec may ``extends: <another judge>``: the other spec's keys are taken a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import math
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import pydantic
 import yaml
 
+from evalkit.config import check_api_base
 from evalkit.errors import SpecError
 from evalkit.models import PromptStyle
 from evalkit.records import Mode
@@ -38,6 +40,9 @@ OptionOrder = Literal["ascending", "descending"]
 RELIABILITY_VERDICTS = ("trusted", "questionable", "untrusted")
 #: The packaged repair prompt, used when a spec says ``repair: true``.
 DEFAULT_REPAIR_TEMPLATE = "repair.j2"
+#: Most options a scale may list: 0-100 is the widest scale a judge prompt can show usefully,
+#: and every option is rendered into the prompt.
+MAX_SCALE_OPTIONS = 101
 
 
 class _Spec(pydantic.BaseModel):
@@ -70,13 +75,26 @@ class ScaleSpec(_Spec):
         if self.labels is not None:
             if len(self.labels) < 2:
                 raise ValueError("labels: a Likert scale needs at least two labelled scores")
+            if len(self.labels) > MAX_SCALE_OPTIONS:
+                raise ValueError(
+                    f"labels: {len(self.labels):,} labelled scores; a scale may have at most "
+                    f"{MAX_SCALE_OPTIONS}"
+                )
             if (self.min, self.max) != (min(self.labels), max(self.labels)):
                 raise ValueError("min/max disagree with the labelled scores; drop min and max")
             return self
         if self.min is None or self.max is None:
             raise ValueError("give min and max (e.g. {min: 1, max: 10}) or labels")
+        if not math.isfinite(self.min) or not math.isfinite(self.max):
+            raise ValueError("min and max must be finite numbers")
         if self.min >= self.max:
             raise ValueError(f"min {self.min:g} must be below max {self.max:g}")
+        count = math.floor(self.max) - math.ceil(self.min) + 1
+        if count > MAX_SCALE_OPTIONS:
+            raise ValueError(
+                f"{self.min:g}-{self.max:g} lists {count:,} scores; a scale may have at most "
+                f"{MAX_SCALE_OPTIONS} (e.g. {{min: 0, max: 100}}), since each is shown to the judge"
+            )
         return self
 
     @property
@@ -148,6 +166,25 @@ class JudgeSpec(_Spec):
     api_base: str | None = None
 
     @pydantic.model_validator(mode="after")
+    def _json_params(self) -> JudgeSpec:
+        # An "after" model validator, so that the message names the nested key (params.seed).
+        for path, value in _non_json(self.params, "params"):
+            kind = type(value).__name__
+            article = "an" if kind[0] in "aeiou" else "a"
+            raise ValueError(
+                f"{path}: {value!s} is read as {article} {kind}, which cannot be sent to a "
+                "model; quote it to send text, or write a number, true/false or a list"
+            )
+        return self
+
+    @pydantic.field_validator("api_base")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value:  # "" means no server of its own, as None does
+            check_api_base(value)
+        return value
+
+    @pydantic.model_validator(mode="after")
     def _mode_fits(self) -> JudgeSpec:
         if self.mode == "pairwise":
             if self.scale is not None:
@@ -181,6 +218,22 @@ class JudgeSpec(_Spec):
             base = params.get("seed")
             params["seed"] = (base if isinstance(base, int) else 0) + sample
         return params
+
+
+def _non_json(value: Any, path: str) -> Iterator[tuple[str, Any]]:
+    """Each value inside ``value`` that JSON cannot carry (a date, a set…), with its key path."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if not isinstance(key, str):
+                yield f"{path} key", key
+            yield from _non_json(inner, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            yield from _non_json(inner, f"{path}[{index}]")
+    elif (isinstance(value, float) and not math.isfinite(value)) or (
+        value is not None and not isinstance(value, str | int | float | bool)
+    ):
+        yield path, value
 
 
 class PanelSpec(_Spec):
@@ -302,11 +355,23 @@ def parse_spec(path: Path, find: Finder | None = None) -> JudgeSpec | PanelSpec:
     data.setdefault("name", path.name.removesuffix(".yaml").removesuffix(".yml"))
     if "extends" in data:
         data = _resolve_extends(path, data, find or _sibling_finder(path.parent))
+    _check_kind(path, data)
     try:
         return _SPEC_ADAPTER.validate_python(data)
     except pydantic.ValidationError as exc:
         problems = [_message(err) for err in exc.errors()]
         raise SpecError(f"{path}: " + "; ".join(problems)) from None
+
+
+def _check_kind(path: Path, data: Mapping[str, Any]) -> None:
+    """Refuse a missing or unknown ``kind`` plainly (pydantic would speak of discriminators)."""
+    kind = data.get("kind")
+    if kind in ("judge", "panel"):
+        return
+    guess = "panel" if "judges" in data else "judge"
+    if kind is None:
+        raise SpecError(f"{path}: missing required key 'kind'; add 'kind: {guess}' to the file")
+    raise SpecError(f"{path}: kind: {kind!r} is neither judge nor panel; write 'kind: {guess}'")
 
 
 def _sibling_finder(folder: Path) -> Finder:

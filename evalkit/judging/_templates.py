@@ -24,6 +24,7 @@ class Templates:
 
     def __init__(self, project_dir: Path | None = None) -> None:
         dirs = [d for d in (project_dir, PACKAGED_DIR) if d is not None and d.is_dir()]
+        self._dirs = dirs
         # Prompts are plain text sent to a model, not HTML: autoescaping would corrupt them.
         self._env = jinja2.Environment(
             loader=jinja2.FileSystemLoader([str(d) for d in dirs]),
@@ -40,7 +41,12 @@ class Templates:
         """
         try:
             return self._env.get_template(name).render(**variables).strip()
-        except jinja2.TemplateNotFound:
+        except jinja2.TemplateNotFound as exc:
+            if exc.name not in (None, name):  # an {% include %} or {% extends %} inside it
+                raise SpecError(
+                    f"template {self._where(name)} includes {exc.name!r}, which is not in "
+                    "judges/ or evalkit's packaged templates; add that file or fix the include"
+                ) from None
             raise SpecError(
                 f"template {name!r} not found in judges/ or evalkit's packaged templates; "
                 "check the spec's template key"
@@ -52,6 +58,23 @@ class Templates:
                 f"template {name!r} uses an undefined variable ({exc.message}); "
                 "use only the variables evalkit passes, or add the field to the dataset"
             ) from None
+        except UnicodeDecodeError as exc:
+            raise SpecError(
+                f"template {self._where(name)}: not UTF-8 text (byte {exc.start}); "
+                "re-save it as UTF-8"
+            ) from None
+        except Exception as exc:  # any error a template expression raises
+            raise SpecError(
+                f"template {self._where(name)} failed while rendering: "
+                f"{type(exc).__name__}: {exc}; fix the expression in the template"
+            ) from None
+
+    def _where(self, name: str) -> str:
+        """The file template ``name`` is read from (the first folder that has it)."""
+        for folder in self._dirs:
+            if (folder / name).is_file():
+                return str(folder / name)
+        return repr(name)
 
     @staticmethod
     def variables(source: str) -> frozenset[str]:
@@ -83,6 +106,15 @@ class Templates:
             raise SpecError(f"{where}: {exc.message}") from None
         except jinja2.UndefinedError as exc:
             raise SpecError(f"{where}: undefined variable ({exc.message})") from None
+        except jinja2.TemplateNotFound as exc:
+            raise SpecError(
+                f"{where}: includes {exc.name!r}, which is not in judges/ or evalkit's "
+                "packaged templates; add that file or fix the include"
+            ) from None
+        except Exception as exc:  # any error a template expression raises
+            raise SpecError(
+                f"{where}: failed while rendering: {type(exc).__name__}: {exc}; fix the expression"
+            ) from None
 
     def check(
         self, name: str, variables: Mapping[str, Any] | Iterable[str], *, shown: Iterable[str] = ()

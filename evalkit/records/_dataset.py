@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Final
 
+import numpy as np
 import pandas as pd
 
 from evalkit.errors import DatasetError
@@ -63,7 +64,10 @@ def _read_rows(path: Path) -> list[dict[str, Any]]:
                 f"{path}: not UTF-8 text (byte {exc.start}); re-save the file as UTF-8"
             ) from None
         rows = []
-        for number, line in enumerate(text.splitlines(), start=1):
+        # Only "\n" ends a JSONL record: str.splitlines would also split a string holding a raw
+        # U+2028, U+0085 or form feed, all of which JSON allows unescaped. A "\r" before the
+        # "\n" is whitespace to json.loads.
+        for number, line in enumerate(text.split("\n"), start=1):
             if not line.strip():
                 continue
             try:
@@ -87,12 +91,55 @@ def _read_rows(path: Path) -> list[dict[str, Any]]:
             )
     except UnicodeDecodeError as exc:
         raise DatasetError(f"{path}: not UTF-8 text ({exc.reason}); re-save it as UTF-8") from None
+    except ImportError as exc:
+        raise DatasetError(
+            f"{path}: reading Parquet needs pyarrow, which is not installed ({exc}); "
+            "run `pip install pyarrow`, or save the dataset as .jsonl or .csv"
+        ) from None
     except (ValueError, OSError, pd.errors.ParserError) as exc:
         raise DatasetError(f"{path}: could not be read ({exc})") from None
     records = frame.to_dict(orient="records")
     return [
         {"__line__": i + offset, **{str(k): v for k, v in r.items()}} for i, r in enumerate(records)
     ]
+
+
+def _strings(value: Any, field: str) -> Iterator[tuple[str, str]]:
+    """Every string in ``value``, however deeply nested, with its path (``ctx.docs[2]``)."""
+    if isinstance(value, str):
+        yield field, value
+    elif isinstance(value, Mapping):
+        for key, inner in value.items():
+            yield from _strings(inner, f"{field}.{key}")
+    elif isinstance(value, list | tuple | np.ndarray):
+        # Parquet gives nested lists as numpy arrays.
+        for index, inner in enumerate(value):
+            yield from _strings(inner, f"{field}[{index}]")
+
+
+def _check_text(value: Any, name: str, where: str) -> None:
+    r"""Refuse a string (at any depth of ``value``) that is too long or not valid Unicode.
+
+    Both would otherwise be found at the provider, after calls were spent: a huge field makes
+    a huge request, and a lone surrogate (a JSON ``\ud800``-style escape) cannot be encoded.
+
+    Raises:
+        DatasetError: naming ``where`` (file and row) and the field's path.
+    """
+    for path, text in _strings(value, name):
+        if len(text) > MAX_FIELD_CHARS:
+            raise DatasetError(
+                f"{where}: field {path!r} is {len(text):,} characters "
+                f"(limit {MAX_FIELD_CHARS:,}); shorten it or split the item"
+            )
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise DatasetError(
+                f"{where}: field {path!r} holds {text[exc.start]!a} at character {exc.start}, "
+                "half of a surrogate pair, which is not valid Unicode; remove it or write the "
+                "whole character"
+            ) from None
 
 
 def load_dataset(path: Path, *, required: Iterable[str] = ("question",)) -> tuple[Item, ...]:
@@ -124,11 +171,7 @@ def load_dataset(path: Path, *, required: Iterable[str] = ("question",)) -> tupl
             if not isinstance(value, str) or not value.strip():
                 raise DatasetError(f"{where}: field {name!r} must be non-empty text")
         for name, value in row.items():
-            if isinstance(value, str) and len(value) > MAX_FIELD_CHARS:
-                raise DatasetError(
-                    f"{where}: field {name!r} is {len(value):,} characters "
-                    f"(limit {MAX_FIELD_CHARS:,}); shorten it or split the item"
-                )
+            _check_text(value, name, where)
         label = row.get("human_label")
         if label not in (None, "") and label not in HUMAN_LABELS:
             raise DatasetError(

@@ -80,21 +80,33 @@ def iter_jsonl(path: Path) -> Iterator[dict[str, Any]]:
     """Yield the rows of a JSONL file, skipping blank lines and a torn (crash-cut) last line.
 
     Raises:
-        UsageError: a line other than the last is not valid JSON (the file is corrupt, not cut).
+        UsageError: the file is not UTF-8, a line other than the last is not valid JSON (the
+            file is corrupt, not cut), or a line holds a JSON value that is not an object.
     """
-    with path.open(encoding="utf-8") as fh:
-        lines = fh.readlines()
+    try:
+        with path.open(encoding="utf-8", newline="") as fh:
+            lines = fh.read().split("\n")  # only "\n" ends a row (see load_dataset)
+    except UnicodeDecodeError as exc:
+        raise UsageError(
+            f"{path}: not UTF-8 text (byte {exc.start}); re-save the file as UTF-8"
+        ) from None
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            yield json.loads(line)
+            row = json.loads(line)
         except json.JSONDecodeError as exc:
-            if number == len(lines) and not line.endswith("\n"):
+            if number == len(lines):
                 return  # the writer died mid-line; everything before it is intact
             raise UsageError(
                 f"{path}:{number}: not valid JSON ({exc.msg}); fix or delete that line"
             ) from exc
+        if not isinstance(row, dict):
+            raise UsageError(
+                f"{path}:{number}: a JSON {type(row).__name__} where each line must hold one "
+                'object ({"column": value, ...}); fix or delete that line'
+            )
+        yield row
 
 
 def write_json_atomic(path: Path, data: Mapping[str, Any]) -> None:
@@ -125,23 +137,40 @@ def read_judgments(path: Path) -> pd.DataFrame:
 def read_table(path: Path) -> pd.DataFrame:
     """Read a run folder's judgments or a JSONL, CSV or Parquet file as it is, untyped.
 
+    An empty file gives a table without rows or columns.
+
     Raises:
-        UsageError: the path does not exist or has an unsupported suffix.
+        UsageError: the path does not exist, has an unsupported suffix, or cannot be read as
+            its suffix says (not UTF-8, malformed, corrupt); the message names the file and,
+            for JSONL, the line.
     """
     if path.is_dir():
         path = path / JUDGMENTS_FILE
     if not path.exists():
         raise UsageError(f"{path}: no such file; pass a run folder or a judgments file")
     suffix = path.suffix.lower()
-    if suffix == ".jsonl":
-        frame = pd.DataFrame.from_records(list(iter_jsonl(path)))
-    elif suffix == ".csv":
-        frame = pd.read_csv(path)
-    elif suffix == ".parquet":
-        frame = pd.read_parquet(path)
-    else:
+    if suffix not in (".jsonl", ".csv", ".parquet"):
         raise UsageError(f"{path}: unsupported file type {suffix!r}; use .jsonl, .csv or .parquet")
-    return frame
+    if path.is_file() and path.stat().st_size == 0:
+        return pd.DataFrame()  # pandas refuses an empty CSV; it is a table without rows
+    if suffix == ".jsonl":
+        return pd.DataFrame.from_records(list(iter_jsonl(path)))
+    try:
+        if suffix == ".csv":
+            return pd.read_csv(path, encoding="utf-8")
+        return pd.read_parquet(path)
+    except UnicodeDecodeError as exc:
+        raise UsageError(
+            f"{path}: not UTF-8 text (byte {exc.start}); re-save it as UTF-8"
+        ) from None
+    except ImportError as exc:
+        raise UsageError(
+            f"{path}: reading Parquet needs pyarrow ({exc}); run `pip install pyarrow`"
+        ) from None
+    except (ValueError, OSError, pd.errors.ParserError) as exc:
+        kind = "CSV" if suffix == ".csv" else "Parquet"
+        reason = " ".join(str(exc).split())  # pandas' messages span lines
+        raise UsageError(f"{path}: not a readable {kind} file ({reason}); check the file") from None
 
 
 def read_answers(run_dir: Path) -> pd.DataFrame:
@@ -182,13 +211,21 @@ def read_run(run_dir: Path) -> RunRecord | None:
         return None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise UsageError(
+            f"{path}: not UTF-8 text (byte {exc.start}); delete run.json to re-audit the "
+            "folder's judgments"
+        ) from None
     except json.JSONDecodeError as exc:
         raise UsageError(
-            f"{path}: not valid JSON ({exc.msg}, line {exc.lineno}); delete it to re-audit "
-            "the folder's judgments, or re-run the suites"
-        ) from exc
+            f"{path}: not valid JSON ({exc.msg}, line {exc.lineno}); the run may have been cut "
+            "short: delete run.json to re-audit the folder's judgments, or re-run the suites"
+        ) from None
     if not isinstance(data, dict):
-        raise UsageError(f"{path}: expected a JSON object, got {type(data).__name__}")
+        raise UsageError(
+            f"{path}: holds a JSON {type(data).__name__}, not the object evalkit writes; delete "
+            "run.json to re-audit the folder's judgments"
+        )
     version = data.setdefault("schema_version", SCHEMA_VERSION)
     if version != SCHEMA_VERSION:
         raise UsageError(
