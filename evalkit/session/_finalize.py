@@ -1,5 +1,8 @@
 """Closing a run: merge what parallel workers wrote, write run.json, accept, render the report.
 
+run.json and the report are each written atomically (a temporary file, then ``os.replace``),
+so that a half-written one never exists, whenever the process is stopped.
+
 Under pytest-xdist every worker appends to its own ``judgments.<worker>.jsonl`` and
 ``answers.<worker>.jsonl`` and leaves its suites' results in ``parts/<worker>.json``; the
 controller then merges them here into the same run folder a single process would have written.
@@ -112,6 +115,19 @@ def finalize_run(
         ]  # fmt: skip
     # A run whose every suite stopped on bad input has written no rows; its report still says so.
     (run_dir / JUDGMENTS_FILE).touch()
+    write_json_atomic(run_dir / RUN_FILE, run)
+    write_text_atomic(run_dir / REPORT_FILE, render(load_run(run_dir)))
+    run["report"] = str(run_dir / REPORT_FILE)
+    return run
+
+
+def mark_interrupted(run_dir: Path) -> dict[str, Any]:
+    """Mark a closed run interrupted, and render its report again; return run.json's content.
+
+    For a signal that arrived after :func:`finalize_run` had decided the run was complete.
+    """
+    run: dict[str, Any] = json.loads((run_dir / RUN_FILE).read_text(encoding="utf-8"))
+    run["status"] = "interrupted"
     write_json_atomic(run_dir / RUN_FILE, run)
     write_text_atomic(run_dir / REPORT_FILE, render(load_run(run_dir)))
     run["report"] = str(run_dir / REPORT_FILE)
