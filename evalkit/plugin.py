@@ -244,10 +244,21 @@ def pytest_collection_modifyitems(
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    """Start no test once a signal has stopped the run (an xdist worker learns it late)."""
-    interrupts = item.config.stash.get(_interrupts_key, None)
-    if interrupts is not None:
-        interrupts.raise_if_interrupted()
+    """Start no test once a signal has stopped the run."""
+    interrupts = item.config.stash[_interrupts_key]
+    interrupts.raise_if_interrupted()
+    if interrupts.interrupted:
+        # An xdist worker: stopped between tests, not inside one, which xdist takes for a
+        # crash; the controller sees shouldstop, stops the others, and exits 2.
+        item.session.shouldstop = f"evalkit: interrupted by {interrupts.received}"
+        pytest.skip(item.session.shouldstop)
+
+
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    """In an xdist worker, run no further test once a signal has stopped the run."""
+    interrupts = item.config.stash[_interrupts_key]
+    if interrupts.interrupted:
+        item.session.shouldstop = f"evalkit: interrupted by {interrupts.received}"
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -266,10 +266,11 @@ def test_a_worker_follows_the_controllers_signals_through_the_stop_file(tmp_path
         deadline = time.monotonic() + 30
         while not worker.interrupted and time.monotonic() < deadline:
             time.sleep(0.01)
-        assert worker.interrupted
-        with pytest.raises(KeyboardInterrupt, match="interrupted"):
-            worker.raise_if_interrupted()
+        assert worker.received == "SIGINT"
         assert not worker.aborted
+        # A worker stops between tests (the plugin's shouldstop), never inside one.
+        worker.raise_if_interrupted()
+        assert (tmp_path / "handoff" / "stop").read_text() == "1"
     finally:
         controller.uninstall()
         worker.uninstall()

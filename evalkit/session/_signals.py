@@ -17,7 +17,8 @@ Under pytest-xdist the controller forwards every signal it gets to the workers t
 file in the run folder (see :mod:`evalkit.session._handoff`); a worker watches for
 it and acts as if it had been signalled itself. A worker counts a press of Ctrl-C once
 whether it reaches it directly (the terminal signals every process of the group) or through
-the controller.
+the controller. A worker never stops inside a test, which xdist would take for a crash: it
+finishes the test it is running and then stops (the plugin sets pytest's ``shouldstop``).
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class RunInterrupts:
         self._own = 0  # signals this process received
         self._forwarded = 0  # signals the xdist controller received, as the stop file says
         self._protected = 0
+        self._raises = True
         self._stops: list[Callable[[], None]] = []
         self._forward: Callable[[int], None] | None = None
         self._previous: dict[int, Any] = {}
@@ -92,7 +94,12 @@ class RunInterrupts:
         self._forward = None if run_dir is None else functools.partial(request_stop, run_dir)
 
     def follow_controller(self, run_dir: Path) -> None:
-        """Under xdist, in a worker: act on each signal written to ``run_dir``'s stop file."""
+        """Under xdist, in a worker: act on each signal written to ``run_dir``'s stop file.
+
+        From then on the first signal never raises: the worker stops between tests.
+        """
+        self._raises = False
+        self.hold()
         self._watch(functools.partial(stop_requested, run_dir))
 
     def _watch(self, level: Callable[[], int]) -> None:
@@ -166,11 +173,13 @@ class RunInterrupts:
     def raise_if_interrupted(self) -> None:
         """Raise KeyboardInterrupt if a signal arrived: the end of a protected section.
 
+        Does nothing in an xdist worker, which stops between tests instead.
+
         Raises:
             KeyboardInterrupt: a signal arrived; pytest ends the session, which writes
                 the report marked interrupted.
         """
-        if self.received is not None:
+        if self.received is not None and self._raises:
             raise KeyboardInterrupt(f"evalkit: interrupted by {self.received}")
 
     def checkpoint(self, phase: str) -> None:
