@@ -115,9 +115,11 @@ def calls_made(root: Path) -> int:
 
 DURING_CALLS = [("answer", "SIGINT"), ("judgment", "SIGTERM"), ("judgment", "SIGINT")]
 AFTER_CALLS = [
-    ("analysis", "SIGTERM"),  # after the last call, while the suite is audited
+    ("analysis", "SIGINT"),  # after the last call, while the suite is audited
+    ("analysis", "SIGTERM"),
     ("gate", "SIGINT"),  # between tests: the gate tests read the finished result
-    ("finish", "SIGTERM"),  # while run.json and the report are being written
+    ("finish", "SIGINT"),  # while run.json and the report are being written
+    ("finish", "SIGTERM"),
     ("summary", "SIGINT"),  # after they were written, while the summary is printed
 ]
 
