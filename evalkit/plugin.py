@@ -8,6 +8,7 @@ once into :class:`~evalkit.config.EvalkitConfig`, keeps one
 from __future__ import annotations
 
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,8 @@ _config_key = pytest.StashKey[EvalkitConfig]()
 _run_id_key = pytest.StashKey[str]()
 _run_key = pytest.StashKey["Any"]()  # a ClosedRun, or None
 _started_key = pytest.StashKey[float]()
+_interrupts_key = pytest.StashKey["Any"]()
+_pytest_session_key = pytest.StashKey[pytest.Session]()
 
 _OPTIONS: tuple[tuple[str, str, Any, str], ...] = (
     ("candidate", "MODEL", str, "model under test (litellm model string or local/<name>)"),
@@ -106,9 +109,30 @@ def pytest_configure(config: pytest.Config) -> None:
         workerinput["evalkit_run_id"] if workerinput and "evalkit_run_id" in workerinput
         else new_run_id()
     )  # fmt: skip
+    _install_interrupts(config)
     # litellm hides this pydantic import-time warning with a global filter, which pytest's
     # per-test filters override; under filterwarnings=error it would fail the first model call.
     config.addinivalue_line("filterwarnings", "ignore:.*`ReadOnly` qualifier:UserWarning")
+
+
+def _install_interrupts(config: pytest.Config) -> None:
+    """Answer Ctrl-C and SIGTERM from here to the end of the run (see ``session._signals``).
+
+    Installed now, not when the first suite starts: a signal at any moment of the run must
+    leave a report. Under xdist the controller only records a signal and forwards it to the
+    workers, which stop their calls, and it writes the report once they have finished.
+    """
+    from evalkit.session import RunInterrupts
+
+    interrupts = RunInterrupts.from_environ(os.environ)
+    run_dir = config.stash[_config_key].reports_dir / config.stash[_run_id_key]
+    if getattr(config, "workerinput", None) is not None:
+        interrupts.follow_controller(run_dir)
+    elif getattr(config.option, "numprocesses", None):
+        interrupts.forward_to_workers(run_dir)
+        interrupts.hold()
+    interrupts.install()
+    config.stash[_interrupts_key] = interrupts
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -129,6 +153,7 @@ def _session(config: pytest.Config) -> Any:
             run_id=config.stash[_run_id_key],
             worker=workerinput["workerid"] if workerinput else None,
             progress=_progress_writer(config),
+            interrupts=config.stash[_interrupts_key],
         )
     return config.stash[_session_key]
 
@@ -229,20 +254,94 @@ def pytest_collection_modifyitems(
         pytest.exit("evalkit: dry run, no call made", returncode=pytest.ExitCode.OK)
 
 
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Stop local models, and write run.json and the report (the xdist controller merges)."""
-    config = session.config
-    interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
-    if _session_key in config.stash:
-        config.stash[_run_key] = config.stash[_session_key].finish(interrupted=interrupted)
-    elif getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
-        from evalkit.session import finalize_run
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Start no test once a signal has stopped the run."""
+    interrupts = item.config.stash[_interrupts_key]
+    interrupts.raise_if_interrupted()
+    if interrupts.interrupted:
+        # An xdist worker: stopped between tests, not inside one, which xdist takes for a
+        # crash; the controller sees shouldstop, stops the others, and exits 2.
+        item.session.shouldstop = f"evalkit: interrupted by {interrupts.received}"
+        pytest.skip(item.session.shouldstop)
 
+
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    """In an xdist worker, run no further test once a signal has stopped the run."""
+    interrupts = item.config.stash[_interrupts_key]
+    if interrupts.interrupted:
+        item.session.shouldstop = f"evalkit: interrupted by {interrupts.received}"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Stop local models, and write run.json and the report (the xdist controller merges).
+
+    A first signal while this runs waits for the report, then the run exits 2; a second one
+    aborts it.
+    """
+    config = session.config
+    interrupts = config.stash[_interrupts_key]
+    config.stash[_pytest_session_key] = session
+    try:
+        with interrupts.protect():
+            config.stash[_run_key] = _close_run(
+                config, interrupted=exitstatus == pytest.ExitCode.INTERRUPTED
+            )
+    except KeyboardInterrupt:
+        config.stash[_run_key] = None
+    # From here on a signal is only recorded: pytest_unconfigure marks the run interrupted.
+    interrupts.hold()
+    if interrupts.aborted:
+        run_dir = config.stash[_config_key].reports_dir / config.stash[_run_id_key]
+        sys.stderr.write(
+            "evalkit: aborted by a second signal: no report written; the rows written so far "
+            f"are in {run_dir}, and a rerun takes the finished calls from the cache\n"
+        )
+    if interrupts.interrupted:
+        session.exitstatus = pytest.ExitCode.INTERRUPTED
+
+
+def _close_run(config: pytest.Config, *, interrupted: bool) -> Any:
+    from evalkit.session import finalize_run, mark_interrupted
+
+    interrupts = config.stash[_interrupts_key]
+    if _session_key in config.stash:
+        run = config.stash[_session_key].finish(interrupted=interrupted)
+    elif getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        # The workers have finished: the stop file goes with the rest of the handoff folder.
+        interrupts.forward_to_workers(None)
+        if interrupts.aborted:
+            return None
         settings = config.stash[_config_key]
-        config.stash[_run_key] = finalize_run(
+        run = finalize_run(
             settings.reports_dir / config.stash[_run_id_key], settings, suites=[], errors={},
-            started=session.config.stash.get(_started_key, 0.0), interrupted=interrupted,
+            started=config.stash.get(_started_key, 0.0),
+            interrupted=interrupted or interrupts.interrupted,
         )  # fmt: skip
+    else:
+        return None
+    if run is not None and interrupts.interrupted and run.record.status != "interrupted":
+        # The signal came after the run was found complete, while its report was written.
+        run = mark_interrupted(run.report.parent)
+    return run
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Mark the run interrupted if a signal came after its report; give the signals back."""
+    interrupts = config.stash.get(_interrupts_key, None)
+    if interrupts is None:
+        return
+    run = config.stash.get(_run_key, None)
+    session = config.stash.get(_pytest_session_key, None)
+    if interrupts.interrupted and not interrupts.aborted and session is not None:
+        session.exitstatus = pytest.ExitCode.INTERRUPTED
+        if run and run.record.status != "interrupted":
+            from evalkit.session import mark_interrupted
+
+            mark_interrupted(run.report.parent)
+            sys.stderr.write("evalkit: interrupted after the report was written: "
+                             "run.json and the report now say so\n")  # fmt: skip
+    interrupts.uninstall()
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
@@ -252,6 +351,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         return
     from evalkit.session import summary_lines
 
+    config.stash[_interrupts_key].checkpoint("summary")
     lines = summary_lines(run)
     if lines:
         terminalreporter.section("evalkit")

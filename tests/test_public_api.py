@@ -19,8 +19,8 @@ PUBLIC = {
         "register_aggregator",
     ],
     "evalkit.session": [
-        "DEFAULT_BASELINE", "DEFAULT_CANDIDATE", "EvalSession", "Suite", "finalize_run",
-        "new_run_id", "summary_lines",
+        "DEFAULT_BASELINE", "DEFAULT_CANDIDATE", "EvalSession", "RunInterrupts", "Suite",
+        "finalize_run", "mark_interrupted", "new_run_id", "summary_lines",
     ],
     "evalkit.models": [
         "Budget", "Completion", "ConcurrencyLimits", "LiteLLMTransport", "LocalModel",

@@ -1,5 +1,8 @@
 """Closing a run: merge what parallel workers wrote, write run.json, accept, render the report.
 
+run.json and the report are each written atomically (a temporary file, then ``os.replace``),
+so that a half-written one never exists, whenever the process is stopped.
+
 Under pytest-xdist every worker appends to its own ``judgments.<worker>.jsonl`` and
 ``answers.<worker>.jsonl`` and leaves its suites' results in ``parts/<worker>.json``; the
 controller then merges them here into the same run folder a single process would have written.
@@ -17,12 +20,14 @@ from pathlib import Path
 
 from evalkit._version import __version__
 from evalkit.config import EvalkitConfig
+from evalkit.errors import UsageError
 from evalkit.records import (
     ANSWERS_FILE,
     JUDGMENTS_FILE,
     REPORT_FILE,
     RunRecord,
     SuiteRecord,
+    read_run,
     write_accepted,
     write_json_atomic,
     write_run,
@@ -127,6 +132,20 @@ def finalize_run(
     )
     # A run whose every suite stopped on bad input has written no rows; its report still says so.
     (run_dir / JUDGMENTS_FILE).touch()
+    write_run(run_dir, record)
+    write_text_atomic(run_dir / REPORT_FILE, render(load_run(run_dir)))
+    return ClosedRun(record, run_dir / REPORT_FILE)
+
+
+def mark_interrupted(run_dir: Path) -> ClosedRun:
+    """Mark a closed run interrupted, and render its report again.
+
+    For a signal that arrived after :func:`finalize_run` had decided the run was complete.
+    """
+    record = read_run(run_dir)
+    if record is None:
+        raise UsageError(f"{run_dir}: no run.json to mark interrupted")
+    record = record.model_copy(update={"status": "interrupted"})
     write_run(run_dir, record)
     write_text_atomic(run_dir / REPORT_FILE, render(load_run(run_dir)))
     return ClosedRun(record, run_dir / REPORT_FILE)

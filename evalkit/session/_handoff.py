@@ -5,6 +5,11 @@ the whole suite. Instead the first worker to need a suite takes an exclusive loc
 evaluates it, and leaves the result in the run folder; a worker that needs it later waits for
 the lock and reads that result. The handoff files are private to the run and deleted when the
 controller merges the run.
+
+The controller also tells the workers here that it was signalled (Ctrl-C, SIGTERM): the stop
+file holds how many signals it got, and every worker polls it (see
+:mod:`evalkit.session._signals`), so that no worker starts a call after the controller was
+told to stop.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import TypeVar
 
 T = TypeVar("T")
 HANDOFF_DIR = "handoff"
+STOP_FILE = "stop"
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
@@ -55,3 +61,20 @@ def evaluate_once(run_dir: Path, suite: str, evaluate: Callable[[], T]) -> tuple
             pickle.dump(result, fh)
         os.replace(tmp, done)
         return result, True
+
+
+def request_stop(run_dir: Path, signals: int) -> None:
+    """Tell the run's workers that the controller has received ``signals`` signals."""
+    folder = run_dir / HANDOFF_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".{STOP_FILE}.{os.getpid()}.tmp"
+    tmp.write_text(str(signals), encoding="ascii")
+    os.replace(tmp, folder / STOP_FILE)  # a worker never reads a half-written count
+
+
+def stop_requested(run_dir: Path) -> int:
+    """How many signals the controller has received (0: none, or no stop file)."""
+    try:
+        return int((run_dir / HANDOFF_DIR / STOP_FILE).read_text(encoding="ascii"))
+    except (OSError, ValueError):
+        return 0

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,8 @@ from evalkit.session._finalize import ClosedRun, finalize_run, worker_files, wri
 from evalkit.session._handoff import evaluate_once
 from evalkit.session._progress import Progress, Writer
 from evalkit.session._result import SuiteResult
-from evalkit.session._stop import StoppableCaller, first_interrupt_stops
+from evalkit.session._signals import RunInterrupts
+from evalkit.session._stop import StoppableCaller
 from evalkit.session._suite import Suite
 
 DEFAULT_CANDIDATE = "local/smollm2-135m-instruct"
@@ -68,6 +69,7 @@ class EvalSession:
         run_id: str | None = None,
         worker: str | None = None,
         progress: Writer | None = None,
+        interrupts: RunInterrupts | None = None,
     ) -> None:
         self.config = config.resolved(rootdir)
         self.rootdir = rootdir
@@ -78,8 +80,8 @@ class EvalSession:
         self._progress_writer = progress
         #: why a suite stopped before all its calls were made (the budget), by suite.
         self.stops: dict[str, str] = {}
-        #: whether Ctrl-C stopped the run.
-        self.interrupted = False
+        #: the run's answer to Ctrl-C and SIGTERM (the plugin installs it for the process).
+        self.interrupts = interrupts or RunInterrupts()
         #: suites another xdist worker evaluated; that worker reports them.
         self._borrowed: set[str] = set()
         self.registry = JudgeRegistry(rootdir / "judges")
@@ -131,6 +133,9 @@ class EvalSession:
             except EvalkitError as exc:
                 self.errors[suite.name] = f"suite {suite.name!r}: {exc}"
                 pytest.fail(self.errors[suite.name], pytrace=False)
+            # A signal during the suite stops the run only now, with the suite's result kept
+            # (and handed to the other xdist workers) for the report.
+            self.interrupts.raise_if_interrupted()
         return self.results[suite.name]
 
     def preflight(self, suites: Iterable[Suite]) -> None:
@@ -201,13 +206,19 @@ class EvalSession:
         return ctx
 
     def _run_suite(self, suite: Suite) -> SuiteResult:
+        # Checked here, under the xdist handoff lock too: no suite starts once the run stops.
+        self.interrupts.raise_if_interrupted()
+        with self.interrupts.protect():
+            return self._evaluate(suite)
+
+    def _evaluate(self, suite: Suite) -> SuiteResult:
         ctx = self._context(suite)
         decisions, skip = lineage(ctx)
         assert self._answers_out is not None
         assert self._judgments_out is not None
         progress = Progress(ctx.suite.name, self._progress_writer)
-        answers_out = progress.sink(self._answers_out)
-        judgments_out = progress.sink(self._judgments_out)
+        answers_out = self._checkpointed(progress.sink(self._answers_out), "answer")
+        judgments_out = self._checkpointed(progress.sink(self._judgments_out), "judgment")
 
         assert self._caller is not None
         client = self._caller
@@ -216,7 +227,7 @@ class EvalSession:
         async def run() -> tuple[Any, Any, Any]:
             beat = asyncio.ensure_future(progress.heartbeat(lambda: client.in_flight))
             try:
-                with first_interrupt_stops(caller):
+                with self.interrupts.stopping(lambda: caller.stop("interrupted")):
                     cand, base = await asyncio.gather(
                         answer_all(ctx, caller, "candidate", ctx.candidate, answers_out),
                         answer_all(ctx, caller, "baseline", ctx.baseline, answers_out),
@@ -230,6 +241,7 @@ class EvalSession:
             return cand, base, graded + judged
 
         cand, base, rows = asyncio.run(run())
+        self.interrupts.checkpoint("analysis")
         table = judgments_frame(rows)
         if caller.over_budget:
             self.stops[suite.name] = (
@@ -238,13 +250,14 @@ class EvalSession:
                 "cost about "
                 f"${caller.estimate_rest_usd():.4f}"
             )
-        if caller.stopped == "interrupted":
-            self.interrupted = True
-            result = self._analyse(ctx, table, {"candidate": cand, "baseline": base}, decisions)
-            self.results[suite.name] = result
-            # Everything in flight has finished and been written; now stop pytest itself.
-            raise KeyboardInterrupt
         return self._analyse(ctx, table, {"candidate": cand, "baseline": base}, decisions)
+
+    def _checkpointed(self, sink: Callable[[Any], None], phase: str) -> Callable[[Any], None]:
+        def append(row: Any) -> None:
+            sink(row)
+            self.interrupts.checkpoint(phase)
+
+        return append
 
     def _analyse(
         self, ctx: SuiteContext, table: pd.DataFrame, answers: Any, decisions: Any
@@ -302,6 +315,7 @@ class EvalSession:
 
     def enforce_gate(self, result: GateResult) -> None:
         """Turn a gate's outcome into the pytest outcome of its test."""
+        self.interrupts.checkpoint("gate")
         if result.outcome == "pass":
             return
         if result.outcome == "fail" or self.inconclusive_fails():
@@ -313,8 +327,23 @@ class EvalSession:
 
         In a pytest-xdist worker, leave this worker's results for the controller and return
         None; otherwise write run.json and report.html and return the run's record and report
-        (None when no suite ran).
+        (None when no suite ran, or a second signal aborted the run). The run is marked
+        interrupted when ``interrupted`` or a signal arrived; a first signal while this runs
+        waits for it.
+
+        Raises:
+            KeyboardInterrupt: a second signal aborted the run while this ran.
         """
+        with self.interrupts.protect():
+            return self._finish(interrupted=interrupted)
+
+    @property
+    def interrupted(self) -> bool:
+        """Whether a signal stopped the run."""
+        return self.interrupts.interrupted
+
+    def _finish(self, *, interrupted: bool) -> ClosedRun | None:
+        self.interrupts.checkpoint("finish")
         if self._resolver is not None:
             self._resolver.close()
         for out in (self._answers_out, self._judgments_out):
@@ -325,6 +354,8 @@ class EvalSession:
             for n, r in self.results.items()
             if n not in self._borrowed
         ]
+        if self.interrupts.aborted:
+            return None  # what is on disk stays; nothing more is written
         interrupted = interrupted or self.interrupted
         if self.worker is not None:
             if suites or self.errors:

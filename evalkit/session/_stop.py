@@ -1,19 +1,17 @@
-"""Stopping a run cleanly: on Ctrl-C, or when the next call would break the budget.
+"""Stopping a run cleanly: on Ctrl-C or SIGTERM, or when the next call would break the budget.
 
 :class:`StoppableCaller` stands between the engine and the model client. Once stopped, it
 refuses every new call with :class:`~evalkit.errors.CallNotMade`, which the engine records as
 a row that says why it has no verdict; calls already in flight finish (or time out) normally,
 so everything that was paid for is kept. When the client refuses a call because the budget is
 spent, only calls that would cost money are refused: answers already in the cache still come
-back, and the refusals are counted so that the cost of the rest can be estimated.
+back, and the refusals are counted so that the cost of the rest can be estimated. Signals
+reach it through :meth:`evalkit.session._signals.RunInterrupts.stopping`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from evalkit.errors import BudgetExceeded, CallNotMade
 from evalkit.models import Completion, ModelClient, ModelRequest
@@ -59,28 +57,3 @@ class StoppableCaller:
         if budget.calls == 0:
             return 0.0
         return self.over_budget * budget.spent_usd / budget.calls
-
-
-@contextlib.contextmanager
-def first_interrupt_stops(caller: StoppableCaller) -> Iterator[None]:
-    """Within a running event loop: the first Ctrl-C stops new calls, the second aborts.
-
-    Must be entered inside the loop (it installs a loop signal handler); outside the main
-    thread, where signal handlers cannot be installed, it does nothing.
-    """
-    loop = asyncio.get_running_loop()
-
-    def on_sigint() -> None:
-        caller.stop("interrupted")
-        # A second Ctrl-C gets Python's default handler back: KeyboardInterrupt, at once.
-        loop.remove_signal_handler(signal.SIGINT)
-
-    try:
-        loop.add_signal_handler(signal.SIGINT, on_sigint)
-    except (ValueError, RuntimeError, NotImplementedError):
-        yield
-        return
-    try:
-        yield
-    finally:
-        loop.remove_signal_handler(signal.SIGINT)
