@@ -58,7 +58,7 @@ def nearest(
 
 
 def least_covered(queries: list[str], reference: list[str], *, top: int) -> tuple[Neighbour, ...]:
-    """The ``top`` distinct query texts whose nearest reference text is least similar, least first."""
+    """The ``top`` distinct query texts least similar to any reference text, least first."""
     queries = list(dict.fromkeys(queries))  # a repeated text is one example, not ten
     if not queries or not reference:
         return ()
