@@ -115,7 +115,14 @@ def read_texts(
     is_text = values.map(lambda v: isinstance(v, str)).astype(bool)
     missing = values.isna() | (is_text & (values.astype(str).str.strip() == ""))
     not_text = ~is_text & ~missing
-    texts = values[is_text & ~missing].astype(str).tolist()
+    kept = values[is_text & ~missing].astype(str)
+    texts = kept.tolist()
+    # A CSV column of ids or numbers reads as strings; without a letter anywhere it is not text.
+    if texts and not kept.str.contains(r"[^\W\d_]").any():
+        raise DatasetError(
+            f"{path}: field {field!r} holds no text (no letter in any row); "
+            "pass --field with the column holding the messages"
+        )
     if not texts:
         what = "holds no text" if not_text.any() else "is empty or missing in every row"
         raise DatasetError(

@@ -60,7 +60,8 @@ def _bootstrap_moments(
     squares = values**2
     for start in range(0, replicates, _BLOCK):
         size = min(_BLOCK, replicates - start)
-        draws = rng.integers(0, n, size=(size, n)) + (np.arange(size) * n)[:, None]
+        draws = rng.integers(0, n, size=(size, n), dtype=np.int64)
+        draws += (np.arange(size, dtype=np.int64) * n)[:, None]
         weights = np.bincount(draws.ravel(), minlength=size * n).reshape(size, n)
         weights = weights.astype(np.float64)
         mean = weights @ values / n
