@@ -50,6 +50,8 @@ def _diversity(args: argparse.Namespace) -> int:
             old.texts, texts.texts, seed=args.seed, confidence=args.confidence
         )
         print(f"change from {args.before} (new - old), on subsets of {change.subset_size}:")
+        for note in change.notes:
+            print(f"  note: {note}")
         for name, value in change.change.items():
             print(f"  {name}: {value}")
         print(

@@ -113,3 +113,13 @@ def test_an_unchanged_version_shows_no_drop() -> None:
         assert value.low is not None
         assert value.high is not None
         assert value.low <= 0 <= value.high, name
+
+
+def test_a_large_set_is_measured_on_a_stated_seeded_sample(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("evalkit.data._diversity.MAX_ROWS", 50)
+    texts = clean(np.random.default_rng(7), 80)
+    result = diversity(texts, seed=0)
+    assert result.n == 80
+    assert result.subset_size == 25
+    assert result.notes == ("measured on a seeded sample of 50 of the 80 texts",)
+    assert diversity(texts, seed=0) == result  # the same seed, the same sample

@@ -31,6 +31,9 @@ from evalkit.data._estimate import (
 )
 from evalkit.data._sample import NEIGHBOUR_QUERIES, NEIGHBOUR_REFERENCE, seeded_sample
 
+#: Texts measured per set: the near-duplicate search is quadratic (10,000 texts take a few
+#: seconds, 20,000 four times that); a larger set is measured on a seeded sample, said in notes.
+MAX_ROWS: Final = 10_000
 #: Cosine similarity (word TF-IDF) at or above which two texts are near-duplicates.
 NEAR_DUPLICATE: Final = 0.9
 #: How many of the most common openings (first three words) are counted.
@@ -135,6 +138,7 @@ class Diversity:
     subset_size: int
     figures: dict[str, Estimate]
     top_openings: tuple[tuple[str, int], ...]
+    notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The figures as plain JSON-ready values."""
@@ -143,6 +147,7 @@ class Diversity:
     def summary_lines(self) -> list[str]:
         """One line per figure."""
         lines = [f"{self.n} texts; figures on subsets of {self.subset_size}"]
+        lines += [f"  note: {note}" for note in self.notes]
         lines += [f"  {name}: {value}" for name, value in self.figures.items()]
         if self.top_openings:
             shown = ", ".join(f"{o!r} x{c}" for o, c in self.top_openings[:5])
@@ -202,6 +207,12 @@ def _estimates(draws: npt.NDArray[np.float64], n: int, confidence: float) -> dic
     return out
 
 
+def _cap_note(n: int, what: str) -> tuple[str, ...]:
+    if n <= MAX_ROWS:
+        return ()
+    return (f"measured on a seeded sample of {MAX_ROWS} of the {n} {what}",)
+
+
 def _unmeasurable(n: int, confidence: float) -> Diversity:
     reason = f"{n} text(s); at least 4 are needed to measure diversity with an interval"
     gone = not_measurable(reason, n, confidence)
@@ -229,16 +240,20 @@ def diversity(
     items = [str(t) for t in texts]
     if len(items) < 4:
         return _unmeasurable(len(items), confidence)
+    n = len(items)
+    notes = _cap_note(n, "texts")
+    items = seeded_sample(items, MAX_ROWS, seed)
     size = subset_size or len(items) // 2
     size = max(2, min(size, len(items)))
     prepared = _Prepared(items, threshold)
     draws = _subset_draws(prepared, size, subsets, np.random.default_rng(seed))
     top = openings(items).head(TOP_OPENINGS)
     return Diversity(
-        len(items),
+        n,
         size,
         _estimates(draws, size, confidence),
         tuple((str(k), int(v)) for k, v in top.items()),
+        notes,
     )
 
 
@@ -259,6 +274,7 @@ class DiversityChange:
     change: dict[str, Estimate]
     length_tail_share: Estimate
     lost: tuple[Neighbour, ...]
+    notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The change as plain JSON-ready values."""
@@ -289,6 +305,9 @@ def compare_diversity(
         gone = _unmeasurable(min(len(old), len(new)), confidence).figures
         tail = next(iter(gone.values()))
         return DiversityChange(len(old), len(new), 0, gone, gone, gone, tail, ())
+    n_old, n_new = len(old), len(new)
+    notes = _cap_note(n_old, "old texts") + _cap_note(n_new, "new texts")
+    old, new = seeded_sample(old, MAX_ROWS, seed), seeded_sample(new, MAX_ROWS, seed)
     size = max(2, min(len(old), len(new)) // 2)
     rng = np.random.default_rng(seed)
     draws_old = _subset_draws(_Prepared(old, threshold), size, subsets, rng)
@@ -301,8 +320,8 @@ def compare_diversity(
     boot = rng.binomial(len(new), outside.mean(), size=1000) / len(new)
     tail_low, tail_high = percentile_interval(boot.astype(np.float64), confidence)
     return DiversityChange(
-        len(old),
-        len(new),
+        n_old,
+        n_new,
         size,
         _estimates(draws_old, size, confidence),
         _estimates(draws_new, size, confidence),
@@ -313,4 +332,5 @@ def compare_diversity(
             seeded_sample(new, NEIGHBOUR_REFERENCE, seed),
             top=top,
         ),
+        notes,
     )
