@@ -7,7 +7,8 @@ import pytest
 from data_sim import clean, mixed, noisy
 from sklearn.metrics import roc_auc_score
 
-from evalkit.data import classifier_test, compare, delong_auc
+from evalkit.data import classifier_test, compare, delong_auc, descriptor_frames
+from evalkit.data._shift import descriptor_shifts
 from evalkit.errors import ConfigError
 
 
@@ -138,3 +139,20 @@ def test_identical_samples_are_not_measurable() -> None:
 def test_a_bad_confidence_names_the_flag() -> None:
     with pytest.raises(ConfigError, match="--confidence"):
         compare(["a b", "c d"], ["e f", "g h"], confidence=95)
+
+
+def test_descriptor_intervals_cover_zero_for_two_halves_of_one_sample() -> None:
+    # A too-narrow bootstrap (or a biased distance) would exclude 0 far more than 5 % of the time.
+    names = ("chars", "has_misspelling", "lower_share", "several_requests")
+    covered = dict.fromkeys(names, 0)
+    seeds = range(40)
+    for seed in seeds:
+        texts = mixed(np.random.default_rng(2000 + seed), 160)
+        ev, prod = descriptor_frames(texts[:80], texts[80:])
+        shifts = {s.name: s for s in descriptor_shifts(ev, prod, seed=seed, confidence=0.95)}
+        for name in names:
+            d = shifts[name].distance
+            assert d.low is not None
+            assert d.high is not None
+            covered[name] += d.low <= 0 <= d.high
+    assert all(c >= 0.9 * len(seeds) for c in covered.values()), covered

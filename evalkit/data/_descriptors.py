@@ -9,6 +9,7 @@ trait. A ratio whose denominator is 0 (no letters, no words) is 0, never NaN.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import string
 from collections.abc import Sequence
@@ -160,12 +161,18 @@ def _word_counts(texts: pd.Series) -> tuple[sparse.csr_matrix, npt.NDArray[np.st
     return sparse.csr_matrix(counts), vectorizer.get_feature_names_out()
 
 
+@functools.cache
+def _dictionary() -> SpellChecker:
+    # Loading the English word list takes a noticeable fraction of a second: do it once.
+    return SpellChecker()
+
+
 def _misspelt_columns(vocabulary: npt.NDArray[np.str_]) -> tuple[FloatArray, FloatArray]:
     """Which vocabulary words a dictionary can judge, and which of those it does not know."""
     words = pd.Series(vocabulary, dtype="string")
     judged = (words.str.fullmatch(_ALPHA_TOKEN) & ~words.isin(CHAT_WORDS)).to_numpy(dtype=bool)
     # One dictionary look-up per distinct word, not per occurrence.
-    unknown = SpellChecker().unknown(vocabulary[judged].tolist())
+    unknown = _dictionary().unknown(vocabulary[judged].tolist())
     misspelt = judged & np.isin(vocabulary, list(unknown))
     return judged.astype(np.float64), misspelt.astype(np.float64)
 
