@@ -125,3 +125,10 @@ def test_a_file_without_a_known_text_field_says_to_pass_field(tmp_path: Path, ca
     pd.DataFrame({"body": ["a b", "c d"]}).to_csv(path, index=False)
     assert main(["data", "diversity", str(path)]) == 2
     assert "pass --field with one of its columns: body" in capsys.readouterr().err
+
+
+def test_a_broken_jsonl_line_is_named(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "e.jsonl"
+    path.write_text('{"question": "where is my order"}\n{"question": "oops\n')
+    assert main(["data", "diversity", str(path)]) == 2
+    assert "e.jsonl:2: not valid JSON" in capsys.readouterr().err

@@ -8,6 +8,7 @@ seed. Every problem is one :class:`~evalkit.errors.DatasetError` naming the file
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 from typing import Final
 
@@ -73,6 +74,21 @@ def _column(path: Path, suffix: str, field: str) -> pd.Series:
     return pd.concat(parts, ignore_index=True) if parts else pd.Series([], dtype=object)
 
 
+def _bad_json_line(path: Path) -> str | None:
+    """``FILE:LINE: why`` for the first line that is not a JSON object, if there is one."""
+    with path.open(encoding="utf-8", errors="replace") as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                return f"{path}:{number}: not valid JSON ({exc.msg})"
+            if not isinstance(row, dict):
+                return f"{path}:{number}: expected a JSON object per line"
+    return None
+
+
 def read_texts(
     path: Path, field: str | None = None, *, sample: int | None = None, seed: int = 0
 ) -> Texts:
@@ -111,6 +127,9 @@ def read_texts(
     except UnicodeDecodeError as exc:
         raise DatasetError(f"{path}: not UTF-8 text ({exc.reason}); re-save it as UTF-8") from None
     except (ValueError, OSError, pd.errors.ParserError) as exc:
+        where = _bad_json_line(path) if suffix == ".jsonl" else None
+        if where is not None:
+            raise DatasetError(f"{where}; fix or remove that line") from None
         raise DatasetError(f"{path}: could not be read ({exc})") from None
     is_text = values.map(lambda v: isinstance(v, str)).astype(bool)
     missing = values.isna() | (is_text & (values.astype(str).str.strip() == ""))
