@@ -156,3 +156,15 @@ def test_descriptor_intervals_cover_zero_for_two_halves_of_one_sample() -> None:
             assert d.high is not None
             covered[name] += d.low <= 0 <= d.high
     assert all(c >= 0.9 * len(seeds) for c in covered.values()), covered
+
+
+def test_another_language_is_said_not_counted_as_misspellings() -> None:
+    french = [
+        "bonjour je voudrais savoir quand mon colis arrivera",
+        "pouvez-vous annuler ma commande s'il vous plait",
+        "mon remboursement n'est toujours pas arrive",
+        "est-ce que vous livrez au Canada",
+    ] * 3
+    result = compare(clean(np.random.default_rng(0), 12), french)
+    assert any("production words are not in the English dictionary" in n for n in result.notes)
+    assert not any("eval words" in n for n in result.notes)  # the English side is not flagged

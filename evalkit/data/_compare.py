@@ -6,6 +6,8 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any, Final
 
+import pandas as pd
+
 from evalkit.data._classifier import ClassifierTest, classifier_test
 from evalkit.data._coverage import Neighbour, least_covered
 from evalkit.data._descriptors import descriptor_frames
@@ -13,6 +15,8 @@ from evalkit.data._estimate import check_confidence, not_measurable
 from evalkit.data._sample import NEIGHBOUR_QUERIES, NEIGHBOUR_REFERENCE, seeded_sample
 from evalkit.data._shift import DescriptorShift, descriptor_shifts
 
+#: Share of words unknown to the English dictionary past which a sample is called non-English.
+NOT_ENGLISH: Final = 0.4
 #: Texts per side the descriptors are compared on; past this the distance's interval is
 #: already about ±0.02 wide, and the string scans would dominate the run time.
 DESCRIPTOR_ROWS: Final = 50_000
@@ -75,6 +79,19 @@ class Comparison:
         return lines
 
 
+def _language_notes(frame: pd.DataFrame, side: str) -> list[str]:
+    """A warning when a side is mostly not English: the spelling descriptors assume English."""
+    if frame.empty:
+        return []
+    unknown = float(frame["misspelling_rate"].mean())
+    if unknown < NOT_ENGLISH:
+        return []
+    return [
+        f"{unknown:.0%} of the {side} words are not in the English dictionary: is it another "
+        "language? misspelling_rate and has_misspelling measure English spelling only"
+    ]
+
+
 def compare(
     eval_texts: Sequence[str],
     prod_texts: Sequence[str],
@@ -103,6 +120,7 @@ def compare(
             f"descriptors on a seeded sample of {len(d_e)} eval and {len(d_p)} production texts"
         )
     eval_frame, prod_frame = descriptor_frames(d_e, d_p)
+    notes += _language_notes(eval_frame, "eval") + _language_notes(prod_frame, "production")
     shifts = descriptor_shifts(eval_frame, prod_frame, seed=seed, confidence=confidence)
     if sorted(ev) == sorted(pv):
         reason = "the eval and production samples are the same texts"
