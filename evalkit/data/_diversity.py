@@ -160,6 +160,7 @@ class _Prepared:
 
     def __init__(self, texts: list[str], threshold: float) -> None:
         self.texts = texts
+        self.array = np.array(texts, dtype=object)
         self.unigrams = _ngram_counts(texts, 1)
         self.bigrams = _ngram_counts(texts, 2)
         self.pairs = near_duplicate_pairs(texts, threshold)
@@ -176,7 +177,7 @@ class _Prepared:
             [
                 _distinct(self.unigrams[rows]),
                 _distinct(self.bigrams[rows]),
-                compression_ratio([self.texts[i] for i in rows]),
+                compression_ratio(self.array[rows].tolist()),
                 float((np.asarray(pairs.sum(axis=1)).ravel() > 0).mean()),
                 float(self.lengths[rows].std(ddof=1)),
                 top / len(rows),

@@ -131,7 +131,10 @@ def read_texts(
         if where is not None:
             raise DatasetError(f"{where}; fix or remove that line") from None
         raise DatasetError(f"{path}: could not be read ({exc})") from None
-    is_text = values.map(lambda v: isinstance(v, str)).astype(bool)
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        is_text = values.notna()  # CSV, and most files: every value is text or missing
+    else:  # a column mixing text with numbers or lists: only here is each value looked at
+        is_text = values.map(lambda v: isinstance(v, str)).astype(bool)
     missing = values.isna() | (is_text & (values.astype(str).str.strip() == ""))
     not_text = ~is_text & ~missing
     kept = values[is_text & ~missing].astype(str)
