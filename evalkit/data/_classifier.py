@@ -96,13 +96,13 @@ def classifier_test(
 ) -> ClassifierTest:
     """Train an eval-vs-production classifier on half the texts; its AUC on the other half.
 
-    The split is stratified and seeded. The AUC's DeLong interval is exact for the held-out
-    half given the trained model. Pooling k-fold out-of-fold scores was measured and rejected:
-    the fold-to-fold model changes widen the spread beyond what DeLong sees, and two halves of
-    one sample then excluded 0.5 in 15 % of seeds instead of 5 %.
+    The split is stratified and seeded. DeLong's interval is valid for the held-out half given
+    the trained model. Pooling k-fold out-of-fold scores was measured and rejected: the
+    fold-to-fold model changes add spread that DeLong does not see, and two halves of one
+    sample then excluded 0.5 in 15-20 % of seeds instead of 5 %.
 
     The vectoriser is fitted on both samples without labels, so no label leaks into the test
-    half. Fewer than two texts on a side, or texts with no n-gram in common, are "not
+    half. Fewer than four texts on a side, or texts with no n-gram in common, are "not
     measurable".
     """
     n_e, n_p = len(eval_texts), len(prod_texts)
