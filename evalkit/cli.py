@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from evalkit._cli_data import add_data_parser
 from evalkit._version import __version__
 from evalkit.errors import EvalkitError, UsageError
 
@@ -161,6 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     audit.add_argument("-o", "--output", help="also write the audit as JSON here")
     audit.set_defaults(func=_audit)
+    add_data_parser(sub)
     return parser
 
 

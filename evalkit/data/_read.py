@@ -1,0 +1,158 @@
+"""Read one text column of a JSONL, CSV or Parquet file: the data audit's only file reader.
+
+Only the needed column is kept (Parquet and CSV read just that column; JSONL is read in chunks
+and every other field is dropped as it goes), and a large file can be sampled with a stated
+seed. Every problem is one :class:`~evalkit.errors.DatasetError` naming the file and field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Final
+
+import pandas as pd
+
+from evalkit.data._sample import seeded_sample
+from evalkit.errors import DatasetError
+
+#: Field names tried, in order, when none is given.
+TEXT_FIELDS: Final = ("question", "input", "text", "message", "prompt", "query")
+_CHUNK: Final = 50_000
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Texts:
+    """The texts read from ``path``'s ``field``, and how many rows were left out and why."""
+
+    path: Path
+    field: str
+    texts: list[str]
+    rows: int
+    skipped_empty: int
+    skipped_not_text: int
+    sampled_from: int | None = None
+
+    def note(self) -> str:
+        """One line on what was read: rows, skipped rows, sampling."""
+        parts = [f"{self.path}: {len(self.texts)} texts from field {self.field!r}"]
+        if self.sampled_from is not None:
+            parts.append(f"a seeded sample of {self.sampled_from}")
+        if self.skipped_empty:
+            parts.append(f"{self.skipped_empty} empty or missing left out")
+        if self.skipped_not_text:
+            parts.append(f"{self.skipped_not_text} not text (numbers, lists) left out")
+        return "; ".join(parts)
+
+
+def _columns(path: Path, suffix: str) -> list[str]:
+    if suffix == ".csv":
+        return [str(c) for c in pd.read_csv(path, nrows=0, encoding="utf-8").columns]
+    if suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        return [str(c) for c in pq.ParquetFile(path).schema_arrow.names]
+    first = pd.read_json(path, lines=True, nrows=1, dtype=False, encoding="utf-8")
+    return [str(c) for c in first.columns]
+
+
+def _column(path: Path, suffix: str, field: str) -> pd.Series:
+    if suffix == ".csv":
+        frame = pd.read_csv(
+            path, usecols=[field], dtype=str, keep_default_na=False, encoding="utf-8"
+        )
+        return frame[field]
+    if suffix == ".parquet":
+        return pd.read_parquet(path, columns=[field])[field]
+    parts = []
+    with pd.read_json(path, lines=True, dtype=False, chunksize=_CHUNK, encoding="utf-8") as reader:
+        for chunk in reader:
+            parts.append(
+                chunk[field] if field in chunk else pd.Series([None] * len(chunk), dtype=object)
+            )
+    return pd.concat(parts, ignore_index=True) if parts else pd.Series([], dtype=object)
+
+
+def _bad_json_line(path: Path) -> str | None:
+    """``FILE:LINE: why`` for the first line that is not a JSON object, if there is one."""
+    with path.open(encoding="utf-8", errors="replace") as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                return f"{path}:{number}: not valid JSON ({exc.msg})"
+            if not isinstance(row, dict):
+                return f"{path}:{number}: expected a JSON object per line"
+    return None
+
+
+def read_texts(
+    path: Path, field: str | None = None, *, sample: int | None = None, seed: int = 0
+) -> Texts:
+    """The non-empty text values of ``field`` in ``path``, optionally a seeded sample of them.
+
+    Without ``field``, the first of :data:`TEXT_FIELDS` the file has is used.
+
+    Raises:
+        DatasetError: the file is missing, unreadable or of another type, the field is absent
+            or holds no text; the message names the file and the field.
+    """
+    suffix = path.suffix.lower()
+    if not path.is_file():
+        raise DatasetError(f"{path}: no such file; check the path")
+    if suffix not in (".jsonl", ".csv", ".parquet"):
+        raise DatasetError(
+            f"{path}: unsupported file type {suffix!r}; use .jsonl, .csv or .parquet"
+        )
+    if sample is not None and sample < 1:
+        raise DatasetError(f"--sample {sample}: give a number of rows of at least 1")
+    try:
+        columns = _columns(path, suffix)
+        if field is None:
+            found = [name for name in TEXT_FIELDS if name in columns]
+            if not found:
+                raise DatasetError(
+                    f"{path}: no text field named {', '.join(TEXT_FIELDS)}; pass --field "
+                    f"with one of its columns: {', '.join(columns) or '(none)'}"
+                )
+            field = found[0]
+        elif suffix != ".jsonl" and field not in columns:
+            raise DatasetError(
+                f"{path}: no field {field!r}; its columns are {', '.join(columns) or '(none)'}"
+            )
+        values = _column(path, suffix, field)
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{path}: not UTF-8 text ({exc.reason}); re-save it as UTF-8") from None
+    except (ValueError, OSError, pd.errors.ParserError) as exc:
+        where = _bad_json_line(path) if suffix == ".jsonl" else None
+        if where is not None:
+            raise DatasetError(f"{where}; fix or remove that line") from None
+        raise DatasetError(f"{path}: could not be read ({exc})") from None
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        is_text = values.notna()  # CSV, and most files: every value is text or missing
+    else:  # a column mixing text with numbers or lists: only here is each value looked at
+        is_text = values.map(lambda v: isinstance(v, str)).astype(bool)
+    missing = values.isna() | (is_text & (values.astype(str).str.strip() == ""))
+    not_text = ~is_text & ~missing
+    kept = values[is_text & ~missing].astype(str)
+    texts = kept.tolist()
+    # A CSV column of ids or numbers reads as strings; without a letter anywhere it is not text.
+    if texts and not kept.str.contains(r"[^\W\d_]").any():
+        raise DatasetError(
+            f"{path}: field {field!r} holds no text (no letter in any row); "
+            "pass --field with the column holding the messages"
+        )
+    if not texts:
+        what = "holds no text" if not_text.any() else "is empty or missing in every row"
+        raise DatasetError(
+            f"{path}: field {field!r} {what}; pass --field with the column holding the messages"
+        )
+    sampled_from = None
+    if sample is not None and sample < len(texts):
+        sampled_from, texts = len(texts), seeded_sample(texts, sample, seed)
+    return Texts(
+        path, field, texts, len(values), int((missing).sum()), int(not_text.sum()), sampled_from
+    )
