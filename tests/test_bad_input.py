@@ -123,7 +123,7 @@ CASES: list[tuple[str, Callable[[Path], None], list[str], dict[str, str], str]] 
     ("dataset-empty", edit(DATA, ""), [], {}, "data.jsonl: the dataset is empty"),
     ("dataset-latin1", edit_bytes(DATA, '{"question": "caf\u00e9"}\n'.encode("latin-1")), [], {}, "data.jsonl: not UTF-8 text"),
     ("dataset-missing", edit(SUITE, "import evalkit\nsuite = evalkit.Suite('sim', dataset='nope.jsonl')\ntest_item, test_gate = suite.tests()\n"), [], {}, "nope.jsonl: dataset file not found"),
-    ("prompt-undefined-variable", edit(SUITE, "import evalkit\nsuite = evalkit.Suite('sim', dataset='data.jsonl', prompt='{{ context }}')\ntest_item, test_gate = suite.tests()\n"), [], {}, "suite 'sim' prompt, item 'q0': undefined variable ('context' is undefined)"),
+    ("prompt-undefined-variable", edit(SUITE, "import evalkit\nsuite = evalkit.Suite('sim', dataset='data.jsonl', prompt='{{ context }}')\ntest_item, test_gate = suite.tests()\n"), [], {}, "data.jsonl:1: missing field 'context' (the suite's prompt uses it)"),
     ("judge-unknown-key", append("judges/fair.yaml", "temprature: 0\n"), [], {}, "fair.yaml: unknown key 'temprature'"),
     ("judge-missing-model", edit("judges/fair.yaml", "kind: judge\ntemplate: pairwise_chat.j2\n"), [], {}, "fair.yaml: missing required key 'model'"),
     ("judge-bad-yaml", edit("judges/fair.yaml", "kind: judge\n  model: [\n"), [], {}, "fair.yaml: not valid YAML"),

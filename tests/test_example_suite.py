@@ -90,7 +90,10 @@ def test_three_suites_each_teach_their_lesson(
     graded = arithmetic[arithmetic["judge_family"] == "deterministic"]
     assert len(graded) == 2 * 20  # the candidate's and the baseline's answers, every item
     assert set(graded["score"].dropna()) <= {0.0, 1.0}
-    assert {g["name"] for g in suites["arithmetic"]["gates"]} == {"mean_score", "pass_rate"}
+    assert {g["name"] for g in suites["arithmetic"]["gates"]} == {
+        "mean_score(at_least=5)",
+        "pass_rate(at_least=0.8)",
+    }
     # The lineage suite: the dataset's generator family is on the panel, and it is said.
     generator = [d for d in suites["lineage"]["lineage"] if d["shared_with"] == "generator"]
     assert [d["judge"] for d in generator] == ["gemma"]

@@ -152,7 +152,13 @@ def grader_name(root: Path) -> dict[str, Any]:
 
 
 def prompt_variable(root: Path) -> dict[str, Any]:
+    # The rows are checked for the fields the prompt reads: a misspelt variable is a missing field.
     return {"prompt": "{{ questoin }}"}
+
+
+def prompt_variable_unchecked(root: Path) -> dict[str, Any]:
+    # With the required fields given, a variable they leave out is caught when the prompt renders.
+    return {"prompt": "{{ questoin }}", "required_fields": ["question"]}
 
 
 BAD_INPUTS: list[tuple[Breakage, str]] = [
@@ -167,7 +173,8 @@ BAD_INPUTS: list[tuple[Breakage, str]] = [
     (no_variant, r"p\.yaml: panel 'p' judges pairwise, but the suite is pointwise"),
     (grader_field, r"data\.jsonl: item 'q0' has no field 'answer', which grader 'numeric'"),
     (grader_name, r"grader name 'fair' is used twice"),
-    (prompt_variable, r"suite 's' prompt, item 'q0': undefined variable"),
+    (prompt_variable, r"data\.jsonl:1: missing field 'questoin' \(the suite's prompt uses it\)"),
+    (prompt_variable_unchecked, r"suite 's' prompt, item 'q0': undefined variable"),
 ]
 
 
