@@ -28,7 +28,7 @@ from evalkit.session import Suite as _Declaration
 
 if TYPE_CHECKING:
     from evalkit.session import EvalSession
-    from evalkit.session._result import Outcome, SuiteResult
+    from evalkit.session._result import Conclusion, SuiteResult
 
 TestFn = Callable[..., None]
 
@@ -65,7 +65,7 @@ def suite_tests(suite: _Declaration) -> tuple[TestFn, TestFn]:
     @pytest.mark.parametrize("evalkit_item_id", [i.id for i in items])
     def test_item(evalkit_item_id: str, evalkit_session: EvalSession) -> None:
         result = _suite_result(evalkit_session, suite)
-        _conclude(result.item_outcome(evalkit_item_id), pytrace=True)
+        _conclude(result.item_conclusion(evalkit_item_id), pytrace=True)
 
     @pytest.mark.parametrize("evalkit_gate", gate_names)
     def test_gate(
@@ -78,7 +78,7 @@ def suite_tests(suite: _Declaration) -> tuple[TestFn, TestFn]:
         # JUnit XML carries each gate's figures as properties of its test case.
         for key in ("outcome", "figure", "low", "high", "n", "threshold"):
             record_property(f"evalkit_{key}", getattr(gate, key))
-        _conclude(evalkit_session.gate_outcome(gate), pytrace=False)
+        _conclude(evalkit_session.gate_conclusion(gate), pytrace=False)
 
     test_item.evalkit_suite = suite  # type: ignore[attr-defined]
     test_gate.evalkit_suite = suite  # type: ignore[attr-defined]
@@ -97,11 +97,11 @@ def _suite_result(session: EvalSession, suite: _Declaration) -> SuiteResult:
         pytest.fail(str(exc), pytrace=False)
 
 
-def _conclude(outcome: Outcome, *, pytrace: bool) -> None:
-    """End the running test as ``outcome`` says (a passed outcome just returns)."""
+def _conclude(conclusion: Conclusion, *, pytrace: bool) -> None:
+    """End the running test as ``conclusion`` says (a passed one just returns)."""
     import pytest
 
-    if outcome.status == "failed":
-        pytest.fail(outcome.message, pytrace=pytrace)
-    if outcome.status == "skipped":
-        pytest.skip(outcome.message)
+    if conclusion.status == "failed":
+        pytest.fail(conclusion.message, pytrace=pytrace)
+    if conclusion.status == "skipped":
+        pytest.skip(conclusion.message)

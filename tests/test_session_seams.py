@@ -21,7 +21,7 @@ from evalkit.models._local import BUNDLED, PLANNED_API_BASE
 from evalkit.records import Answer
 from evalkit.session import EvalSession, Suite
 from evalkit.session._plan import plan_suites
-from evalkit.session._result import Outcome, SuiteResult
+from evalkit.session._result import Conclusion, SuiteResult
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -69,20 +69,20 @@ def _gate(outcome: str) -> GateResult:
 @pytest.mark.parametrize(
     ("outcome", "ci", "policy", "expected"),
     [
-        ("pass", True, None, Outcome("passed")),
-        ("fail", False, "warn", Outcome("failed", "FAIL: win rate 0.50")),
-        ("inconclusive", False, None, Outcome("skipped", "INCONCLUSIVE: win rate 0.50")),
-        ("inconclusive", True, None, Outcome("failed", "INCONCLUSIVE: win rate 0.50")),
-        ("inconclusive", True, "warn", Outcome("skipped", "INCONCLUSIVE: win rate 0.50")),
-        ("inconclusive", False, "fail", Outcome("failed", "INCONCLUSIVE: win rate 0.50")),
+        ("pass", True, None, Conclusion("passed")),
+        ("fail", False, "warn", Conclusion("failed", "FAIL: win rate 0.50")),
+        ("inconclusive", False, None, Conclusion("skipped", "INCONCLUSIVE: win rate 0.50")),
+        ("inconclusive", True, None, Conclusion("failed", "INCONCLUSIVE: win rate 0.50")),
+        ("inconclusive", True, "warn", Conclusion("skipped", "INCONCLUSIVE: win rate 0.50")),
+        ("inconclusive", False, "fail", Conclusion("failed", "INCONCLUSIVE: win rate 0.50")),
     ],
 )
-def test_a_gate_outcome_is_returned_not_raised(
-    tmp_path: Path, outcome: str, ci: bool, policy: str | None, expected: Outcome
+def test_a_gate_conclusion_is_returned_not_raised(
+    tmp_path: Path, outcome: str, ci: bool, policy: str | None, expected: Conclusion
 ) -> None:
     config = EvalkitConfig(inconclusive=policy)  # type: ignore[arg-type]
     session = EvalSession(config, tmp_path, ci=ci)
-    assert session.gate_outcome(_gate(outcome)) == expected
+    assert session.gate_conclusion(_gate(outcome)) == expected
 
 
 def _answer(item_id: str, role: str, text: str | None) -> Answer:
@@ -105,8 +105,8 @@ def test_an_item_fails_only_when_the_candidate_gave_no_answer() -> None:
         name="s", judgments=empty, answers=answers, combined=empty, panel=empty,
         position=empty, audit=None, gates=(), lineage=(), models={},
     )  # fmt: skip
-    assert result.item_outcome("a") == Outcome("passed")  # the baseline's failure is no fault
-    failed = result.item_outcome("b")
+    assert result.item_conclusion("a") == Conclusion("passed")  # the baseline's failure is no fault
+    failed = result.item_conclusion("b")
     assert failed.status == "failed"
     assert failed.message.splitlines()[:3] == [
         "the candidate gave no answer: failed: 500 from the provider",

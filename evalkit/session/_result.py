@@ -26,7 +26,7 @@ from evalkit.session._engine import LineageDecision
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class Outcome:
+class Conclusion:
     """How one test of a suite ends; the plugin turns it into pytest's pass, fail or skip."""
 
     status: Literal["passed", "failed", "skipped"]
@@ -77,7 +77,7 @@ class SuiteResult:
             lines.append(f"panel verdict: {verdict}")
         return "\n".join(lines)
 
-    def item_outcome(self, item_id: str) -> Outcome:
+    def item_conclusion(self, item_id: str) -> Conclusion:
         """The item's test fails when the candidate could not answer it; otherwise it passes.
 
         Losing an item to the baseline is not a failure: the suite's gates decide on the
@@ -86,8 +86,8 @@ class SuiteResult:
         cand = self.answers["candidate"][item_id]
         if cand.status != "ok":
             summary = self.item_summary(item_id)
-            return Outcome("failed", f"the candidate gave no answer: {cand.error}\n{summary}")
-        return Outcome("passed")
+            return Conclusion("failed", f"the candidate gave no answer: {cand.error}\n{summary}")
+        return Conclusion("passed")
 
     def panel_records(self) -> list[PanelVerdict]:
         """Each item's panel verdict or score, abstained flag and reason."""

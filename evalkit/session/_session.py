@@ -40,7 +40,7 @@ from evalkit.session._finalize import ClosedRun, finalize_run, worker_files, wri
 from evalkit.session._handoff import evaluate_once
 from evalkit.session._prepare import planning_resolver, prepare_suite
 from evalkit.session._progress import Progress, Writer
-from evalkit.session._result import Outcome, SuiteResult
+from evalkit.session._result import Conclusion, SuiteResult
 from evalkit.session._signals import RunInterrupts
 from evalkit.session._stop import StoppableCaller
 from evalkit.session._suite import Suite
@@ -282,7 +282,7 @@ class EvalSession:
         policy = self.config.inconclusive or ("fail" if self.ci else "warn")
         return policy == "fail"
 
-    def gate_outcome(self, result: GateResult) -> Outcome:
+    def gate_conclusion(self, result: GateResult) -> Conclusion:
         """How the test of a gate ends: passed, failed, or (inconclusive, not failing) skipped.
 
         An inconclusive gate fails when :meth:`inconclusive_fails`; the message starts with
@@ -290,10 +290,10 @@ class EvalSession:
         """
         self.interrupts.checkpoint("gate")
         if result.outcome == "pass":
-            return Outcome("passed")
+            return Conclusion("passed")
         if result.outcome == "fail" or self.inconclusive_fails():
-            return Outcome("failed", f"{result.outcome.upper()}: {result.message}")
-        return Outcome("skipped", f"INCONCLUSIVE: {result.message}")
+            return Conclusion("failed", f"{result.outcome.upper()}: {result.message}")
+        return Conclusion("skipped", f"INCONCLUSIVE: {result.message}")
 
     def finish(self, *, interrupted: bool = False) -> ClosedRun | None:
         """Stop local models, close the results files, and close the run.
