@@ -144,12 +144,7 @@ class EvalSession:
         try:
             for suite in suites:
                 ctx = prepare_suite(suite, cfg, self.registry, resolve, run_id=self.run_id)
-                roles: list[tuple[str, Endpoint]] = [
-                    ("candidate", ctx.candidate),
-                    ("baseline", ctx.baseline),
-                    *((f"judge {name}", endpoint) for name, endpoint in ctx.judges.items()),
-                ]
-                for role, endpoint in roles:
+                for role, endpoint in ctx.models():
                     if is_local(endpoint.name):
                         continue  # resolving it checked that the bundled model exists
                     try:
@@ -162,7 +157,7 @@ class EvalSession:
     def _context(self, suite: Suite) -> SuiteContext:
         ctx = prepare_suite(suite, self.config, self.registry, self._resolve, run_id=self.run_id)
         assert self._caller is not None
-        for endpoint in (ctx.candidate, ctx.baseline, *ctx.judges.values()):
+        for _, endpoint in ctx.models():
             if endpoint.concurrency is not None:
                 self._caller.limits.per_model[endpoint.model] = endpoint.concurrency
         return ctx
