@@ -5,8 +5,8 @@ subpackages: ``evalkit.gates``, ``evalkit.audit``, ``evalkit.judging``, ``evalki
 """
 
 from evalkit import gates, graders
+from evalkit._pytest_tests import Suite
 from evalkit._version import __version__
 from evalkit.errors import EvalkitError
-from evalkit.session import Suite
 
 __all__ = ["EvalkitError", "Suite", "__version__", "gates", "graders"]

@@ -69,10 +69,11 @@ class EvalkitConfig(pydantic.BaseModel):
 
     model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
 
-    #: litellm model string of the model under test; None means the bundled local candidate.
-    candidate: str | None = None
-    #: litellm model string of the model it is compared with; None means the bundled baseline.
-    baseline: str | None = None
+    #: litellm model string (or ``local/<name>``) of the model under test; by default the
+    #: bundled SmolLM2, so that a project with no API key runs.
+    candidate: str = "local/smollm2-135m-instruct"
+    #: litellm model string (or ``local/<name>``) of the model it is compared with.
+    baseline: str = "local/gemma-3-270m"
     #: OpenAI-compatible server of the candidate / baseline (vLLM, llama.cpp, a proxy…).
     candidate_api_base: str | None = None
     baseline_api_base: str | None = None
@@ -108,6 +109,18 @@ class EvalkitConfig(pydantic.BaseModel):
     seed: int = 0
     #: the audit's tolerances, from the ``[tool.evalkit.reliability]`` table.
     reliability: ReliabilityThresholds = ReliabilityThresholds()
+
+    @pydantic.field_validator("candidate", "baseline")
+    @classmethod
+    def _model_name(cls, value: str) -> str:
+        # Unlike an api_base, where "" means "no server of its own", no model is called "":
+        # refused here wherever it comes from, rather than read as "the default".
+        if not value.strip():
+            raise ValueError(
+                "empty model name; give a litellm model string (e.g. openai/gpt-4o-mini) or "
+                "local/<name>, or remove the setting to use the bundled default"
+            )
+        return value
 
     @pydantic.field_validator("candidate_api_base", "baseline_api_base")
     @classmethod

@@ -194,17 +194,13 @@ def evalkit_config(request: pytest.FixtureRequest) -> EvalkitConfig:
 @pytest.fixture(scope="session")
 def evalkit_candidate(evalkit_config: EvalkitConfig) -> str:
     """The configured candidate model (a litellm model string or ``local/<name>``)."""
-    from evalkit.session import DEFAULT_CANDIDATE
-
-    return evalkit_config.candidate or DEFAULT_CANDIDATE
+    return evalkit_config.candidate
 
 
 @pytest.fixture(scope="session")
 def evalkit_baseline(evalkit_config: EvalkitConfig) -> str:
     """The configured baseline model."""
-    from evalkit.session import DEFAULT_BASELINE
-
-    return evalkit_config.baseline or DEFAULT_BASELINE
+    return evalkit_config.baseline
 
 
 @pytest.fixture(scope="session")

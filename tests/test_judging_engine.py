@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 
 from evalkit.audit import option_order_bias
+from evalkit.config import EvalkitConfig
 from evalkit.graders import Contains, ExactMatch, Regex
 from evalkit.judging import JudgeRegistry
 from evalkit.models import ConcurrencyLimits, ModelClient, ResponseCache, RetryPolicy
@@ -29,12 +30,11 @@ from evalkit.session._endpoints import Resolver
 from evalkit.session._engine import (
     SuiteContext,
     answer_all,
-    check_inputs,
     grade_all,
     judge_all,
     lineage,
-    load_panel,
 )
+from evalkit.session._prepare import prepare_suite
 from evalkit.testing import FakeProvider, JudgeParams, ModelBehaviour
 
 CANDIDATE = "openai/sim-writer-openai-q0.90"
@@ -103,31 +103,16 @@ class Project:
         return Suite("s", dataset="data.jsonl", base_dir=self.root, **fields)
 
     def context(self, suite: Suite, panel: str) -> SuiteContext:
-        registry = JudgeRegistry(self.root / "judges")
-        chosen = load_panel(registry, panel, suite.mode)
-        check_inputs(suite, suite.items(), chosen, registry.templates)
-        resolver = Resolver(self.root / "cache")
-        resolve = resolver.resolve
-        judges = {
-            j.name: resolve(
-                j.spec.model,
-                family=j.family,
-                prompt_style=j.spec.prompt_style,
-                api_base=j.spec.api_base,
-            )
-            for j in chosen.judges
-        }
-        ctx = SuiteContext(
-            run_id="run",
-            suite=suite,
-            items=suite.items(),
-            candidate=resolve(CANDIDATE, api_base=self.fake.base_url),
-            baseline=resolve(BASELINE, api_base=self.fake.base_url),
-            panel=chosen,
-            judges=judges,
-            templates=registry.templates,
+        config = EvalkitConfig(
+            candidate=CANDIDATE,
+            candidate_api_base=self.fake.base_url,
+            baseline=BASELINE,
+            baseline_api_base=self.fake.base_url,
+            panel=panel,
         )
-        return ctx
+        registry = JudgeRegistry(self.root / "judges")
+        resolve = Resolver(self.root / "cache").resolve
+        return prepare_suite(suite, config, registry, resolve, run_id="run")
 
     def run(
         self, suite: Suite, panel: str, *, cache: str = "off", interrupt: bool = False

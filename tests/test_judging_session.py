@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from evalkit.config import EvalkitConfig
+from evalkit.errors import EvalkitError
 from evalkit.graders import Contains, Numeric, Regex
 from evalkit.records import JUDGMENT_COLUMNS
 from evalkit.session import EvalSession, Suite
@@ -185,6 +186,6 @@ def test_bad_input_is_one_clear_error_before_any_call(
     root: Path, fake: FakeProvider, breakage: Breakage, message: str
 ) -> None:
     fields = breakage(root)
-    with pytest.raises(pytest.fail.Exception, match=message):
+    with pytest.raises(EvalkitError, match=message):
         session(root, fake).suite_result(suite(root, **fields))
     assert fake.requests() == 0

@@ -19,7 +19,7 @@ PUBLIC = {
         "register_aggregator",
     ],
     "evalkit.session": [
-        "DEFAULT_BASELINE", "DEFAULT_CANDIDATE", "EvalSession", "RunInterrupts", "Suite",
+        "EvalSession", "RunInterrupts", "Suite",
         "finalize_run", "mark_interrupted", "new_run_id", "summary_lines",
     ],
     "evalkit.models": [

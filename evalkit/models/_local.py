@@ -32,6 +32,8 @@ from evalkit.errors import ConfigError, LocalModelError
 from evalkit.models._types import PromptStyle
 
 LOCAL_PREFIX: Final = "local/"
+#: The address of a local model that is planned, not started (nothing listens on port 0).
+PLANNED_API_BASE: Final = "http://127.0.0.1:0/v1"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -143,11 +145,20 @@ class LocalModelServer:
 
     Use as a context manager; servers start lazily on the first :meth:`endpoint` call for a
     model and all stop on exit (or :meth:`close`), even when the run fails.
+
+    With ``start=False`` it only plans: :meth:`endpoint` names the bundled model and how litellm
+    would reach it, at the placeholder address :data:`PLANNED_API_BASE`, and starts nothing
+    and assembles no file (a dry run, a preflight). Calls to a local model are cached under a
+    stable scope, not its address (which changes with every start), so a planned endpoint
+    finds the same cached answers as a started one.
     """
 
-    def __init__(self, cache_dir: Path, *, startup_timeout_s: float = 120.0) -> None:
+    def __init__(
+        self, cache_dir: Path, *, startup_timeout_s: float = 120.0, start: bool = True
+    ) -> None:
         self.cache_dir = cache_dir
         self.startup_timeout_s = startup_timeout_s
+        self.start = start
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
         self._endpoints: dict[str, Endpoint] = {}
         self._logs: dict[str, Path] = {}
@@ -155,11 +166,15 @@ class LocalModelServer:
     def endpoint(self, model: str) -> Endpoint:
         """Return the endpoint of ``local/<name>``, starting its server if needed.
 
+        Without ``start``, return the planned endpoint (see the class docstring) instead.
+
         Raises:
             ConfigError: the name is not a bundled model.
             LocalModelError: llama-cpp-python is missing or the server did not come up.
         """
         local = local_model(model)
+        if not self.start:
+            return Endpoint(model=f"openai/{local.name}", api_base=PLANNED_API_BASE, local=local)
         if local.name not in self._endpoints:
             self._endpoints[local.name] = self._start(local)
         return self._endpoints[local.name]

@@ -2,14 +2,12 @@
 
 from evalkit._runid import new_run_id
 from evalkit.session._finalize import finalize_run, mark_interrupted
-from evalkit.session._session import DEFAULT_BASELINE, DEFAULT_CANDIDATE, EvalSession
+from evalkit.session._session import EvalSession
 from evalkit.session._signals import RunInterrupts
 from evalkit.session._suite import Suite
 from evalkit.session._summary import summary_lines
 
 __all__ = [
-    "DEFAULT_BASELINE",
-    "DEFAULT_CANDIDATE",
     "EvalSession",
     "RunInterrupts",
     "Suite",

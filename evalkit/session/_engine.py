@@ -91,6 +91,11 @@ class SuiteContext:
         """The candidate's or the baseline's endpoint."""
         return self.candidate if role == "candidate" else self.baseline
 
+    def models(self) -> list[tuple[str, Endpoint]]:
+        """Every model the suite calls, after its role (``candidate``, ``judge fair``, ...)."""
+        judges = [(f"judge {name}", endpoint) for name, endpoint in self.judges.items()]
+        return [("candidate", self.candidate), ("baseline", self.baseline), *judges]
+
     @property
     def graders(self) -> Sequence[Grader]:
         """The suite's deterministic graders."""

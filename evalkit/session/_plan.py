@@ -27,34 +27,15 @@ import collections
 import dataclasses
 import math
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Final, Literal
 
 from evalkit.judging import JudgeCall, judge_calls
-from evalkit.models import (
-    LocalModel,
-    LocalModelServer,
-    ModelRequest,
-    ResponseCache,
-    cache_key,
-    estimate_cost,
-    is_local,
-)
-
-# The local server's endpoint type is not public: only the dry run builds one by hand.
-from evalkit.models._local import Endpoint as _LocalEndpoint
+from evalkit.models import ModelRequest, ResponseCache, cache_key, estimate_cost, is_local
 from evalkit.records import Role
 from evalkit.session._endpoints import Endpoint, Resolver
-from evalkit.session._engine import (
-    ROLES,
-    SuiteContext,
-    answer_request,
-    check_inputs,
-    judge_request,
-    lineage,
-    load_panel,
-)
-from evalkit.session._session import DEFAULT_BASELINE, DEFAULT_CANDIDATE, EvalSession
+from evalkit.session._engine import ROLES, answer_request, judge_request, lineage
+from evalkit.session._prepare import planning_resolver, prepare_suite
+from evalkit.session._session import EvalSession
 from evalkit.session._suite import Suite
 
 #: The rule of thumb behind every token estimate (English text, most tokenizers).
@@ -233,7 +214,7 @@ def plan_suites(session: EvalSession, suites: Iterable[Suite]) -> Plan:
     """
     cfg = session.config
     cache_dir = cfg.cache_dir
-    resolver = _DryResolver(cache_dir)
+    resolver = planning_resolver(cache_dir)
     cache = ResponseCache(cache_dir, cfg.cache_mode)
     reader = None
     if cache.reads and (cache_dir / _RESPONSES).is_dir():
@@ -255,24 +236,8 @@ def plan_suites(session: EvalSession, suites: Iterable[Suite]) -> Plan:
 def _plan_suite(
     session: EvalSession, suite: Suite, resolver: Resolver, cache: ResponseCache | None
 ) -> SuitePlan:
-    cfg = session.config
-    registry = session.registry
-    items = suite.items()
-    panel = load_panel(registry, suite.panel or cfg.panel, suite.mode)
-    check_inputs(suite, items, panel, registry.templates)
-    resolve = resolver.resolve
-    ctx = SuiteContext(
-        run_id=_RUN_ID, suite=suite, items=items,
-        candidate=resolve(suite.candidate or cfg.candidate or DEFAULT_CANDIDATE,
-                          api_base=cfg.candidate_api_base),
-        baseline=resolve(suite.baseline or cfg.baseline or DEFAULT_BASELINE,
-                         api_base=cfg.baseline_api_base),
-        panel=panel,
-        judges={j.name: resolve(j.spec.model, family=j.family, prompt_style=j.spec.prompt_style,
-                                api_base=j.spec.api_base)
-                for j in panel.judges},
-        templates=registry.templates,
-    )  # fmt: skip
+    ctx = prepare_suite(suite, session.config, session.registry, resolver.resolve, run_id=_RUN_ID)
+    items, panel = ctx.items, ctx.panel
     _, skip = lineage(ctx)
     rows: list[PlanRow] = []
     for role in ROLES:
@@ -387,28 +352,6 @@ def _judge_detail(calls: Sequence[JudgeCall], unfiltered: Sequence[JudgeCall], i
     if left_out:
         detail += f", {left_out} left out by the family policy"
     return detail
-
-
-class _NotStarted(LocalModelServer):
-    """Tells how a bundled model would be reached, without starting it or assembling its file.
-
-    The real server listens on a fresh port, but the response cache keys local models' calls
-    by their ``cache_scope``, not their address, so the address does not matter here.
-    """
-
-    def _start(self, local: LocalModel) -> _LocalEndpoint:
-        return _LocalEndpoint(model=f"openai/{local.name}", api_base=_NO_SERVER, local=local)
-
-
-_NO_SERVER: Final = "http://127.0.0.1:0/v1"
-
-
-class _DryResolver(Resolver):
-    """The run's resolver (same names, families, prompt styles), with no server started."""
-
-    def __init__(self, cache_dir: Path) -> None:
-        super().__init__(cache_dir)
-        self._local = _NotStarted(cache_dir)
 
 
 def _cells(row: PlanRow) -> tuple[str, ...]:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
-import pytest
 
 from evalkit.gates import GateResult
 from evalkit.records import (
@@ -24,6 +23,15 @@ from evalkit.records import (
     tokens,
 )
 from evalkit.session._engine import LineageDecision
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Conclusion:
+    """How one test of a suite ends; the plugin turns it into pytest's pass, fail or skip."""
+
+    status: Literal["passed", "failed", "skipped"]
+    #: why it failed or was skipped ("" when it passed).
+    message: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,15 +77,17 @@ class SuiteResult:
             lines.append(f"panel verdict: {verdict}")
         return "\n".join(lines)
 
-    def check_item(self, item_id: str) -> None:
-        """Fail the item's test when the candidate could not answer it; otherwise pass.
+    def item_conclusion(self, item_id: str) -> Conclusion:
+        """The item's test fails when the candidate could not answer it; otherwise it passes.
 
         Losing an item to the baseline is not a failure: the suite's gates decide on the
         whole sample, with its interval.
         """
         cand = self.answers["candidate"][item_id]
         if cand.status != "ok":
-            pytest.fail(f"the candidate gave no answer: {cand.error}\n{self.item_summary(item_id)}")
+            summary = self.item_summary(item_id)
+            return Conclusion("failed", f"the candidate gave no answer: {cand.error}\n{summary}")
+        return Conclusion("passed")
 
     def panel_records(self) -> list[PanelVerdict]:
         """Each item's panel verdict or score, abstained flag and reason."""

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pytest
 
 from evalkit._runid import new_run_id
 from evalkit.audit import position_bias, run_audit
@@ -26,7 +25,7 @@ from evalkit.errors import ConfigError, EvalkitError, PermanentModelError
 from evalkit.gates import GateInputs, GateResult
 from evalkit.graders import GRADER_FAMILY
 from evalkit.judging import JudgeRegistry
-from evalkit.models import ModelClient, ModelRequest, is_local, local_model
+from evalkit.models import ModelClient, ModelRequest, is_local
 from evalkit.panel import PanelRule, combine_orders
 from evalkit.records import (
     ANSWERS_FILE,
@@ -35,26 +34,16 @@ from evalkit.records import (
     judgments_frame,
     read_accepted,
 )
-from evalkit.session._endpoints import Resolver
-from evalkit.session._engine import (
-    SuiteContext,
-    answer_all,
-    check_inputs,
-    grade_all,
-    judge_all,
-    lineage,
-    load_panel,
-)
+from evalkit.session._endpoints import Endpoint, Resolver
+from evalkit.session._engine import SuiteContext, answer_all, grade_all, judge_all, lineage
 from evalkit.session._finalize import ClosedRun, finalize_run, worker_files, write_part
 from evalkit.session._handoff import evaluate_once
+from evalkit.session._prepare import planning_resolver, prepare_suite
 from evalkit.session._progress import Progress, Writer
-from evalkit.session._result import SuiteResult
+from evalkit.session._result import Conclusion, SuiteResult
 from evalkit.session._signals import RunInterrupts
 from evalkit.session._stop import StoppableCaller
 from evalkit.session._suite import Suite
-
-DEFAULT_CANDIDATE = "local/smollm2-135m-instruct"
-DEFAULT_BASELINE = "local/gemma-3-270m"
 
 
 class EvalSession:
@@ -114,11 +103,12 @@ class EvalSession:
         """Evaluate ``suite`` on first call and return its result; later calls reuse it.
 
         Raises:
-            EvalkitError: bad input (reported before any call) or a run-stopping failure;
-                the same error is raised again for every later test of the suite.
+            EvalkitError: bad input (reported before any call) or a run-stopping failure,
+                its message naming the suite; an error with the same message is raised
+                again for every later request of the suite.
         """
         if suite.name in self.errors:
-            pytest.fail(self.errors[suite.name], pytrace=False)
+            raise EvalkitError(self.errors[suite.name])
         if suite.name not in self.results:
             try:
                 if self.worker is None:
@@ -132,7 +122,7 @@ class EvalSession:
                         self._borrowed.add(suite.name)
             except EvalkitError as exc:
                 self.errors[suite.name] = f"suite {suite.name!r}: {exc}"
-                pytest.fail(self.errors[suite.name], pytrace=False)
+                raise EvalkitError(self.errors[suite.name]) from exc
             # A signal during the suite stops the run only now, with the suite's result kept
             # (and handed to the other xdist workers) for the report.
             self.interrupts.raise_if_interrupted()
@@ -150,60 +140,34 @@ class EvalSession:
         """
         cfg = self.config
         client = ModelClient.from_config(cfg)
+        resolve = planning_resolver(cfg.cache_dir).resolve
         try:
             for suite in suites:
-                items = suite.items()
-                panel = load_panel(self.registry, suite.panel or cfg.panel, suite.mode)
-                check_inputs(suite, items, panel, self.registry.templates)
-                models = [
-                    (suite.candidate or cfg.candidate or DEFAULT_CANDIDATE,
-                     cfg.candidate_api_base, "candidate"),
-                    (suite.baseline or cfg.baseline or DEFAULT_BASELINE,
-                     cfg.baseline_api_base, "baseline"),
-                    *((j.spec.model, j.spec.api_base, f"judge {j.name}") for j in panel.judges),
-                ]  # fmt: skip
-                for model, api_base, role in models:
-                    if is_local(model):
-                        local_model(model)
-                        continue
+                ctx = prepare_suite(suite, cfg, self.registry, resolve, run_id=self.run_id)
+                for role, endpoint in ctx.models():
+                    if is_local(endpoint.name):
+                        continue  # resolving it checked that the bundled model exists
                     try:
-                        client.check(ModelRequest(model=model, api_base=api_base))
+                        client.check(ModelRequest(model=endpoint.model, api_base=endpoint.api_base))
                     except PermanentModelError as exc:
                         raise ConfigError(f"suite {suite.name!r}, {role}: {exc}") from None
         finally:
             client.close()
 
     def _context(self, suite: Suite) -> SuiteContext:
-        # Everything that can be wrong with the input is checked here, before any call.
-        items = suite.items()
-        panel = load_panel(self.registry, suite.panel or self.config.panel, suite.mode)
-        check_inputs(suite, items, panel, self.registry.templates)
-        self._open()
-        assert self._resolver is not None
-        resolve = self._resolver.resolve
-        judges = {
-            j.name: resolve(
-                j.spec.model, family=j.family, prompt_style=j.spec.prompt_style,
-                api_base=j.spec.api_base,
-            )
-            for j in panel.judges
-        }  # fmt: skip
-        cfg = self.config
-        candidate = resolve(
-            suite.candidate or cfg.candidate or DEFAULT_CANDIDATE, api_base=cfg.candidate_api_base
-        )
-        baseline = resolve(
-            suite.baseline or cfg.baseline or DEFAULT_BASELINE, api_base=cfg.baseline_api_base
-        )
+        ctx = prepare_suite(suite, self.config, self.registry, self._resolve, run_id=self.run_id)
         assert self._caller is not None
-        for endpoint in (candidate, baseline, *judges.values()):
+        for _, endpoint in ctx.models():
             if endpoint.concurrency is not None:
                 self._caller.limits.per_model[endpoint.model] = endpoint.concurrency
-        ctx = SuiteContext(
-            run_id=self.run_id, suite=suite, items=items, candidate=candidate,
-            baseline=baseline, panel=panel, judges=judges, templates=self.registry.templates,
-        )  # fmt: skip
         return ctx
+
+    def _resolve(self, name: str, **overrides: Any) -> Endpoint:
+        # The run's files are opened on the first model resolved: prepare_suite has checked
+        # every input by then, so a suite with a bad input leaves nothing behind.
+        self._open()
+        assert self._resolver is not None
+        return self._resolver.resolve(name, **overrides)
 
     def _run_suite(self, suite: Suite) -> SuiteResult:
         # Checked here, under the xdist handoff lock too: no suite starts once the run stops.
@@ -313,14 +277,18 @@ class EvalSession:
         policy = self.config.inconclusive or ("fail" if self.ci else "warn")
         return policy == "fail"
 
-    def enforce_gate(self, result: GateResult) -> None:
-        """Turn a gate's outcome into the pytest outcome of its test."""
+    def gate_conclusion(self, result: GateResult) -> Conclusion:
+        """How the test of a gate ends: passed, failed, or (inconclusive, not failing) skipped.
+
+        An inconclusive gate fails when :meth:`inconclusive_fails`; the message starts with
+        the gate's outcome in capitals (``FAIL: ...``, ``INCONCLUSIVE: ...``).
+        """
         self.interrupts.checkpoint("gate")
         if result.outcome == "pass":
-            return
+            return Conclusion("passed")
         if result.outcome == "fail" or self.inconclusive_fails():
-            pytest.fail(f"{result.outcome.upper()}: {result.message}", pytrace=False)
-        pytest.skip(f"INCONCLUSIVE: {result.message}")
+            return Conclusion("failed", f"{result.outcome.upper()}: {result.message}")
+        return Conclusion("skipped", f"INCONCLUSIVE: {result.message}")
 
     def finish(self, *, interrupted: bool = False) -> ClosedRun | None:
         """Stop local models, close the results files, and close the run.

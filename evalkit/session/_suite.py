@@ -1,29 +1,17 @@
-"""A suite: a dataset, how to ask the models, and the gates its results must clear.
+"""A suite's declaration: a dataset, how to ask the models, and the gates its results must clear.
 
-Suites are declared in ordinary pytest modules::
-
-    suite = evalkit.Suite(
-        "capitals",
-        dataset="data/capitals.jsonl",
-        prompt="{{ question }}",
-        gates=[evalkit.gates.WinRate(at_least=0.5)],
-    )
-    test_item, test_gate = suite.tests()
-
-:meth:`Suite.tests` returns two test functions for pytest to collect: one test per dataset row
-(so ``-k`` and ``--lf`` work on items) and one test per gate. Nothing runs at import time; the
-plugin evaluates the whole suite in one concurrent batch the first time one of its tests runs.
+This is what the session runs; it knows nothing of pytest. Users declare suites with
+:class:`evalkit.Suite`, the same declaration with :meth:`~evalkit.Suite.tests` added, which
+hands pytest the suite's test functions (see :mod:`evalkit._pytest_tests`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-import pytest
+from typing import Any
 
 from evalkit.errors import UsageError
 from evalkit.gates import Gate, WinRate
@@ -31,15 +19,10 @@ from evalkit.graders import Grader
 from evalkit.judging import Templates
 from evalkit.records import Item, Mode, load_dataset
 
-if TYPE_CHECKING:
-    from evalkit.session._session import EvalSession
-
-TestFn = Callable[..., None]
-
 
 @dataclasses.dataclass(frozen=True)
 class Suite:
-    """The declaration of an eval suite (see the module docstring)."""
+    """The declaration of an eval suite: frozen, validated when its rows are read."""
 
     name: str
     dataset: Path | str
@@ -107,44 +90,6 @@ class Suite:
                 )
             seen.add(name)
         return names
-
-    def tests(self) -> tuple[TestFn, TestFn]:
-        """Return (per-item test, per-gate test) for pytest to collect from the suite module."""
-        suite = self
-        try:
-            items = self.items()
-        except UsageError as exc:
-            # Reported as this module's collection error, in one line, and pytest stops
-            # before any test runs: nothing is spent on a suite with a broken dataset.
-            raise pytest.Collector.CollectError(f"evalkit: {exc}") from None
-        try:
-            gate_names = self.gate_names()
-        except UsageError as exc:
-            raise pytest.Collector.CollectError(f"evalkit: {exc}") from None
-
-        @pytest.mark.parametrize("evalkit_item_id", [i.id for i in items])
-        def test_item(evalkit_item_id: str, evalkit_session: EvalSession) -> None:
-            result = evalkit_session.suite_result(suite)
-            result.check_item(evalkit_item_id)
-
-        @pytest.mark.parametrize("evalkit_gate", gate_names)
-        def test_gate(
-            evalkit_gate: str,
-            evalkit_session: EvalSession,
-            record_property: Callable[[str, object], None],
-        ) -> None:
-            result = evalkit_session.suite_result(suite)
-            gate = result.gate(evalkit_gate)
-            # JUnit XML carries each gate's figures as properties of its test case.
-            for key in ("outcome", "figure", "low", "high", "n", "threshold"):
-                record_property(f"evalkit_{key}", getattr(gate, key))
-            evalkit_session.enforce_gate(gate)
-
-        test_item.evalkit_suite = self  # type: ignore[attr-defined]
-        test_gate.evalkit_suite = self  # type: ignore[attr-defined]
-        test_item.__doc__ = f"Each item of suite {self.name!r} is answered and judged."
-        test_gate.__doc__ = f"The release gates of suite {self.name!r}."
-        return test_item, test_gate
 
 
 def _caller_dir(depth: int) -> Path:

@@ -1,0 +1,98 @@
+"""Preparing a suite: its rows, its panel, its templates and its models, checked before any call.
+
+The run, the preflight before it and the dry run all prepare a suite with
+:func:`prepare_suite`, so that what is checked, which model plays which role and how each is
+reached cannot differ between them. They differ only in the resolver they pass: the run's
+starts the bundled local models, :func:`planning_resolver` starts nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from evalkit.config import EvalkitConfig
+from evalkit.judging import JudgeRegistry
+from evalkit.models import LocalModelServer, PromptStyle
+from evalkit.session._endpoints import Endpoint, Resolver
+from evalkit.session._engine import SuiteContext, check_inputs, load_panel
+from evalkit.session._suite import Suite
+
+
+class Resolve(Protocol):
+    """Turns a configured model name into its endpoint (:meth:`Resolver.resolve`)."""
+
+    def __call__(
+        self,
+        name: str,
+        *,
+        family: str | None = None,
+        prompt_style: PromptStyle | None = None,
+        api_base: str | None = None,
+    ) -> Endpoint:
+        """Return the endpoint of ``name``; explicit arguments override what is inferred."""
+        ...
+
+
+def prepare_suite(
+    suite: Suite,
+    config: EvalkitConfig,
+    registry: JudgeRegistry,
+    resolve: Resolve,
+    *,
+    run_id: str,
+) -> SuiteContext:
+    """Load and check everything ``suite`` needs, then resolve its models.
+
+    The dataset, the panel (the suite's, else the configured one, in the suite's mode), its
+    judges' specs and templates, and the suite's prompt rendered for every row are all checked
+    before ``resolve`` is first called: a bad input is reported before a server starts or a
+    results file is opened. The candidate and the baseline are the suite's own, else the
+    configured ones, reached through the configured ``*_api_base``.
+
+    Raises:
+        UsageError: the first bad input found, naming its file, row, field or model (from
+            :func:`~evalkit.session._engine.check_inputs`, the registry or ``resolve``).
+        LocalModelError: ``resolve`` could not start a bundled model.
+    """
+    items = suite.items()
+    panel = load_panel(registry, suite.panel or config.panel, suite.mode)
+    check_inputs(suite, items, panel, registry.templates)
+    candidate = resolve(suite.candidate or config.candidate, api_base=config.candidate_api_base)
+    baseline = resolve(suite.baseline or config.baseline, api_base=config.baseline_api_base)
+    judges = {
+        j.name: resolve(
+            j.spec.model,
+            family=j.family,
+            prompt_style=j.spec.prompt_style,
+            api_base=j.spec.api_base,
+        )
+        for j in panel.judges
+    }
+    return SuiteContext(
+        run_id=run_id,
+        suite=suite,
+        items=items,
+        candidate=candidate,
+        baseline=baseline,
+        panel=panel,
+        judges=judges,
+        templates=registry.templates,
+    )
+
+
+class _Planning(Resolver):
+    """The run's resolver (same names, families, prompt styles), starting no local model."""
+
+    def __init__(self, cache_dir: Path) -> None:
+        super().__init__(cache_dir)
+        self._local = LocalModelServer(cache_dir, start=False)
+
+
+def planning_resolver(cache_dir: Path) -> Resolver:
+    """A resolver that resolves every model as the run's does, but starts no local server.
+
+    Its local endpoints carry a placeholder address: good for checking and counting calls and
+    for looking answers up in the response cache, not for calling.
+    """
+    return _Planning(cache_dir)
