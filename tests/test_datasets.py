@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from evalkit.errors import DatasetError
-from evalkit.records import load_dataset
+from evalkit.records._dataset import load_dataset
 
 
 def jsonl(path: Path, rows: list[object]) -> Path:

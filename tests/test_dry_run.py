@@ -19,8 +19,7 @@ import pytest
 
 from evalkit.config import EvalkitConfig
 from evalkit.graders import ExactMatch
-from evalkit.models import estimate_cost
-from evalkit.models._litellm import load_litellm
+from evalkit.models._litellm import estimate_cost, load_litellm
 from evalkit.session import EvalSession, Suite
 from evalkit.session._plan import CHARS_PER_TOKEN, Plan, PlanRow, input_tokens, plan_suites
 from evalkit.testing import FakeProvider

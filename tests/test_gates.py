@@ -4,18 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evalkit.gates import (
-    GateInputs,
-    JudgesTrusted,
-    MeanScore,
-    NoRegression,
-    PassRate,
-    WinRate,
-    decide,
-    item_scores,
-    mcnemar_p,
-    paired_bootstrap,
-)
+from evalkit.gates import GateInputs, JudgesTrusted, MeanScore, NoRegression, PassRate, WinRate
+from evalkit.gates._gates import decide
+from evalkit.gates._regression import item_scores, mcnemar_p, paired_bootstrap
 
 
 def panel(verdicts: list[str | None], ids: list[str] | None = None) -> pd.DataFrame:

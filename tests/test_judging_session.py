@@ -11,7 +11,7 @@ import pytest
 
 from evalkit.config import EvalkitConfig
 from evalkit.graders import Contains, Numeric, Regex
-from evalkit.records import JUDGMENT_COLUMNS
+from evalkit.records._judgments import JUDGMENT_COLUMNS
 from evalkit.session import EvalSession, Suite
 from evalkit.testing import FakeProvider, JudgeParams
 

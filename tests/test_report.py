@@ -15,7 +15,8 @@ from test_report_runs import write_run
 
 import evalkit.report
 from evalkit.panel import combine_orders
-from evalkit.records import JUDGMENTS_FILE, RUN_FILE, read_judgments
+from evalkit.records import read_judgments
+from evalkit.records._store import JUDGMENTS_FILE, RUN_FILE
 from evalkit.report import RunData, load_run, render
 from evalkit.report._items import MAX_TEXT_CHARS, item_data
 from evalkit.report._load import panel_frame

@@ -11,7 +11,9 @@ import pandas as pd
 import pytest
 
 from evalkit.config import EvalkitConfig
-from evalkit.records import derive_status, read_answers, read_judgments
+from evalkit.records import read_judgments
+from evalkit.records._status import derive_status
+from evalkit.records._store import read_answers
 from evalkit.report import load_run
 from evalkit.report._summary import failures
 from evalkit.session import EvalSession, Suite

@@ -10,16 +10,12 @@ from pathlib import Path
 import pytest
 
 from evalkit.errors import SpecError
-from evalkit.judging import (
-    PACKAGED_DIR,
-    JudgeRegistry,
-    JudgeSpec,
-    PanelSpec,
-    parse_spec,
-)
-from evalkit.panel import aggregators
+from evalkit.judging import JudgeRegistry, JudgeSpec, PanelSpec
+from evalkit.judging._spec import parse_spec
+from evalkit.judging._templates import PACKAGED_DIR
+from evalkit.panel import AGGREGATORS
 
-KINDS = {name: agg.kind for name, agg in aggregators().items()}
+KINDS = {name: AGGREGATORS.get(name).kind for name in AGGREGATORS.names()}
 CHAT = "kind: judge\nmodel: openai/gpt-4o\ntemplate: pairwise_chat.j2\n"
 RUBRIC = (
     "kind: judge\nmodel: openai/gpt-4o\nmode: pointwise\ntemplate: rubric_chat.j2\n"

@@ -34,7 +34,7 @@ from evalkit.panel._rows import ITEM as ITEM
 from evalkit.panel._rows import SCORE_MODES as SCORE_MODES
 from evalkit.panel._rows import score_ok as score_ok
 from evalkit.panel._rows import verdict_ok as verdict_ok
-from evalkit.records import JUDGMENT_COLUMNS, ORDERS, VERDICTS, coerce_judgments
+from evalkit.records._judgments import JUDGMENT_COLUMNS, ORDERS, VERDICTS, coerce_judgments
 
 MODES: Final = ("pairwise", "pointwise", "reference")
 OPTION_ORDER: Final = "option_order"

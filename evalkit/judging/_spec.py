@@ -30,8 +30,8 @@ import yaml
 
 from evalkit.config import check_api_base
 from evalkit.errors import SpecError
-from evalkit.models import PromptStyle
-from evalkit.records import Mode
+from evalkit.models._types import PromptStyle
+from evalkit.records._judgments import Mode
 
 FamilyPolicy = Literal["warn", "exclude", "error"]
 Disagreement = Literal["tie", "abstain"]

@@ -16,7 +16,7 @@ import pandas as pd
 from evalkit.errors import UsageError
 from evalkit.panel._rows import ITEM, verdict_ok
 from evalkit.panel._rule import Disagreement
-from evalkit.records import FAILED_STATUSES, derive_status
+from evalkit.records._status import FAILED_STATUSES, derive_status
 
 #: What a judge's combined verdict is when its two orders disagree.
 _ON_DISAGREEMENT: Final[dict[str, str | None]] = {"tie": "tie", "abstain": None}

@@ -12,7 +12,8 @@ from typing import Any, Final
 
 import pandas as pd
 
-from evalkit.records import FAILED_STATUSES, SuiteRecord
+from evalkit.records import SuiteRecord
+from evalkit.records._status import FAILED_STATUSES
 from evalkit.report._load import RunData
 
 #: How many distinct error messages a failure list shows; the rest are counted together.

@@ -1,6 +1,5 @@
 """Running suites: resolving models, calling them, recording results, deciding gates."""
 
-from evalkit._runid import new_run_id
 from evalkit.session._finalize import finalize_run, mark_interrupted
 from evalkit.session._session import DEFAULT_BASELINE, DEFAULT_CANDIDATE, EvalSession
 from evalkit.session._signals import RunInterrupts
@@ -15,6 +14,5 @@ __all__ = [
     "Suite",
     "finalize_run",
     "mark_interrupted",
-    "new_run_id",
     "summary_lines",
 ]

@@ -22,25 +22,19 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from evalkit.errors import CallNotMade, DatasetError, ModelError, SpecError
-from evalkit.graders import GRADER_FAMILY, Grader, check_fields, check_graders
-from evalkit.judging import (
-    Exclusions,
-    Judge,
-    JudgeCall,
-    JudgeRegistry,
-    LineageDecision,
-    Panel,
-    Parsed,
-    Templates,
-    family_policy,
-    judge_calls,
-    judge_prompt,
-    repair_messages,
-    to_verdict,
-)
+from evalkit.graders import Grader
+from evalkit.graders._base import GRADER_FAMILY, check_fields, check_graders
+from evalkit.judging import JudgeRegistry, Parsed
+from evalkit.judging._calls import JudgeCall, judge_calls, judge_prompt, repair_messages
+from evalkit.judging._judge import Judge, Panel
+from evalkit.judging._lineage import Exclusions, LineageDecision, family_policy
+from evalkit.judging._pairwise import to_verdict
+from evalkit.judging._templates import Templates
 from evalkit.models import Completion, ModelRequest
-from evalkit.panel import aggregators
-from evalkit.records import Answer, Item, Judgment, Mode, Role
+from evalkit.panel import AGGREGATORS
+from evalkit.records._answers import Answer, Role
+from evalkit.records._dataset import Item
+from evalkit.records._judgments import Judgment, Mode
 from evalkit.session._endpoints import Endpoint
 from evalkit.session._suite import Suite
 
@@ -184,7 +178,7 @@ def load_panel(registry: JudgeRegistry, name: str, mode: Mode) -> Panel:
     Raises:
         SpecError: see :meth:`evalkit.judging.JudgeRegistry.panel`.
     """
-    kinds = {method: agg.kind for method, agg in aggregators().items()}
+    kinds = {method: AGGREGATORS.get(method).kind for method in AGGREGATORS.names()}
     return registry.panel(name, mode=mode, aggregations=kinds)
 
 

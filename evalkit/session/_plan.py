@@ -30,20 +30,15 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Final, Literal
 
-from evalkit.judging import JudgeCall, judge_calls
-from evalkit.models import (
-    LocalModel,
-    LocalModelServer,
-    ModelRequest,
-    ResponseCache,
-    cache_key,
-    estimate_cost,
-    is_local,
-)
+from evalkit.judging._calls import JudgeCall, judge_calls
+from evalkit.models import ModelRequest, ResponseCache
+from evalkit.models._cache import cache_key
+from evalkit.models._litellm import estimate_cost
 
 # The local server's endpoint type is not public: only the dry run builds one by hand.
-from evalkit.models._local import Endpoint as _LocalEndpoint
-from evalkit.records import Role
+from evalkit.models._local import LocalEndpoint as _LocalEndpoint
+from evalkit.models._local import LocalModel, LocalModelServer, is_local
+from evalkit.records._answers import Role
 from evalkit.session._endpoints import Endpoint, Resolver
 from evalkit.session._engine import (
     ROLES,
