@@ -158,6 +158,15 @@ def test_unknown_parser_names_file_and_key(judges: Path) -> None:
         JudgeRegistry(judges).judge("p")
 
 
+def test_the_pointwise_mode_has_one_name(judges: Path) -> None:
+    # Packaged templates and panels say "rubric" (rubric_chat.j2, api-rubric); the mode does not.
+    write(judges, "r.yaml", RUBRIC.replace("mode: pointwise", "mode: rubric"))
+    with pytest.raises(SpecError, match=r"r\.yaml: mode: 'rubric' is not a mode; write 'mode: pointwise'"):
+        JudgeRegistry(judges).judge("r")
+    write(judges, "r.yaml", RUBRIC)
+    assert JudgeRegistry(judges).judge("r").spec.mode == "pointwise"
+
+
 def test_panel_naming_a_missing_judge_names_the_panel_file(judges: Path) -> None:
     write(judges, "mine.yaml", "kind: panel\njudges: [smollm2, ghost]\n")
     with pytest.raises(SpecError, match=r"mine\.yaml: judges: no judge named 'ghost'; available"):

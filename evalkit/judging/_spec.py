@@ -177,6 +177,15 @@ class JudgeSpec(_Spec):
             )
         return self
 
+    @pydantic.field_validator("mode", mode="before")
+    @classmethod
+    def _one_word_per_mode(cls, value: object) -> object:
+        # The packaged files call the pointwise mode's templates and panels "rubric"
+        # (rubric_chat.j2, api-rubric): name the mode word rather than list the choices.
+        if value == "rubric":
+            raise ValueError("'rubric' is not a mode; write 'mode: pointwise' (a score per answer)")
+        return value
+
     @pydantic.field_validator("api_base")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
