@@ -145,6 +145,18 @@ def test_a_broken_plugin_is_named_and_breaks_no_other_name(tmp_path: Path) -> No
     assert lowest == "score"
 
 
+def test_a_broken_aggregator_plugin_does_not_stop_a_panel_that_does_not_use_it(
+    tmp_path: Path,
+) -> None:
+    install_plugin(tmp_path)
+    code = """
+        from evalkit.judging import JudgeRegistry
+        from evalkit.session._engine import load_panel
+        print(load_panel(JudgeRegistry(None), "local", "pairwise").spec.aggregation)
+    """
+    assert run_python(code, tmp_path).strip() == "majority"
+
+
 def test_an_unknown_name_lists_the_known_ones_and_suggests_the_closest() -> None:
     with pytest.raises(SpecError) as parser:
         PARSERS.get("jsno")

@@ -13,9 +13,9 @@ from evalkit.errors import SpecError
 from evalkit.judging import JudgeRegistry, JudgeSpec, PanelSpec
 from evalkit.judging._spec import parse_spec
 from evalkit.judging._templates import PACKAGED_DIR
-from evalkit.panel import AGGREGATORS
+from evalkit.panel._aggregate import AggregatorKinds
 
-KINDS = {name: AGGREGATORS.get(name).kind for name in AGGREGATORS.names()}
+KINDS = AggregatorKinds()
 CHAT = "kind: judge\nmodel: openai/gpt-4o\ntemplate: pairwise_chat.j2\n"
 RUBRIC = (
     "kind: judge\nmodel: openai/gpt-4o\nmode: pointwise\ntemplate: rubric_chat.j2\n"

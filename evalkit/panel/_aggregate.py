@@ -23,7 +23,7 @@ Rules shared by every method, so that no method can guess:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Final, Literal
 
 import numpy as np
@@ -79,6 +79,26 @@ class Aggregator:
 #: Panel aggregation methods by name (entry-point group ``evalkit.aggregators``); a panel
 #: spec's ``aggregation:`` is looked up here.
 AGGREGATORS: Registry[Aggregator] = Registry("panel method", "evalkit.aggregators")
+
+
+class AggregatorKinds(Mapping[str, AggregatorKind]):
+    """Each registered method's kind, by name, loading a plugin's method only when asked.
+
+    What a judge spec is checked against (``aggregations=`` of
+    :meth:`evalkit.judging.JudgeRegistry.panel`): looking up the panel's own method never
+    imports another package's entry point, so a broken plugin stops only the panels that use it.
+    """
+
+    def __getitem__(self, name: str) -> AggregatorKind:
+        if name not in AGGREGATORS.names():
+            raise KeyError(name)
+        return AGGREGATORS.get(name).kind
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(AGGREGATORS.names())
+
+    def __len__(self) -> int:
+        return len(AGGREGATORS.names())
 
 
 def aggregator(kind: AggregatorKind) -> Callable[[AggregatorFunc], Aggregator]:

@@ -31,7 +31,7 @@ from evalkit.judging._lineage import Exclusions, LineageDecision, family_policy
 from evalkit.judging._pairwise import to_verdict
 from evalkit.judging._templates import Templates
 from evalkit.models import Completion, ModelRequest
-from evalkit.panel import AGGREGATORS
+from evalkit.panel._aggregate import AggregatorKinds
 from evalkit.records._answers import Answer, Role
 from evalkit.records._dataset import Item
 from evalkit.records._judgments import Judgment, Mode
@@ -178,8 +178,7 @@ def load_panel(registry: JudgeRegistry, name: str, mode: Mode) -> Panel:
     Raises:
         SpecError: see :meth:`evalkit.judging.JudgeRegistry.panel`.
     """
-    kinds = {method: AGGREGATORS.get(method).kind for method in AGGREGATORS.names()}
-    return registry.panel(name, mode=mode, aggregations=kinds)
+    return registry.panel(name, mode=mode, aggregations=AggregatorKinds())
 
 
 def check_inputs(suite: Suite, items: Sequence[Item], panel: Panel, templates: Templates) -> None:
