@@ -13,7 +13,7 @@ Built-in parsers register themselves exactly as a user's would (``@PARSERS.regis
   a single token.
 
 Whether a score lies on the judge's scale is not the parser's business: the judge checks it
-(:meth:`evalkit.judging.Judge.read`), so every parser serves every scale.
+(:meth:`evalkit.judging._judge.Judge.read`), so every parser serves every scale.
 """
 
 from __future__ import annotations

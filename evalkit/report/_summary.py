@@ -131,7 +131,7 @@ def failures(run: RunData) -> dict[str, Any]:
 
     Counted by the ``status`` column, like run.json's counts: a judge call is *unparseable*
     when it returned but carried no verdict the parser could read, and *failed* when its
-    status is one of :data:`~evalkit.records.FAILED_STATUSES` (the call failed after
+    status is one of :data:`~evalkit.records._status.FAILED_STATUSES` (the call failed after
     retries, or was not made: the run stopped, or an answer was missing).
     """
     table = run.judgments

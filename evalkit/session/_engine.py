@@ -5,7 +5,7 @@ a suite costs about the wall time of its slowest batch. Rows are appended to the
 each call completes, so nothing finished is lost if the run dies. The engine only reads and
 writes tables; every statistic is computed afterwards from the judgments table.
 
-Which calls a panel makes is :func:`evalkit.judging.judge_calls`'s business: pairwise judges
+Which calls a panel makes is :func:`evalkit.judging._calls.judge_calls`'s business: pairwise judges
 compare the two answers in both orders; pointwise and reference judges score each model's
 answer (the row's ``candidate`` column names the model whose answer was scored). Deterministic
 graders grade every answer without a model (see :mod:`evalkit.graders` for their rows).
@@ -212,7 +212,7 @@ def check_inputs(suite: Suite, items: Sequence[Item], panel: Panel, templates: T
 
 
 def lineage(ctx: SuiteContext) -> tuple[list[LineageDecision], Exclusions]:
-    """Apply the panel's family policy (see :func:`evalkit.judging.family_policy`).
+    """Apply the panel's family policy (see :func:`evalkit.judging._lineage.family_policy`).
 
     Raises:
         SpecError: the policy is ``error`` and a judge shares a family with a judged model.
@@ -393,7 +393,7 @@ async def judge_all(
     skip: Exclusions,
     sink: Callable[[Judgment], None],
 ) -> list[Judgment]:
-    """Make every call of the panel (see :func:`evalkit.judging.judge_calls`), concurrently.
+    """Make every call of the panel (see :func:`evalkit.judging._calls.judge_calls`), concurrently.
 
     Each call becomes one row, appended to ``sink`` as it completes: a verdict or score, or
     the reason there is none (a failed call, an unreadable reply, a missing answer).
