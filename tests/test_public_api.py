@@ -8,11 +8,14 @@ evalkit's own packages share is imported from the private module that defines it
 from __future__ import annotations
 
 import importlib
+import pkgutil
 import subprocess
 import sys
 import types
 
 import pytest
+
+import evalkit
 
 PUBLIC = {
     "evalkit": ["EvalkitError", "Suite", "__version__", "gates", "graders"],
@@ -54,15 +57,9 @@ MAX_PUBLIC_NAMES = 70
 
 
 def _packages() -> list[str]:
-    """Every package of evalkit that has an ``__init__.py``, except the test kit."""
-    import evalkit
-
-    root = evalkit.__path__[0]
-    found = {"evalkit"}
-    for name in importlib.import_module("pkgutil").iter_modules([root]):
-        if name.ispkg and name.name != "testing":
-            found.add(f"evalkit.{name.name}")
-    return sorted(found)
+    """Every package of evalkit, except the test kit."""
+    subpackages = pkgutil.iter_modules(evalkit.__path__)
+    return sorted({"evalkit"} | {f"evalkit.{m.name}" for m in subpackages if m.ispkg} - {"evalkit.testing"})
 
 
 def test_every_package_is_listed() -> None:
