@@ -41,7 +41,7 @@ def _of(count: int, total: int) -> str:
 def overall_outcome(suites: Sequence[SuiteRecord], errors: Mapping[str, str]) -> Outcome:
     """Decide the headline of the page from every suite's gates and the run's errors.
 
-    >>> from evalkit.records import GateRecord, ModelRef, SuiteModels
+    >>> from evalkit.records._run import GateRecord, ModelRef, SuiteModels
     >>> def gate(outcome):
     ...     return GateRecord(name="g", outcome=outcome, figure=None, low=None, high=None,
     ...                       n=0, threshold=None, message="")
