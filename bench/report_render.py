@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT / "tests"))  # the synthetic run writer and the DevT
 
 from test_report_runs import write_run  # noqa: E402
 
-from evalkit.records import JUDGMENTS_FILE, REPORT_FILE  # noqa: E402
+from evalkit.records._store import JUDGMENTS_FILE, REPORT_FILE  # noqa: E402
 from evalkit.report import load_run, render  # noqa: E402
 from evalkit.report._items import item_data  # noqa: E402
 
@@ -111,7 +111,7 @@ def main() -> None:
         report.write_text(html, encoding="utf-8")
         size = report.stat().st_size / 1e6
         print(f"report.html: {size:.1f} MB (target < ~25 MB)")
-        from evalkit.audit import combine_orders
+        from evalkit.panel import combine_orders
         from evalkit.report._load import panel_frame
 
         items = item_data(

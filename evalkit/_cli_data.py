@@ -14,14 +14,15 @@ from typing import Any
 
 def _write(output: str | None, data: dict[str, Any], what: str) -> None:
     if output:
-        from evalkit.records import write_json_atomic
+        from evalkit.records._store import write_json_atomic
 
         write_json_atomic(Path(output), data)
         print(f"{what}: {output}")
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from evalkit.data import compare, read_texts
+    from evalkit.data import compare
+    from evalkit.data._read import read_texts
 
     eval_texts = read_texts(Path(args.eval), args.field, sample=args.sample, seed=args.seed)
     prod_texts = read_texts(
@@ -38,7 +39,8 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _diversity(args: argparse.Namespace) -> int:
-    from evalkit.data import compare_diversity, diversity, read_texts
+    from evalkit.data import compare_diversity, diversity
+    from evalkit.data._read import read_texts
 
     texts = read_texts(Path(args.file), args.field, sample=args.sample, seed=args.seed)
     print(texts.note())

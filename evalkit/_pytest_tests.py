@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from evalkit.errors import EvalkitError, UsageError
-from evalkit.session import Suite as _Declaration
+from evalkit.session._suite import Suite as _Declaration
 
 if TYPE_CHECKING:
     from evalkit.session import EvalSession

@@ -45,8 +45,9 @@ def _judgments(source: Path, mapping: dict[str, str] | None = None) -> pd.DataFr
     Raises:
         UsageError: the file cannot be read or the table is invalid; the message names it.
     """
-    from evalkit.audit import rename_columns, validate_judgments
-    from evalkit.records import JUDGMENTS_FILE, coerce_judgments, read_table
+    from evalkit.audit._table import rename_columns, validate_judgments
+    from evalkit.records._judgments import coerce_judgments
+    from evalkit.records._store import JUDGMENTS_FILE, read_table
 
     table = read_table(source)
     if table.empty:
@@ -75,7 +76,7 @@ def _check_run(run_dir: Path) -> None:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from evalkit.records import REPORT_FILE, write_text_atomic
+    from evalkit.records._store import REPORT_FILE, write_text_atomic
     from evalkit.report import load_run, render
 
     run_dir = Path(args.run_dir)
@@ -87,7 +88,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from evalkit.records import write_text_atomic
+    from evalkit.records._store import write_text_atomic
     from evalkit.report import load_run, render_compare
 
     before, after = Path(args.run_a), Path(args.run_b)
@@ -102,7 +103,8 @@ def _compare(args: argparse.Namespace) -> int:
 def _audit(args: argparse.Namespace) -> int:
     from evalkit.audit import run_audit
     from evalkit.config import check_confidence
-    from evalkit.records import AuditSummary, write_json_atomic
+    from evalkit.records._run import AuditSummary
+    from evalkit.records._store import write_json_atomic
 
     confidence = check_confidence(args.confidence, "--confidence")
     output = _output(args.output) if args.output else None

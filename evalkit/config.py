@@ -36,7 +36,7 @@ class ReliabilityThresholds(pydantic.BaseModel):
 
     Set in ``[tool.evalkit.reliability]`` (e.g. ``max_flip_rate = 0.25``); a misspelt key is an
     error that names it. The audit judges every judge against these
-    (:func:`evalkit.audit.judge_reliability`).
+    (:func:`evalkit.audit._reliability.judge_reliability`).
     """
 
     model_config = pydantic.ConfigDict(extra="forbid", frozen=True)

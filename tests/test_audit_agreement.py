@@ -12,16 +12,9 @@ from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.inter_rater import cohens_kappa as sm_cohens_kappa
 from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss_kappa
 
-from evalkit.audit import (
-    cohen_kappa,
-    fleiss_kappa,
-    judge_agreement,
-    kappa_with_others,
-    krippendorff_alpha,
-    panel_agreement,
-    validate_judgments,
-)
-from evalkit.audit._kappa import kappa_from_tables
+from evalkit.audit._agreement import judge_agreement, kappa_with_others, panel_agreement
+from evalkit.audit._kappa import cohen_kappa, fleiss_kappa, kappa_from_tables, krippendorff_alpha
+from evalkit.audit._table import validate_judgments
 from evalkit.panel import combine_orders
 
 C, B, T = "candidate", "baseline", "tie"

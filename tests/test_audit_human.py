@@ -4,7 +4,8 @@ import pytest
 from audit_sim import SimJudge, pairwise_table, simulate_pairwise
 from sklearn.metrics import cohen_kappa_score
 
-from evalkit.audit import corrected_pass_rate, human_agreement, validate_judgments
+from evalkit.audit._human import corrected_pass_rate, human_agreement
+from evalkit.audit._table import validate_judgments
 from evalkit.errors import UsageError
 from evalkit.panel import combine_orders
 

@@ -8,7 +8,7 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 
-from evalkit.audit import Interval, wilson_interval
+from evalkit.audit import Interval
 from evalkit.audit._intervals import (
     binomial_p_value,
     holm,
@@ -16,6 +16,7 @@ from evalkit.audit._intervals import (
     resampled_sums,
     rng_for,
     wilson_bounds,
+    wilson_interval,
 )
 
 

@@ -6,7 +6,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from evalkit.audit import option_order_bias, position_bias
+from evalkit.audit import position_bias
+from evalkit.audit._orders import option_order_bias
 from evalkit.errors import UsageError
 from evalkit.panel import combine_orders
 

@@ -6,10 +6,12 @@ from audit_sim import FAILED, UNPARSEABLE, pairwise_table
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evalkit.audit import WinRate, validate_judgments, win_rate
+from evalkit.audit import WinRateEstimate
+from evalkit.audit._panel import win_rate
+from evalkit.audit._table import validate_judgments
 from evalkit.errors import UsageError
-from evalkit.panel import aggregators, combine_orders, panel_verdicts, register_aggregator
-from evalkit.panel._aggregate import _REGISTRY
+from evalkit.panel import AGGREGATORS, aggregator, combine_orders
+from evalkit.panel._aggregate import panel_verdicts
 
 C, B, T = "candidate", "baseline", "tie"
 
@@ -93,10 +95,11 @@ def test_a_judgments_table_must_be_combined_first_so_the_rule_is_never_implicit(
 
 
 def test_methods_are_registered_by_name_and_users_can_add_theirs():
-    assert {"majority", "weighted", "mean", "median"} <= set(aggregators())
-    assert aggregators()["mean"].kind == "score"
+    assert {"majority", "weighted", "mean", "median"} <= set(AGGREGATORS.names())
+    assert AGGREGATORS.get("mean").kind == "score"
 
-    @register_aggregator("veto", kind="verdict")
+    @AGGREGATORS.register("veto")
+    @aggregator("verdict")
     def veto(ballots, weights):
         """Any baseline vote wins."""
         totals = ballots.groupby(["suite", "item_id"])[[C, B, T]].sum()
@@ -105,10 +108,10 @@ def test_methods_are_registered_by_name_and_users_can_add_theirs():
     try:
         got = panel_of([("q", "j1", C, C), ("q", "j2", C, C), ("q", "j3", B, B)], method="veto")
         assert got.loc["q", "verdict"] == B
-        assert aggregators()["veto"].description == "Any baseline vote wins."
+        assert AGGREGATORS.get("veto").description == "Any baseline vote wins."
     finally:
-        del _REGISTRY["veto"]
-    with pytest.raises(UsageError, match="unknown panel method 'veto'; registered methods: "):
+        AGGREGATORS.unregister("veto")
+    with pytest.raises(UsageError, match="unknown panel method 'veto'; known panel methods: "):
         panel_of([("q", "j1", C, C)], method="veto")
 
 
@@ -169,7 +172,7 @@ def test_win_rate_counts_ties_as_half_and_leaves_abstentions_out():
 
 def test_win_rate_with_nothing_decided():
     got = win_rate(pd.DataFrame({"verdict": [None], "abstained": [True]}))
-    assert isinstance(got, WinRate)
+    assert isinstance(got, WinRateEstimate)
     assert got.n == 0
     assert math.isnan(got.rate)
     assert got.to_dict()["rate"] is None

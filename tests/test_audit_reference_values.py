@@ -6,7 +6,7 @@ The data are typed in from the publications; the published coefficient is the ch
 import numpy as np
 import pytest
 
-from evalkit.audit import cohen_kappa, fleiss_kappa, krippendorff_alpha
+from evalkit.audit._kappa import cohen_kappa, fleiss_kappa, krippendorff_alpha
 
 # Wikipedia, "Fleiss' kappa", worked example: 10 subjects, 5 categories, 14 raters each.
 WIKIPEDIA_FLEISS = np.array(

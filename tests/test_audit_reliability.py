@@ -4,9 +4,11 @@ import pydantic
 import pytest
 from audit_sim import FAILED, SimJudge, pairwise_table, simulate_pairwise
 
-from evalkit.audit import ReliabilityThresholds, run_audit, validate_judgments
+from evalkit.audit import ReliabilityThresholds, run_audit
 from evalkit.audit._reliability import judge_interval
-from evalkit.panel import PanelRule, combine_orders, panel_verdicts
+from evalkit.audit._table import validate_judgments
+from evalkit.panel import PanelRule, combine_orders
+from evalkit.panel._aggregate import panel_verdicts
 
 C, B = "candidate", "baseline"
 

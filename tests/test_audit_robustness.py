@@ -19,10 +19,13 @@ import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
-from evalkit.audit import position_bias, run_audit, validate_judgments, win_rate
-from evalkit.graders import GRADER_FAMILY
-from evalkit.panel import PanelRule, combine_orders, panel_verdicts
-from evalkit.records import VERDICTS, judgments_frame
+from evalkit.audit import position_bias, run_audit
+from evalkit.audit._panel import win_rate
+from evalkit.audit._table import validate_judgments
+from evalkit.graders._base import GRADER_FAMILY
+from evalkit.panel import PanelRule, combine_orders
+from evalkit.panel._aggregate import panel_verdicts
+from evalkit.records._judgments import VERDICTS, judgments_frame
 
 #: LLM judges; two share a family so that self-preference has something to measure, and one
 #: has no known family (a table recorded by another tool).

@@ -1,9 +1,9 @@
 import pandas as pd
 import pytest
 
-from evalkit.audit import rename_columns, validate_judgments
+from evalkit.audit._table import rename_columns, validate_judgments
 from evalkit.errors import UsageError
-from evalkit.records import JUDGMENT_COLUMNS, coerce_judgments
+from evalkit.records._judgments import JUDGMENT_COLUMNS, coerce_judgments
 
 
 def pairwise_rows(n_items=2):

@@ -12,7 +12,8 @@ from audit_sim import (
 )
 from statsmodels.discrete.discrete_model import Logit
 
-from evalkit.audit import length_slope, verbosity_bias
+from evalkit.audit import verbosity_bias
+from evalkit.audit._verbosity import length_slope
 
 C, B, T = "candidate", "baseline", "tie"
 

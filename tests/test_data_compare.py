@@ -7,7 +7,9 @@ import pytest
 from data_sim import clean, mixed, noisy
 from sklearn.metrics import roc_auc_score
 
-from evalkit.data import classifier_test, compare, delong_auc, descriptor_frames
+from evalkit.data import compare
+from evalkit.data._classifier import classifier_test, delong_auc
+from evalkit.data._descriptors import descriptor_frames
 from evalkit.data._shift import descriptor_shifts
 from evalkit.errors import ConfigError
 

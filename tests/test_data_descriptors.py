@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from evalkit.data import DESCRIPTORS, describe_direction, descriptor_frames
+from evalkit.data._descriptors import DESCRIPTORS, descriptor_frames
+from evalkit.data._shift import describe_direction
 
 EVAL = [
     "Where is my refund? I returned the headphones last week.",

@@ -8,14 +8,8 @@ import numpy as np
 import pytest
 from data_sim import clean
 
-from evalkit.data import (
-    compare_diversity,
-    compression_ratio,
-    distinct_n,
-    diversity,
-    near_duplicate_flags,
-    openings,
-)
+from evalkit.data import compare_diversity, diversity
+from evalkit.data._diversity import compression_ratio, distinct_n, near_duplicate_flags, openings
 
 TEXTS = ["the cat sat", "the cat ran", "a dog ran", "The cat sat!"]
 

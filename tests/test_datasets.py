@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from evalkit.errors import DatasetError
-from evalkit.records import load_dataset
+from evalkit.records._dataset import load_dataset
 
 
 def jsonl(path: Path, rows: list[object]) -> Path:
@@ -58,8 +58,8 @@ def test_wrong_encoding_and_missing_file(tmp_path: Path) -> None:
 
 def test_required_fields_come_from_the_prompt_template(tmp_path: Path) -> None:
     # Regression: every suite required a 'question' field, whatever its prompt read.
+    from evalkit import Suite
     from evalkit.errors import DatasetError
-    from evalkit.session import Suite
 
     path = jsonl(tmp_path / "d.jsonl", [{"id": "a", "text": "Bonjour", "lang": "fr"}])
     suite = Suite("s", dataset=path, prompt="Translate from {{ lang }}: {{ text }}")

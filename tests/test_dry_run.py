@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 
+from evalkit import Suite
 from evalkit.config import EvalkitConfig
 from evalkit.graders import ExactMatch
-from evalkit.models import estimate_cost
-from evalkit.models._litellm import load_litellm
-from evalkit.session import EvalSession, Suite
+from evalkit.models._litellm import estimate_cost, load_litellm
+from evalkit.session import EvalSession
 from evalkit.session._plan import CHARS_PER_TOKEN, Plan, PlanRow, input_tokens, plan_suites
 from evalkit.testing import FakeProvider
 

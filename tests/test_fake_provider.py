@@ -298,7 +298,7 @@ def test_start_twice_is_refused_and_stop_is_idempotent() -> None:
 
 def test_cache_files_and_model_client_are_independent_of_the_server(tmp_path: Path) -> None:
     # A cache hit is served without any server at all.
-    from evalkit.models import cache_key
+    from evalkit.models._cache import cache_key
 
     cache_dir = tmp_path
     with FakeProvider() as fake:

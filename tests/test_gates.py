@@ -4,18 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evalkit.gates import (
-    GateInputs,
-    JudgesTrusted,
-    MeanScore,
-    NoRegression,
-    PassRate,
-    WinRate,
-    decide,
-    item_scores,
-    mcnemar_p,
-    paired_bootstrap,
-)
+from evalkit.gates import GateInputs, JudgesTrusted, MeanScore, NoRegression, PassRate, WinRate
+from evalkit.gates._gates import decide
+from evalkit.gates._regression import item_scores, mcnemar_p, paired_bootstrap
 
 
 def panel(verdicts: list[str | None], ids: list[str] | None = None) -> pd.DataFrame:
@@ -184,8 +175,8 @@ def test_gate_names_are_derived_from_the_parameters_that_differ_from_the_default
 
 
 def test_a_suite_refuses_two_gates_with_one_name() -> None:
+    from evalkit import Suite
     from evalkit.errors import UsageError
-    from evalkit.session import Suite
 
     ok = Suite("s", dataset="d.jsonl", gates=[WinRate(at_least=0.1), WinRate(at_least=0.9)])
     assert ok.gate_names() == ["win_rate(at_least=0.1)", "win_rate(at_least=0.9)"]

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from evalkit.gates import GateInputs, MeanScore, NoRegression
-from evalkit.records import read_accepted, write_accepted
+from evalkit.records._baselines import read_accepted, write_accepted
 
 
 def scored(scores: list[float | None], candidate: str = "cand") -> pd.DataFrame:

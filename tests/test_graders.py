@@ -9,6 +9,7 @@ import pytest
 
 from evalkit.errors import DatasetError, SpecError
 from evalkit.graders import (
+    GRADERS,
     Contains,
     ExactMatch,
     Grade,
@@ -17,12 +18,9 @@ from evalkit.graders import (
     NotContains,
     Numeric,
     Regex,
-    check_fields,
-    check_graders,
-    grader_kinds,
     make_grader,
-    register_grader,
 )
+from evalkit.graders._base import check_fields, check_graders
 
 SCHEMA = {
     "type": "object",
@@ -98,9 +96,9 @@ def test_make_grader_from_data() -> None:
     grader = make_grader({"kind": "regex", "pattern": r"\d+", "name": "has_digits"})
     assert grader == Regex(r"\d+", name="has_digits")
     assert {"exact_match", "contains", "not_contains", "regex", "numeric", "json_schema"} <= set(
-        grader_kinds()
+        GRADERS.names()
     )
-    with pytest.raises(SpecError, match=r"unknown grader kind 'regexp'; registered kinds: "):
+    with pytest.raises(SpecError, match=r"unknown grader kind 'regexp'; known grader kinds: .*; did you mean 'regex'\?"):
         make_grader({"kind": "regexp"})
     with pytest.raises(SpecError, match=r"grader 'regex': unknown setting\(s\) patern"):
         make_grader({"kind": "regex", "patern": "x"})
@@ -109,7 +107,7 @@ def test_make_grader_from_data() -> None:
 
 
 def test_user_graders_register_like_the_builtins() -> None:
-    @register_grader("short_for_test")
+    @GRADERS.register("short_for_test")
     class Short:
         name = "short"
 

@@ -18,14 +18,15 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from evalkit.audit import option_order_bias
+from evalkit import Suite
+from evalkit.audit._orders import option_order_bias
 from evalkit.config import EvalkitConfig
 from evalkit.graders import Contains, ExactMatch, Regex
 from evalkit.judging import JudgeRegistry
 from evalkit.models import ConcurrencyLimits, ModelClient, ResponseCache, RetryPolicy
-from evalkit.panel import PanelRule, combine_orders, panel_verdicts
-from evalkit.records import Judgment, judgments_frame
-from evalkit.session import Suite
+from evalkit.panel import PanelRule, combine_orders
+from evalkit.panel._aggregate import panel_verdicts
+from evalkit.records._judgments import Judgment, judgments_frame
 from evalkit.session._endpoints import Resolver
 from evalkit.session._engine import (
     SuiteContext,

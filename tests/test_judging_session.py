@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 
+from evalkit import Suite
 from evalkit.config import EvalkitConfig
 from evalkit.errors import EvalkitError
 from evalkit.graders import Contains, Numeric, Regex
-from evalkit.records import JUDGMENT_COLUMNS
-from evalkit.session import EvalSession, Suite
+from evalkit.records._judgments import JUDGMENT_COLUMNS
+from evalkit.session import EvalSession
 from evalkit.testing import FakeProvider, JudgeParams
 
 CANDIDATE = "openai/sim-writer-openai-q0.90"

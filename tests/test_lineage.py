@@ -7,16 +7,11 @@ from pathlib import Path
 import pytest
 
 from evalkit.errors import SpecError
-from evalkit.judging import (
-    Judge,
-    JudgeSpec,
-    Panel,
-    PanelSpec,
-    family_policy,
-    get_parser,
-    judge_calls,
-)
-from evalkit.records import Item
+from evalkit.judging import PARSERS, JudgeSpec, PanelSpec
+from evalkit.judging._calls import judge_calls
+from evalkit.judging._judge import Judge, Panel
+from evalkit.judging._lineage import family_policy
+from evalkit.records._dataset import Item
 
 ITEMS = (
     Item("q0", {"question": "?"}),
@@ -29,7 +24,7 @@ FAMILIES = {"candidate": "openai", "baseline": "meta"}
 def judge(name: str, family: str, *, scored: bool = False) -> Judge:
     extra = {"mode": "pointwise", "scale": {"min": 1, "max": 10}} if scored else {}
     spec = JudgeSpec(name=name, model=f"x/{name}", template="t.j2", **extra)  # type: ignore[arg-type]
-    return Judge(spec=spec, family=family, parse=get_parser("ab"))
+    return Judge(spec=spec, family=family, parse=PARSERS.get("ab"))
 
 
 def panel(policy: str, *judges: Judge) -> Panel:

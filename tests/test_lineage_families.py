@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from evalkit.models import UNKNOWN, family_of
+from evalkit.models import family_of
+from evalkit.models._families import UNKNOWN
 
 FAMILIES = [
     # OpenAI: GPT and the o-series, with or without a provider prefix

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from evalkit.errors import ConfigError
-from evalkit.models import LocalModelServer, local_model
+from evalkit.models._local import LocalModelServer, local_model
 
 pytestmark = pytest.mark.local_models
 

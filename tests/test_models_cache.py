@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from evalkit.errors import CacheMiss, ProviderUnavailable, UsageError
-from evalkit.models import Completion, ModelClient, ModelRequest, ResponseCache, cache_key
+from evalkit.models import Completion, ModelClient, ModelRequest, ResponseCache
+from evalkit.models._cache import cache_key
 from evalkit.testing import FakeProvider, Fault, ModelBehaviour
 
 SECRET = "sk-evalkit-SECRET-123"

@@ -15,7 +15,8 @@ import pytest
 
 from evalkit.config import load_config
 from evalkit.errors import ClientError, ConfigError, TransientModelError
-from evalkit.models import LiteLLMTransport, ModelClient
+from evalkit.models import ModelClient
+from evalkit.models._litellm import LiteLLMTransport
 from evalkit.testing import FakeProvider, Fault
 
 

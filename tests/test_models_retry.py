@@ -14,7 +14,8 @@ from evalkit.errors import (
     RateLimited,
     TransientModelError,
 )
-from evalkit.models import RetryPolicy, parse_retry_after, retry_delay
+from evalkit.models import RetryPolicy
+from evalkit.models._retry import parse_retry_after, retry_delay
 
 POLICY = RetryPolicy(max_retries=4, backoff_s=0.5, max_backoff_s=10.0)
 NOW = dt.datetime(2025, 1, 2, 3, 4, 5, tzinfo=dt.UTC)

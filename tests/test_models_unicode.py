@@ -20,8 +20,10 @@ from test_report_runs import write_run
 
 from evalkit.models import Completion, ModelClient, ResponseCache
 from evalkit.models._types import valid_text
-from evalkit.records import ANSWERS_FILE, Answer, JsonlAppender, iter_jsonl
-from evalkit.report import load_run, redact, render
+from evalkit.records._answers import Answer
+from evalkit.records._store import ANSWERS_FILE, JsonlAppender, iter_jsonl
+from evalkit.report import load_run, render
+from evalkit.report._redact import redact
 from evalkit.testing import FakeProvider, ModelBehaviour
 
 DATA_BLOCK = re.compile(r'<script type="application/json" id="item-data">(.*?)</script>', re.S)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import itertools
 
-from evalkit.judging import present, shown_label, to_verdict
+from evalkit.judging._pairwise import present, shown_label, to_verdict
 
 
 def test_present_swaps_only_in_ba() -> None:
@@ -35,11 +35,13 @@ def test_a_judge_that_always_says_a_is_inconsistent_after_mapping() -> None:
 
 
 def test_every_pairwise_call_runs_in_both_orders_per_sample() -> None:
-    from evalkit.judging import Judge, JudgeSpec, get_parser, judge_calls
-    from evalkit.records import Item
+    from evalkit.judging import PARSERS, JudgeSpec
+    from evalkit.judging._calls import judge_calls
+    from evalkit.judging._judge import Judge
+    from evalkit.records._dataset import Item
 
     spec = JudgeSpec(name="j", model="m", template="t", samples=2)
-    judge = Judge(spec=spec, family="openai", parse=get_parser("ab"))
+    judge = Judge(spec=spec, family="openai", parse=PARSERS.get("ab"))
     items = [Item("q0", {}), Item("q1", {})]
     calls = judge_calls(items, [judge])
     assert [(c.item.id, c.sample, c.order, c.role) for c in calls] == [
@@ -51,14 +53,16 @@ def test_every_pairwise_call_runs_in_both_orders_per_sample() -> None:
 
 
 def test_scored_calls_cover_each_answer_and_listing() -> None:
-    from evalkit.judging import Judge, JudgeSpec, get_parser, judge_calls
-    from evalkit.records import Item
+    from evalkit.judging import PARSERS, JudgeSpec
+    from evalkit.judging._calls import judge_calls
+    from evalkit.judging._judge import Judge
+    from evalkit.records._dataset import Item
 
     spec = JudgeSpec(
         name="j", model="m", template="t", mode="pointwise", parser="rating",
         scale={"labels": {1: "no", 2: "yes"}}, option_orders=["ascending", "descending"],
     )  # fmt: skip
-    judge = Judge(spec=spec, family="openai", parse=get_parser("rating"))
+    judge = Judge(spec=spec, family="openai", parse=PARSERS.get("rating"))
     calls = judge_calls([Item("q0", {})], [judge])
     assert [(c.role, c.option_order, c.order) for c in calls] == [
         ("candidate", "ascending", None),

@@ -18,12 +18,15 @@ from typing import Any
 
 import pytest
 
-from evalkit.audit import ReliabilityThresholds, run_audit, win_rate
+from evalkit import Suite
+from evalkit.audit import ReliabilityThresholds, run_audit
+from evalkit.audit._panel import win_rate
 from evalkit.config import EvalkitConfig
 from evalkit.gates import WinRate
-from evalkit.panel import PanelRule, combine_orders, panel_verdicts
+from evalkit.panel import PanelRule, combine_orders
+from evalkit.panel._aggregate import panel_verdicts
 from evalkit.report import load_run, render
-from evalkit.session import EvalSession, Suite
+from evalkit.session import EvalSession
 from evalkit.testing import FakeProvider, JudgeParams
 
 CANDIDATE = "openai/sim-writer-openai-q0.90"

@@ -10,17 +10,9 @@ from __future__ import annotations
 import pytest
 
 from evalkit.errors import SpecError
-from evalkit.judging import (
-    Judge,
-    JudgeSpec,
-    Parsed,
-    get_parser,
-    parse_ab,
-    parse_json,
-    parse_rating,
-    parser,
-    parser_names,
-)
+from evalkit.judging import PARSERS, JudgeSpec, Parsed
+from evalkit.judging._judge import Judge
+from evalkit.judging._parsers import parse_ab, parse_json, parse_rating
 
 PAIRWISE = JudgeSpec(name="pw", model="openai/gpt-4o", template="pairwise_chat.j2")
 RANGE_1_10 = JudgeSpec(
@@ -42,7 +34,7 @@ LIKERT_1_5 = JudgeSpec(
 
 
 def judge(spec: JudgeSpec, parser_name: str) -> Judge:
-    return Judge(spec=spec, family="openai", parse=get_parser(parser_name))
+    return Judge(spec=spec, family="openai", parse=PARSERS.get(parser_name))
 
 
 VERBOSE_AB = """Let me compare both answers.
@@ -221,11 +213,11 @@ def test_read_keeps_only_what_the_mode_needs() -> None:
 
 
 def test_registry_finds_user_parsers_and_names_unknown_ones() -> None:
-    @parser("always-tie-for-test")
+    @PARSERS.register("always-tie-for-test")
     def always_tie(raw: str) -> Parsed:
         return Parsed("tie")
 
-    assert get_parser("always-tie-for-test")("x").label == "tie"
-    assert {"ab", "rating", "json", "leading"} <= set(parser_names())
+    assert PARSERS.get("always-tie-for-test")("x").label == "tie"
+    assert {"ab", "rating", "json", "leading"} <= set(PARSERS.names())
     with pytest.raises(SpecError, match=r"unknown parser 'nope'; known parsers: .*ab"):
-        get_parser("nope")
+        PARSERS.get("nope")

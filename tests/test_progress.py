@@ -7,7 +7,9 @@ import asyncio
 import pandas as pd
 import pytest
 
-from evalkit.records import Answer, FailureGroup, SuiteRecord
+from evalkit.records import SuiteRecord
+from evalkit.records._answers import Answer
+from evalkit.records._run import FailureGroup
 from evalkit.records._usage import failure_groups, failure_kind
 from evalkit.session._progress import Progress
 from evalkit.session._summary import failure_lines, suite_lines

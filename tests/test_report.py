@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 from test_report_runs import write_run
 
-import evalkit.report
 from evalkit.panel import combine_orders
-from evalkit.records import JUDGMENTS_FILE, RUN_FILE, read_judgments
+from evalkit.records import read_judgments
+from evalkit.records._store import JUDGMENTS_FILE, RUN_FILE
 from evalkit.report import RunData, load_run, render
 from evalkit.report._items import MAX_TEXT_CHARS, item_data
 from evalkit.report._load import panel_frame
@@ -39,12 +39,6 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> RunData:
 @pytest.fixture(scope="module")
 def html(run: RunData) -> str:
     return render(run)
-
-
-def test_public_names() -> None:
-    assert sorted(evalkit.report.__all__) == [
-        "RunData", "load_run", "redact", "render", "render_compare",
-    ]  # fmt: skip
 
 
 def test_the_top_answers_did_it_pass(run: RunData, html: str) -> None:

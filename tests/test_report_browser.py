@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 from test_report_runs import write_run
 
-from evalkit.records import REPORT_FILE
+from evalkit.records._store import REPORT_FILE
 from evalkit.report import load_run, render
 from evalkit.testing import FakeProvider, Fault, JudgeParams, ModelBehaviour
 

@@ -8,7 +8,7 @@ import pytest
 from test_report_runs import JUDGES, Judge, write_run
 
 from evalkit.cli import main
-from evalkit.records import REPORT_FILE
+from evalkit.records._store import REPORT_FILE
 from evalkit.report import RunData, load_run, render_compare
 from evalkit.report._compare import changed_items, gate_pairs, judge_drift
 from evalkit.report._load import panel_frame

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_report_runs import Judge, make_tables
 
-from evalkit.audit import validate_judgments
+from evalkit.audit._table import validate_judgments
 from evalkit.panel import combine_orders
 from evalkit.report import _charts, _format, _items, _redact, _summary
 from evalkit.report._charts import (

@@ -18,15 +18,11 @@ import pandas as pd
 
 from evalkit.audit import position_bias, run_audit
 from evalkit.gates import GateInputs, WinRate
-from evalkit.panel import PanelRule, combine_orders, panel_verdicts
-from evalkit.records import (
-    ANSWERS_FILE,
-    JUDGMENTS_FILE,
-    RUN_FILE,
-    coerce_judgments,
-    read_judgments,
-    write_json_atomic,
-)
+from evalkit.panel import PanelRule, combine_orders
+from evalkit.panel._aggregate import panel_verdicts
+from evalkit.records import read_judgments
+from evalkit.records._judgments import coerce_judgments
+from evalkit.records._store import ANSWERS_FILE, JUDGMENTS_FILE, RUN_FILE, write_json_atomic
 from evalkit.report import load_run
 
 _VOCABULARY = (

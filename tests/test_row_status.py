@@ -10,11 +10,14 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from evalkit import Suite
 from evalkit.config import EvalkitConfig
-from evalkit.records import derive_status, read_answers, read_judgments
+from evalkit.records import read_judgments
+from evalkit.records._status import derive_status
+from evalkit.records._store import read_answers
 from evalkit.report import load_run
 from evalkit.report._summary import failures
-from evalkit.session import EvalSession, Suite
+from evalkit.session import EvalSession
 from evalkit.testing import FakeProvider, Fault, JudgeParams, ModelBehaviour
 
 CANDIDATE = "openai/sim-writer-openai-q0.90"

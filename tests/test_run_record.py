@@ -12,17 +12,9 @@ import pytest
 
 from evalkit.cli import main
 from evalkit.errors import UsageError
-from evalkit.records import (
-    SCHEMA_VERSION,
-    CallCounts,
-    GateRecord,
-    ModelRef,
-    RunRecord,
-    SuiteModels,
-    SuiteRecord,
-    read_run,
-    write_run,
-)
+from evalkit.records import RunRecord, SuiteRecord, read_run
+from evalkit.records._run import SCHEMA_VERSION, CallCounts, GateRecord, ModelRef, SuiteModels
+from evalkit.records._store import write_run
 from evalkit.records.schema import schema_text
 from evalkit.report import load_run
 from evalkit.session import summary_lines
@@ -141,7 +133,7 @@ def test_a_scored_suite_prints_its_judges_verdicts_not_an_empty_position_table(
     tmp_path: Path,
 ) -> None:
     # Regression: the arithmetic demo printed the pairwise judge table's header with no rows.
-    from evalkit.records import AuditSummary
+    from evalkit.records._run import AuditSummary
 
     audit = AuditSummary(
         confidence=0.95, seed=0, n_boot=10, thresholds={},

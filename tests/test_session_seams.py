@@ -13,13 +13,13 @@ import pandas as pd
 import pytest
 
 import evalkit
+from evalkit import Suite
 from evalkit.config import EvalkitConfig, load_config
 from evalkit.errors import ConfigError, EvalkitError
 from evalkit.gates import GateResult
-from evalkit.models import LocalModelServer
-from evalkit.models._local import BUNDLED, PLANNED_API_BASE
-from evalkit.records import Answer
-from evalkit.session import EvalSession, Suite
+from evalkit.models._local import BUNDLED, PLANNED_API_BASE, LocalModelServer
+from evalkit.records._answers import Answer
+from evalkit.session import EvalSession
 from evalkit.session._plan import plan_suites
 from evalkit.session._result import Conclusion, SuiteResult
 
@@ -116,8 +116,10 @@ def test_an_item_fails_only_when_the_candidate_gave_no_answer() -> None:
 
 
 def test_the_user_facing_suite_is_the_sessions_declaration_with_tests() -> None:
-    assert issubclass(evalkit.Suite, Suite)
-    assert not hasattr(Suite, "tests")
+    from evalkit.session._suite import Suite as Declaration
+
+    assert issubclass(evalkit.Suite, Declaration)
+    assert not hasattr(Declaration, "tests")
 
 
 def test_the_default_models_are_set_in_the_config_and_an_empty_one_is_refused() -> None:

@@ -10,16 +10,12 @@ from pathlib import Path
 import pytest
 
 from evalkit.errors import SpecError
-from evalkit.judging import (
-    PACKAGED_DIR,
-    JudgeRegistry,
-    JudgeSpec,
-    PanelSpec,
-    parse_spec,
-)
-from evalkit.panel import aggregators
+from evalkit.judging import JudgeRegistry, JudgeSpec, PanelSpec
+from evalkit.judging._spec import parse_spec
+from evalkit.judging._templates import PACKAGED_DIR
+from evalkit.panel._aggregate import AggregatorKinds
 
-KINDS = {name: agg.kind for name, agg in aggregators().items()}
+KINDS = AggregatorKinds()
 CHAT = "kind: judge\nmodel: openai/gpt-4o\ntemplate: pairwise_chat.j2\n"
 RUBRIC = (
     "kind: judge\nmodel: openai/gpt-4o\nmode: pointwise\ntemplate: rubric_chat.j2\n"
@@ -160,6 +156,15 @@ def test_unknown_parser_names_file_and_key(judges: Path) -> None:
     write(judges, "p.yaml", CHAT + "parser: abc\n")
     with pytest.raises(SpecError, match=r"p\.yaml: parser: unknown parser 'abc'; known parsers"):
         JudgeRegistry(judges).judge("p")
+
+
+def test_the_pointwise_mode_has_one_name(judges: Path) -> None:
+    # Packaged templates and panels say "rubric" (rubric_chat.j2, api-rubric); the mode does not.
+    write(judges, "r.yaml", RUBRIC.replace("mode: pointwise", "mode: rubric"))
+    with pytest.raises(SpecError, match=r"r\.yaml: mode: 'rubric' is not a mode; write 'mode: pointwise'"):
+        JudgeRegistry(judges).judge("r")
+    write(judges, "r.yaml", RUBRIC)
+    assert JudgeRegistry(judges).judge("r").spec.mode == "pointwise"
 
 
 def test_panel_naming_a_missing_judge_names_the_panel_file(judges: Path) -> None:

@@ -13,11 +13,11 @@ import pandas as pd
 
 from evalkit.audit._intervals import Interval, finite_or_none, wilson_interval
 from evalkit.errors import UsageError
-from evalkit.records import VERDICTS
+from evalkit.records._judgments import VERDICTS
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class WinRate:
+class WinRateEstimate:
     """The candidate's win rate over the items the panel decided.
 
     ``rate = (wins + ties/2) / n`` with ``n = wins + losses + ties`` (abstained items are
@@ -47,8 +47,8 @@ class WinRate:
         }
 
 
-def win_rate(panel: pd.DataFrame, confidence: float = 0.95) -> WinRate:
-    """Count the panel's verdicts (:func:`evalkit.panel.item_verdicts`) into a :class:`WinRate`.
+def win_rate(panel: pd.DataFrame, confidence: float = 0.95) -> WinRateEstimate:
+    """Count the panel's verdicts (:func:`evalkit.panel.item_verdicts`) into an estimate.
 
     Raises:
         UsageError: ``panel`` lacks the verdict or abstained column.
@@ -61,7 +61,7 @@ def win_rate(panel: pd.DataFrame, confidence: float = 0.95) -> WinRate:
     wins, losses, ties = (int((decided == label).sum()) for label in VERDICTS)
     n = wins + losses + ties
     interval = wilson_interval(wins + ties / 2.0, n, confidence)
-    return WinRate(
+    return WinRateEstimate(
         wins=wins,
         losses=losses,
         ties=ties,

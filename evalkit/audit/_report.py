@@ -18,7 +18,7 @@ from evalkit.audit._agreement import agreement_tables, panel_agreement_of
 from evalkit.audit._human import corrected_pass_rate_of, human_agreement_of
 from evalkit.audit._intervals import finite_or_none, holm
 from evalkit.audit._orders import option_order_bias_of, position_bias_of
-from evalkit.audit._panel import WinRate, win_rate
+from evalkit.audit._panel import WinRateEstimate, win_rate
 from evalkit.audit._prepared import Prepared
 from evalkit.audit._reliability import ReliabilityThresholds, judge_reliability
 from evalkit.audit._self_preference import self_preference_of
@@ -92,7 +92,7 @@ class AuditReport:
     tests: pd.DataFrame
     panel: pd.DataFrame
     score_panel: pd.DataFrame
-    win_rate: WinRate
+    win_rate: WinRateEstimate
 
     def verdicts(self) -> dict[str, str]:
         """Return each judge's reliability verdict: trusted, questionable or untrusted."""

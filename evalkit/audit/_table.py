@@ -5,13 +5,14 @@ its input: :func:`validate_judgments` turns every problem it can see — a missi
 of the wrong type, a verdict outside the vocabulary, a judge call recorded twice — into one
 :class:`~evalkit.errors.UsageError` that names the column, the rows and what to do about it.
 
-Column conventions beyond :data:`evalkit.records.JUDGMENT_COLUMNS`:
+Column conventions beyond :data:`evalkit.records._judgments.JUDGMENT_COLUMNS`:
 
 ``option_order`` (optional, pointwise and reference rows)
     How the options of a pointwise rubric were listed to the judge: ``ascending`` (the option
     with the lowest score first) or ``descending`` (the highest first). A pointwise judge run
     with both listings of the same item lets the audit measure option-order bias exactly as
-    position bias is measured for pairwise judges (see :func:`evalkit.audit.option_order_bias`).
+    position bias is measured for pairwise judges (see
+    :func:`evalkit.audit._orders.option_order_bias`).
 
 Rows of deterministic graders (``judge_family`` ``"deterministic"``, see :mod:`evalkit.graders`)
 share the table with the judges so that gates can combine them, but a grader is not a judge: it
@@ -34,12 +35,12 @@ from evalkit.panel._rows import ITEM as ITEM
 from evalkit.panel._rows import SCORE_MODES as SCORE_MODES
 from evalkit.panel._rows import score_ok as score_ok
 from evalkit.panel._rows import verdict_ok as verdict_ok
-from evalkit.records import JUDGMENT_COLUMNS, ORDERS, VERDICTS, coerce_judgments
+from evalkit.records._judgments import JUDGMENT_COLUMNS, ORDERS, VERDICTS, coerce_judgments
 
 MODES: Final = ("pairwise", "pointwise", "reference")
 OPTION_ORDER: Final = "option_order"
 OPTION_ORDERS: Final = ("ascending", "descending")
-#: ``judge_family`` of deterministic graders' rows (:data:`evalkit.graders.GRADER_FAMILY`; not
+#: ``judge_family`` of deterministic graders' rows (:data:`evalkit.graders._base.GRADER_FAMILY`; not
 #: imported from there, so that importing the audit does not import the graders).
 GRADER_FAMILY: Final = "deterministic"
 
@@ -98,8 +99,8 @@ def _filled(frame: pd.DataFrame, name: str) -> bool:
 def _fill_absent(frame: pd.DataFrame) -> pd.DataFrame:
     """Supply ``mode`` and ``sample`` where a foreign table lacks them (absent or all empty).
 
-    A table read through :func:`~evalkit.records.coerce_judgments` has every column, empty where
-    the file had none, so an empty column counts as absent.
+    A table read through :func:`~evalkit.records._judgments.coerce_judgments` has every column,
+    empty where the file had none, so an empty column counts as absent.
     """
     out = frame.copy()
     has_verdict, has_score = _filled(out, "verdict"), _filled(out, "score")
@@ -125,7 +126,7 @@ def _derive_parse_ok(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _coerce(frame: pd.DataFrame) -> pd.DataFrame:
-    """:func:`~evalkit.records.coerce_judgments`, able to add absent float columns."""
+    """:func:`~evalkit.records._judgments.coerce_judgments`, able to add absent float columns."""
     out = frame.copy()
     # coerce_judgments cannot fill an absent float column (pd.NA does not cast to float64).
     for name, dtype in JUDGMENT_COLUMNS.items():

@@ -14,7 +14,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 import pandas as pd
 
-from evalkit.audit import win_rate
+from evalkit.audit._panel import win_rate
 
 Outcome = Literal["pass", "fail", "inconclusive"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from evalkit.audit import wilson_interval
+from evalkit.audit._intervals import wilson_interval
 from evalkit.gates._gates import GateInputs, GateResult, decide, name_gate, not_applicable
 from evalkit.gates._regression import paired_bootstrap
 

@@ -1,10 +1,12 @@
 r"""Deterministic graders: checks of an answer that need no model.
 
 Declare them on a suite (``graders=[ExactMatch(), Regex(r"^\d+$")]``) or build them from data
-with :func:`make_grader`. Every grader grades every answer of the suite (the candidate's and
-the baseline's), and each result is one row of the judgments table:
+with :func:`make_grader` (``{"kind": "regex", "pattern": ...}``). Kinds live in :data:`GRADERS`:
+register your own with ``@GRADERS.register("kind")``, or from a separate package through the
+entry-point group ``evalkit.graders``. Every grader grades every answer of the suite (the
+candidate's and the baseline's), and each result is one row of the judgments table:
 
-- ``judge`` = the grader's name, ``judge_family`` = ``"deterministic"`` (:data:`GRADER_FAMILY`);
+- ``judge`` = the grader's name, ``judge_family`` = ``"deterministic"``;
 - ``mode`` = ``"reference"`` when the grader reads a dataset field (an expected answer),
   else ``"pointwise"``;
 - ``candidate`` / ``candidate_family`` = the model whose answer was graded (``baseline`` empty),
@@ -18,20 +20,11 @@ candidate's rows. Judge statistics (the audit, panel scores) should leave grader
 select ``judge_family != "deterministic"``.
 """
 
-from evalkit.graders._base import (
-    GRADER_FAMILY,
-    Grade,
-    Grader,
-    check_fields,
-    check_graders,
-    grader_kinds,
-    make_grader,
-    register_grader,
-)
+from evalkit.graders._base import GRADERS, Grade, Grader, make_grader
 from evalkit.graders._builtin import Contains, ExactMatch, JsonSchema, NotContains, Numeric, Regex
 
 __all__ = [
-    "GRADER_FAMILY",
+    "GRADERS",
     "Contains",
     "ExactMatch",
     "Grade",
@@ -40,9 +33,5 @@ __all__ = [
     "NotContains",
     "Numeric",
     "Regex",
-    "check_fields",
-    "check_graders",
-    "grader_kinds",
     "make_grader",
-    "register_grader",
 ]

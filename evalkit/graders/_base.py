@@ -3,17 +3,18 @@ r"""What a deterministic grader is, how graders register by name, and how they a
 A grader checks one answer without calling a model (exact match, regex, numeric tolerance, JSON
 schema, contains / not contains). Its result lands in the judgments table beside the judges'
 rows, so gates can combine both; see :mod:`evalkit.graders` for the row convention.
-Built-in graders register with :func:`register_grader` exactly as a user's would, and
+Built-in graders register with ``@GRADERS.register(kind)`` exactly as a user's would, and
 :func:`make_grader` builds one from a mapping such as ``{"kind": "regex", "pattern": "^\\d+$"}``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Final, Protocol, TypeVar, runtime_checkable
+from typing import Any, Final, Protocol, runtime_checkable
 
+from evalkit._registry import Registry
 from evalkit.errors import DatasetError, SpecError
 
 #: The ``judge_family`` of every grader row: no model family, so never a lineage conflict.
@@ -62,23 +63,8 @@ class Grader(Protocol):
         ...
 
 
-G = TypeVar("G", bound=type)
-_KINDS: dict[str, type] = {}
-
-
-def register_grader(kind: str) -> Callable[[G], G]:
-    """Register a grader class under ``kind`` (class decorator), for :func:`make_grader`."""
-
-    def register(cls: G) -> G:
-        _KINDS[kind] = cls
-        return cls
-
-    return register
-
-
-def grader_kinds() -> list[str]:
-    """The registered grader kinds."""
-    return sorted(_KINDS)
+#: Grader classes by kind (entry-point group ``evalkit.graders``), for :func:`make_grader`.
+GRADERS: Registry[type] = Registry("grader kind", "evalkit.graders", SpecError)
 
 
 def make_grader(spec: Mapping[str, Any]) -> Grader:
@@ -91,12 +77,8 @@ def make_grader(spec: Mapping[str, Any]) -> Grader:
     settings = dict(spec)
     kind = settings.pop("kind", None)
     if not isinstance(kind, str):
-        raise SpecError(f"a grader needs a kind; registered kinds: {', '.join(grader_kinds())}")
-    cls = _KINDS.get(kind)
-    if cls is None:
-        raise SpecError(
-            f"unknown grader kind {kind!r}; registered kinds: {', '.join(grader_kinds())}"
-        )
+        raise SpecError(f"a grader needs a kind; known grader kinds: {', '.join(GRADERS.names())}")
+    cls = GRADERS.get(kind)
     known = {f.name for f in dataclasses.fields(cls)} if dataclasses.is_dataclass(cls) else None
     unknown = sorted(set(settings) - known) if known is not None else []
     if unknown:

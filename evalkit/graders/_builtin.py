@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from evalkit.errors import SpecError
-from evalkit.graders._base import Grade, register_grader
+from evalkit.graders._base import GRADERS, Grade
 
 _SHOWN: Final = 60
 # A number as people write it: -3, 1,234.5, 2.5e3, $40, 12%. Thousands separators need groups
@@ -49,7 +49,7 @@ def _check_name(name: str) -> None:
         raise SpecError(f"grader name {name!r} must be non-empty and without spaces")
 
 
-@register_grader("exact_match")
+@GRADERS.register("exact_match")
 @dataclasses.dataclass(frozen=True, slots=True)
 class ExactMatch:
     """Pass when the answer equals the item's ``field`` (any of them, if it is a list).
@@ -113,7 +113,7 @@ class _Substrings:
         return present, [w for w in wanted if w not in present]
 
 
-@register_grader("contains")
+@GRADERS.register("contains")
 @dataclasses.dataclass(frozen=True, slots=True)
 class Contains(_Substrings):
     """Pass when the answer contains ``text`` (or the item's ``field``); all of them if several."""
@@ -128,7 +128,7 @@ class Contains(_Substrings):
         return Grade(True, f"contains {', '.join(map(_short, present))}")
 
 
-@register_grader("not_contains")
+@GRADERS.register("not_contains")
 @dataclasses.dataclass(frozen=True, slots=True)
 class NotContains(_Substrings):
     """Pass when the answer contains none of ``text`` (or of the item's ``field``)."""
@@ -143,7 +143,7 @@ class NotContains(_Substrings):
         return Grade(True, "contains none of the forbidden texts")
 
 
-@register_grader("regex")
+@GRADERS.register("regex")
 @dataclasses.dataclass(frozen=True, slots=True)
 class Regex:
     """Pass when ``pattern`` matches somewhere in the answer (the whole answer with ``full``)."""
@@ -186,7 +186,7 @@ def _to_float(text: str) -> float:
     return float(text.replace(",", ""))
 
 
-@register_grader("numeric")
+@GRADERS.register("numeric")
 @dataclasses.dataclass(frozen=True, slots=True)
 class Numeric:
     """Pass when the answer's *last* number is within tolerance of the item's ``field``.
@@ -229,7 +229,7 @@ class Numeric:
         return Grade(False, f"expected {expected:g}, got {got:g}")
 
 
-@register_grader("json_schema")
+@GRADERS.register("json_schema")
 @dataclasses.dataclass(frozen=True, slots=True)
 class JsonSchema:
     """Pass when the answer (optionally in a ```json fence) is JSON valid against ``schema``."""

@@ -17,7 +17,9 @@ from evalkit.judging._judge import Judge
 from evalkit.judging._pairwise import present
 from evalkit.judging._spec import OptionOrder
 from evalkit.judging._templates import Templates
-from evalkit.records import ORDERS, Item, Order, Role
+from evalkit.records._answers import Role
+from evalkit.records._dataset import Item
+from evalkit.records._judgments import ORDERS, Order
 
 #: ``(judge, item id, role)`` -> whether the judge may not see that role's answer on that item.
 Excluded = Callable[[str, str, Role], bool]

@@ -24,7 +24,7 @@ from evalkit.errors import SpecError
 from evalkit.judging._parsers import Parsed, ParserFn
 from evalkit.judging._spec import JudgeSpec, OptionOrder, PanelSpec
 from evalkit.judging._templates import Templates
-from evalkit.records import Mode
+from evalkit.records._judgments import Mode
 
 #: Variables a judge template receives, by mode.
 VARIABLES: Final[Mapping[Mode, tuple[str, ...]]] = {

@@ -19,8 +19,9 @@ from typing import Final
 
 from evalkit.errors import SpecError
 from evalkit.judging._judge import Panel
-from evalkit.models import UNKNOWN
-from evalkit.records import Item, Role
+from evalkit.models._families import UNKNOWN
+from evalkit.records._answers import Role
+from evalkit.records._dataset import Item
 
 ROLES: Final[tuple[Role, ...]] = ("candidate", "baseline")
 

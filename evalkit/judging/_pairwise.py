@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Final
 
 from evalkit.judging._parsers import Label
-from evalkit.records import ORDERS, VERDICTS, Order, Verdict
+from evalkit.records._judgments import ORDERS, VERDICTS, Order, Verdict
 
 __all__ = ["ORDERS", "VERDICTS", "present", "shown_label", "to_verdict"]
 

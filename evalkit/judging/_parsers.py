@@ -2,7 +2,7 @@
 
 A parser never guesses. Output it cannot read, or that commits to two different verdicts, is a
 failure with the reason recorded; the caller counts it and never turns it into a verdict.
-Built-in parsers register themselves exactly as a user's would (:func:`parser`):
+Built-in parsers register themselves exactly as a user's would (``@PARSERS.register(name)``):
 
 - ``ab``: pairwise ``[[A]]`` / ``[[B]]`` / ``[[C]]`` (tie), else a labelled line such as
   ``Verdict: B``, else a bare letter at the very start (``B``, ``(A)``, ``A) Paris``);
@@ -13,7 +13,7 @@ Built-in parsers register themselves exactly as a user's would (:func:`parser`):
   a single token.
 
 Whether a score lies on the judge's scale is not the parser's business: the judge checks it
-(:meth:`evalkit.judging.Judge.read`), so every parser serves every scale.
+(:meth:`evalkit.judging._judge.Judge.read`), so every parser serves every scale.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any, Final, Literal
 
+from evalkit._registry import Registry
 from evalkit.errors import SpecError
 
 Label = Literal["A", "B", "tie"]
@@ -49,35 +50,10 @@ class Parsed:
 
 
 ParserFn = Callable[[str], Parsed]
-_PARSERS: dict[str, ParserFn] = {}
 
-
-def parser(name: str) -> Callable[[ParserFn], ParserFn]:
-    """Register a verdict parser under ``name`` (decorator); a later one replaces it."""
-
-    def register(fn: ParserFn) -> ParserFn:
-        _PARSERS[name] = fn
-        return fn
-
-    return register
-
-
-def get_parser(name: str) -> ParserFn:
-    """Return the parser registered as ``name``.
-
-    Raises:
-        SpecError: no parser has that name (the message lists those that exist).
-    """
-    try:
-        return _PARSERS[name]
-    except KeyError:
-        known = ", ".join(sorted(_PARSERS))
-        raise SpecError(f"unknown parser {name!r}; known parsers: {known}") from None
-
-
-def parser_names() -> list[str]:
-    """Names of every registered parser."""
-    return sorted(_PARSERS)
+#: Verdict parsers by name (entry-point group ``evalkit.parsers``); a judge spec's ``parser:``
+#: is looked up here.
+PARSERS: Registry[ParserFn] = Registry("parser", "evalkit.parsers", SpecError)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -170,7 +146,7 @@ def _leading_label(text: str) -> Parsed | None:
     return Parsed(_TO_LABEL[letter.lower()])
 
 
-@parser("ab")
+@PARSERS.register("ab")
 def parse_ab(raw: str) -> Parsed:
     r"""Read a pairwise verdict: ``[[A]]``/``[[B]]``/``[[C]]``, a verdict line, or a bare letter.
 
@@ -230,7 +206,7 @@ def _number(text: str) -> float:
     return int(value) if value.is_integer() else value
 
 
-@parser("rating")
+@PARSERS.register("rating")
 def parse_rating(raw: str) -> Parsed:
     r"""Read a score: ``[[7]]`` anywhere, else ``Rating: 7`` / ``Score: 7/10``, else a lone number.
 
@@ -264,7 +240,7 @@ def parse_rating(raw: str) -> Parsed:
 # Bare leading token
 
 
-@parser("leading")
+@PARSERS.register("leading")
 def parse_leading(raw: str) -> Parsed:
     r"""Read only a bare letter (``A``, ``B.``, ``(A)``) or number (``7``, ``8/10``) at the start.
 
@@ -344,7 +320,7 @@ def _from_object(obj: dict[str, Any]) -> Parsed:
     return Parsed(label, score=score)
 
 
-@parser("json")
+@PARSERS.register("json")
 def parse_json(raw: str) -> Parsed:
     r"""Read a JSON object with a ``verdict`` (A/B/C/tie) and/or a ``score`` (a number).
 

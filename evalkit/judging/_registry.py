@@ -15,11 +15,11 @@ from typing import Literal
 
 from evalkit.errors import SpecError
 from evalkit.judging._judge import VARIABLES, Judge, Panel
-from evalkit.judging._parsers import get_parser
+from evalkit.judging._parsers import PARSERS
 from evalkit.judging._spec import JudgeSpec, PanelSpec, parse_spec
 from evalkit.judging._templates import PACKAGED_DIR, Templates
 from evalkit.models import family_of
-from evalkit.records import Mode
+from evalkit.records._judgments import Mode
 
 #: Kind of each registered panel method: ``verdict`` (pairwise) or ``score`` (scored modes).
 AggregationKinds = Mapping[str, Literal["verdict", "score"]]
@@ -82,7 +82,7 @@ class JudgeRegistry:
         if not isinstance(spec, JudgeSpec):
             raise SpecError(f"{where}: {name!r} is a panel, not a judge")
         try:
-            parse = get_parser(spec.parser)
+            parse = PARSERS.get(spec.parser)
         except SpecError as exc:
             raise SpecError(f"{where}: parser: {exc}") from None
         judge = Judge(spec=spec, family=spec.family or family_of(spec.model), parse=parse,

@@ -30,8 +30,8 @@ import yaml
 
 from evalkit.config import check_api_base
 from evalkit.errors import SpecError
-from evalkit.models import PromptStyle
-from evalkit.records import Mode
+from evalkit.models._types import PromptStyle
+from evalkit.records._judgments import Mode
 
 FamilyPolicy = Literal["warn", "exclude", "error"]
 Disagreement = Literal["tie", "abstain"]
@@ -176,6 +176,15 @@ class JudgeSpec(_Spec):
                 "model; quote it to send text, or write a number, true/false or a list"
             )
         return self
+
+    @pydantic.field_validator("mode", mode="before")
+    @classmethod
+    def _one_word_per_mode(cls, value: object) -> object:
+        # The packaged files call the pointwise mode's templates and panels "rubric"
+        # (rubric_chat.j2, api-rubric): name the mode word rather than list the choices.
+        if value == "rubric":
+            raise ValueError("'rubric' is not a mode; write 'mode: pointwise' (a score per answer)")
+        return value
 
     @pydantic.field_validator("api_base")
     @classmethod

@@ -18,36 +18,20 @@ Any litellm model string works; litellm is imported on the first real call only.
 """
 
 from evalkit.models._budget import Budget
-from evalkit.models._cache import ResponseCache, cache_key
-from evalkit.models._client import ModelClient, Validator
-from evalkit.models._families import UNKNOWN, family_of
+from evalkit.models._cache import ResponseCache
+from evalkit.models._client import ModelClient
+from evalkit.models._families import family_of
 from evalkit.models._limits import ConcurrencyLimits
-from evalkit.models._litellm import LiteLLMTransport, estimate_cost
-from evalkit.models._local import LocalModel, LocalModelServer, is_local, local_model, local_models
-from evalkit.models._retry import RetryPolicy, parse_retry_after, retry_delay
-from evalkit.models._types import Completion, ModelRequest, ModelTransport, PromptStyle
+from evalkit.models._retry import RetryPolicy
+from evalkit.models._types import Completion, ModelRequest
 
 __all__ = [
-    "UNKNOWN",
     "Budget",
     "Completion",
     "ConcurrencyLimits",
-    "LiteLLMTransport",
-    "LocalModel",
-    "LocalModelServer",
     "ModelClient",
     "ModelRequest",
-    "ModelTransport",
-    "PromptStyle",
     "ResponseCache",
     "RetryPolicy",
-    "Validator",
-    "cache_key",
-    "estimate_cost",
     "family_of",
-    "is_local",
-    "local_model",
-    "local_models",
-    "parse_retry_after",
-    "retry_delay",
 ]

@@ -132,7 +132,7 @@ def free_port() -> int:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class Endpoint:
+class LocalEndpoint:
     """How litellm reaches a running local model."""
 
     model: str  # litellm model string, e.g. "openai/smollm2-135m-instruct"
@@ -160,10 +160,10 @@ class LocalModelServer:
         self.startup_timeout_s = startup_timeout_s
         self.start = start
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
-        self._endpoints: dict[str, Endpoint] = {}
+        self._endpoints: dict[str, LocalEndpoint] = {}
         self._logs: dict[str, Path] = {}
 
-    def endpoint(self, model: str) -> Endpoint:
+    def endpoint(self, model: str) -> LocalEndpoint:
         """Return the endpoint of ``local/<name>``, starting its server if needed.
 
         Without ``start``, return the planned endpoint (see the class docstring) instead.
@@ -174,7 +174,9 @@ class LocalModelServer:
         """
         local = local_model(model)
         if not self.start:
-            return Endpoint(model=f"openai/{local.name}", api_base=PLANNED_API_BASE, local=local)
+            return LocalEndpoint(
+                model=f"openai/{local.name}", api_base=PLANNED_API_BASE, local=local
+            )
         if local.name not in self._endpoints:
             self._endpoints[local.name] = self._start(local)
         return self._endpoints[local.name]
@@ -185,7 +187,7 @@ class LocalModelServer:
             if is_local(model):
                 self.endpoint(model)
 
-    def _start(self, local: LocalModel) -> Endpoint:
+    def _start(self, local: LocalModel) -> LocalEndpoint:
         if importlib.util.find_spec("llama_cpp") is None:
             raise LocalModelError(
                 "llama-cpp-python is not installed, so the bundled local models cannot run; "
@@ -210,7 +212,7 @@ class LocalModelServer:
         self._logs[local.name] = log
         api_base = f"http://127.0.0.1:{port}/v1"
         self._wait_ready(local, proc, api_base, log)
-        return Endpoint(model=f"openai/{local.name}", api_base=api_base, local=local)
+        return LocalEndpoint(model=f"openai/{local.name}", api_base=api_base, local=local)
 
     def _wait_ready(
         self, local: LocalModel, proc: subprocess.Popen[bytes], api_base: str, log: Path

@@ -8,25 +8,20 @@ agrees.
 - :class:`PanelRule` — aggregation, quorum, disagreement, reliability weights.
 - :func:`combine_orders` — one judge's verdict from its two orders (agree → that verdict;
   disagree → tie or no vote, per the rule).
-- :func:`item_verdicts` — the panel of each mode under a rule; :func:`panel_verdicts` — one
-  aggregation method on combined verdicts or scores, with a quorum.
-- :func:`register_aggregator`, :func:`aggregators` — methods by name, built-ins included.
+- :func:`item_verdicts` — the panel of each mode under a rule.
+- :data:`AGGREGATORS` — aggregation methods by name, built-ins included; add one with
+  ``@AGGREGATORS.register("name")`` over ``@aggregator("verdict" | "score")``, or from a
+  separate package through the entry-point group ``evalkit.aggregators``.
 """
 
-from evalkit.panel._aggregate import (
-    aggregators,
-    item_verdicts,
-    panel_verdicts,
-    register_aggregator,
-)
+from evalkit.panel._aggregate import AGGREGATORS, aggregator, item_verdicts
 from evalkit.panel._combine import combine_orders
 from evalkit.panel._rule import PanelRule
 
 __all__ = [
+    "AGGREGATORS",
     "PanelRule",
-    "aggregators",
+    "aggregator",
     "combine_orders",
     "item_verdicts",
-    "panel_verdicts",
-    "register_aggregator",
 ]

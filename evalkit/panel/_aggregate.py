@@ -1,8 +1,8 @@
 """The panel verdict per item: quorum, then an aggregation method looked up by name.
 
 A panel verdict aggregates the judges' combined verdicts (one per judge, item and sample; see
-:func:`evalkit.panel.combine_orders`) with a method registered by name with
-:func:`register_aggregator`, the built-ins exactly as a user's would:
+:func:`evalkit.panel.combine_orders`) with a method registered by name in
+:data:`AGGREGATORS`, the built-ins exactly as a user's would:
 
 - ``majority`` (verdicts): one vote per judge;
 - ``weighted`` (verdicts): each judge's vote counts its weight (from its reliability);
@@ -23,20 +23,21 @@ Rules shared by every method, so that no method can guess:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Final, Literal
 
 import numpy as np
 import pandas as pd
 
+from evalkit._registry import Registry
 from evalkit.errors import UsageError
 from evalkit.panel._combine import combine_orders
 from evalkit.panel._rows import ITEM, SCORE_MODES, score_ok
 from evalkit.panel._rule import PanelRule, check_quorum
-from evalkit.records import VERDICTS
+from evalkit.records._judgments import VERDICTS
 
 AggregatorKind = Literal["verdict", "score"]
-#: ``(ballots, weights) -> per-item totals``; see :func:`register_aggregator`.
+#: ``(ballots, weights) -> per-item totals``; see :func:`aggregator`.
 AggregatorFunc = Callable[[pd.DataFrame, Mapping[str, float] | None], pd.DataFrame | pd.Series]
 _LABELS: Final = list(VERDICTS)
 _VOTE_COLUMNS: Final = [f"votes_{label}" for label in VERDICTS]
@@ -68,21 +69,40 @@ _DEFAULT_METHOD: Final[Mapping[str, str]] = {"verdict": "majority", "score": "me
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Aggregator:
-    """A registered panel aggregation method."""
+    """A panel aggregation method: what it combines (``kind``) and how (``func``)."""
 
-    name: str
     kind: AggregatorKind
     func: AggregatorFunc
     description: str
 
 
-_REGISTRY: dict[str, Aggregator] = {}
+#: Panel aggregation methods by name (entry-point group ``evalkit.aggregators``); a panel
+#: spec's ``aggregation:`` is looked up here.
+AGGREGATORS: Registry[Aggregator] = Registry("panel method", "evalkit.aggregators")
 
 
-def register_aggregator(
-    name: str, *, kind: AggregatorKind
-) -> Callable[[AggregatorFunc], AggregatorFunc]:
-    """Register a panel aggregation method under ``name``.
+class AggregatorKinds(Mapping[str, AggregatorKind]):
+    """Each registered method's kind, by name, loading a plugin's method only when asked.
+
+    What a judge spec is checked against (``aggregations=`` of
+    :meth:`evalkit.judging.JudgeRegistry.panel`): looking up the panel's own method never
+    imports another package's entry point, so a broken plugin stops only the panels that use it.
+    """
+
+    def __getitem__(self, name: str) -> AggregatorKind:
+        if name not in AGGREGATORS.names():
+            raise KeyError(name)
+        return AGGREGATORS.get(name).kind
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(AGGREGATORS.names())
+
+    def __len__(self) -> int:
+        return len(AGGREGATORS.names())
+
+
+def aggregator(kind: AggregatorKind) -> Callable[[AggregatorFunc], Aggregator]:
+    """Decorator: make an :class:`Aggregator` of ``kind`` from a function, to register it.
 
     A ``verdict`` method receives *ballots* — one row per (suite, item_id, judge) with columns
     ``candidate``, ``baseline``, ``tie`` holding the judge's share of its valid verdicts on each
@@ -91,19 +111,18 @@ def register_aggregator(
     per (suite, item_id, candidate, judge) with a ``score`` column (the judge's mean valid score)
     and returns a Series of panel scores indexed by (suite, item_id, candidate).
     Quorum, tie and abstention rules are applied by :func:`panel_verdicts`, not by the method.
+    The function's first docstring line becomes the description::
+
+        @AGGREGATORS.register("veto")
+        @aggregator("verdict")
+        def veto(ballots, weights): ...
     """
 
-    def decorate(func: AggregatorFunc) -> AggregatorFunc:
+    def make(func: AggregatorFunc) -> Aggregator:
         doc = (func.__doc__ or "").strip().splitlines()
-        _REGISTRY[name] = Aggregator(name, kind, func, doc[0] if doc else "")
-        return func
+        return Aggregator(kind, func, doc[0] if doc else "")
 
-    return decorate
-
-
-def aggregators() -> Mapping[str, Aggregator]:
-    """Return the registered aggregation methods, by name (a copy)."""
-    return dict(_REGISTRY)
+    return make
 
 
 def _judge_weights(judges: pd.Series, weights: Mapping[str, float] | None) -> pd.Series:
@@ -118,38 +137,33 @@ def _judge_weights(judges: pd.Series, weights: Mapping[str, float] | None) -> pd
     return w
 
 
-@register_aggregator("majority", kind="verdict")
+@AGGREGATORS.register("majority")
+@aggregator("verdict")
 def _majority(ballots: pd.DataFrame, weights: Mapping[str, float] | None) -> pd.DataFrame:
     """One vote per judge; the label with the most votes wins."""
     return ballots.groupby(list(ITEM), sort=True)[_LABELS].sum()
 
 
-@register_aggregator("weighted", kind="verdict")
+@AGGREGATORS.register("weighted")
+@aggregator("verdict")
 def _weighted(ballots: pd.DataFrame, weights: Mapping[str, float] | None) -> pd.DataFrame:
     """Each judge's vote counts its weight (e.g. its reliability)."""
     w = _judge_weights(ballots["judge"], weights)
     return ballots[_LABELS].mul(w, axis=0).groupby([ballots[c] for c in ITEM], sort=True).sum()
 
 
-@register_aggregator("mean", kind="score")
+@AGGREGATORS.register("mean")
+@aggregator("score")
 def _mean(scores: pd.DataFrame, weights: Mapping[str, float] | None) -> pd.Series:
     """Average the judges' scores."""
     return scores.groupby([*ITEM, "candidate"], sort=True)["score"].mean()
 
 
-@register_aggregator("median", kind="score")
+@AGGREGATORS.register("median")
+@aggregator("score")
 def _median(scores: pd.DataFrame, weights: Mapping[str, float] | None) -> pd.Series:
     """Take the median of the judges' scores."""
     return scores.groupby([*ITEM, "candidate"], sort=True)["score"].median()
-
-
-def _lookup(method: str) -> Aggregator:
-    try:
-        return _REGISTRY[method]
-    except KeyError:
-        raise UsageError(
-            f"unknown panel method {method!r}; registered methods: {', '.join(sorted(_REGISTRY))}"
-        ) from None
 
 
 def _quorum_reason(valid: pd.Series, judges: pd.Series, quorum: int) -> pd.Series:
@@ -253,7 +267,7 @@ def panel_verdicts(
         UsageError: unknown method, quorum below 1, missing or invalid weights for a weighted
             method, or a table that does not fit the method.
     """
-    agg = _lookup(method)
+    agg = AGGREGATORS.get(method)
     quorum = check_quorum(quorum)
     if agg.kind == "score":
         if "score" not in combined.columns or "mode" not in combined.columns:
@@ -284,11 +298,11 @@ def item_verdicts(
     Raises:
         UsageError: unknown method, or ``weighted`` without a weight for every judge.
     """
-    chosen = _lookup(rule.aggregation)
+    chosen = AGGREGATORS.get(rule.aggregation)
     out = {}
     for mode, rows in table.groupby("mode", sort=True):
         kind: AggregatorKind = "verdict" if mode == "pairwise" else "score"
-        agg = chosen if chosen.kind == kind else _REGISTRY[_DEFAULT_METHOD[kind]]
+        agg = chosen if chosen.kind == kind else AGGREGATORS.get(_DEFAULT_METHOD[kind])
         quorum = rule.quorum_for(int(rows["judge"].nunique()))
         if kind == "verdict":
             combined = combine_orders(rows, rule.disagreement)

@@ -16,7 +16,7 @@ import pandas as pd
 from evalkit.errors import UsageError
 from evalkit.panel._rows import ITEM, verdict_ok
 from evalkit.panel._rule import Disagreement
-from evalkit.records import FAILED_STATUSES, derive_status
+from evalkit.records._status import FAILED_STATUSES, derive_status
 
 #: What a judge's combined verdict is when its two orders disagree.
 _ON_DISAGREEMENT: Final[dict[str, str | None]] = {"tie": "tie", "abstain": None}
@@ -62,8 +62,8 @@ def combine_orders(table: pd.DataFrame, disagreement: Disagreement = "tie") -> p
     """Each judge's combined verdict per (suite, item_id, sample), from its two orders.
 
     ``table`` is a judgments table of judges' rows (as written by evalkit, or validated by
-    :func:`evalkit.audit.validate_judgments`); only its pairwise rows are read. Returns one row
-    per (suite, item_id, judge, sample) with the columns :data:`COMBINED_COLUMNS`:
+    :func:`evalkit.audit._table.validate_judgments`); only its pairwise rows are read. Returns one
+    row per (suite, item_id, judge, sample) with the columns :data:`COMBINED_COLUMNS`:
     verdict_ab, verdict_ba (each the order's valid verdict or missing), verdict, consistent,
     n_valid_orders, reason, and the item's facts (families, lengths, human label). ``verdict``
     is:

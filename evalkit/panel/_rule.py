@@ -44,7 +44,7 @@ def default_quorum(n_judges: int) -> int:
 class PanelRule:
     """How a panel turns its judges' rows into one verdict (or score) per item.
 
-    ``aggregation`` names a registered method (:func:`evalkit.panel.aggregators`); a mode of
+    ``aggregation`` names a registered method (:data:`evalkit.panel.AGGREGATORS`); a mode of
     the other kind (scores in a verdict rule, or the reverse) uses ``majority`` for verdicts and
     ``mean`` for scores. ``quorum`` is the fewest judges with a valid value an item needs (None:
     a majority of the mode's judges). ``disagreement`` is what a judge's two orders disagreeing

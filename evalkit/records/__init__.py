@@ -1,123 +1,17 @@
-"""The data model shared by every part of evalkit: judgments, answers and the run folder."""
+"""The data model shared by every part of evalkit: judgments, answers and the run folder.
 
-from evalkit.records._answers import Answer, Role
-from evalkit.records._baselines import baseline_path, read_accepted, write_accepted
-from evalkit.records._dataset import HUMAN_LABELS, MAX_FIELD_CHARS, Item, load_dataset
-from evalkit.records._judgments import (
-    JUDGMENT_COLUMNS,
-    ORDERS,
-    VERDICTS,
-    Judgment,
-    Mode,
-    Order,
-    Verdict,
-    coerce_judgments,
-    judgments_frame,
-)
-from evalkit.records._run import (
-    SCHEMA_VERSION,
-    AuditSummary,
-    CallCounts,
-    Costs,
-    FailureGroup,
-    GateRecord,
-    JudgeRef,
-    LineageRecord,
-    ModelRef,
-    PanelVerdict,
-    RunRecord,
-    SuiteModels,
-    SuiteRecord,
-    Tokens,
-    WinRateRecord,
-    run_record_schema,
-    table_rows,
-)
-from evalkit.records._status import (
-    ANSWER_STATUSES,
-    FAILED_STATUSES,
-    STATUSES,
-    AnswerStatus,
-    Status,
-    derive_answer_status,
-    derive_status,
-    status_counts,
-)
-from evalkit.records._store import (
-    ANSWERS_FILE,
-    JUDGMENTS_FILE,
-    REPORT_FILE,
-    RUN_FILE,
-    JsonlAppender,
-    iter_jsonl,
-    read_answers,
-    read_judgments,
-    read_run,
-    read_table,
-    write_json_atomic,
-    write_run,
-    write_text_atomic,
-)
-from evalkit.records._usage import call_counts, costs, tokens
+A user reading results needs :func:`read_run` (the typed, versioned :class:`RunRecord` of a
+run folder, one :class:`SuiteRecord` per suite) and :func:`read_judgments` (the judgments
+table). The rest — row types, statuses, file names, writers — is shared plumbing that evalkit's
+packages import from the private module defining it.
+"""
+
+from evalkit.records._run import RunRecord, SuiteRecord
+from evalkit.records._store import read_judgments, read_run
 
 __all__ = [
-    "ANSWERS_FILE",
-    "ANSWER_STATUSES",
-    "FAILED_STATUSES",
-    "HUMAN_LABELS",
-    "JUDGMENTS_FILE",
-    "JUDGMENT_COLUMNS",
-    "MAX_FIELD_CHARS",
-    "ORDERS",
-    "REPORT_FILE",
-    "RUN_FILE",
-    "SCHEMA_VERSION",
-    "STATUSES",
-    "VERDICTS",
-    "Answer",
-    "AnswerStatus",
-    "AuditSummary",
-    "CallCounts",
-    "Costs",
-    "FailureGroup",
-    "GateRecord",
-    "Item",
-    "JsonlAppender",
-    "JudgeRef",
-    "Judgment",
-    "LineageRecord",
-    "Mode",
-    "ModelRef",
-    "Order",
-    "PanelVerdict",
-    "Role",
     "RunRecord",
-    "Status",
-    "SuiteModels",
     "SuiteRecord",
-    "Tokens",
-    "Verdict",
-    "WinRateRecord",
-    "baseline_path",
-    "call_counts",
-    "coerce_judgments",
-    "costs",
-    "derive_answer_status",
-    "derive_status",
-    "iter_jsonl",
-    "judgments_frame",
-    "load_dataset",
-    "read_accepted",
-    "read_answers",
     "read_judgments",
     "read_run",
-    "read_table",
-    "run_record_schema",
-    "status_counts",
-    "table_rows",
-    "tokens",
-    "write_accepted",
-    "write_json_atomic",
-    "write_run",
-    "write_text_atomic",
 ]

@@ -30,7 +30,7 @@ ORDERS: Final = ("AB", "BA")
 class Judgment:
     """One judge call, with its verdict mapped back to the original labels.
 
-    ``status`` says what became of the call (see :data:`~evalkit.records.Status`) and
+    ``status`` says what became of the call (see :data:`~evalkit.records._status.Status`) and
     ``error`` why, in words, when it is not ``ok``. Only an ``ok`` row carries a verdict or a
     score: the others are counted, never guessed.
     """
@@ -130,7 +130,7 @@ def coerce_judgments(frame: pd.DataFrame) -> pd.DataFrame:
     """Return ``frame`` with every canonical column present, in order, with its dtype.
 
     A table without a ``status`` column (written before it existed, or by another tool)
-    gets it from :func:`~evalkit.records.derive_status`.
+    gets it from :func:`~evalkit.records._status.derive_status`.
     """
     out = frame.copy()
     out["status"] = derive_status(out)

@@ -177,7 +177,7 @@ def read_answers(run_dir: Path) -> pd.DataFrame:
     """Read a run folder's answers table (empty if the run wrote none), with its status column.
 
     Answers written before the status column existed get it from
-    :func:`~evalkit.records.derive_answer_status`.
+    :func:`~evalkit.records._status.derive_answer_status`.
     """
     path = run_dir / ANSWERS_FILE
     if not path.exists():

@@ -8,7 +8,11 @@
 
 from evalkit.report._compare import render_compare
 from evalkit.report._load import RunData, load_run
-from evalkit.report._redact import redact
 from evalkit.report._render import render
 
-__all__ = ["RunData", "load_run", "redact", "render", "render_compare"]
+__all__ = [
+    "RunData",
+    "load_run",
+    "render",
+    "render_compare",
+]

@@ -21,7 +21,8 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from evalkit.records import ANSWERS_FILE, FAILED_STATUSES, JUDGMENTS_FILE
+from evalkit.records._status import FAILED_STATUSES
+from evalkit.records._store import ANSWERS_FILE, JUDGMENTS_FILE
 from evalkit.report._redact import redact_texts
 
 #: Bytes of text (UTF-8, estimated) the item table may embed: with the table's other columns,

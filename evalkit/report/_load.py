@@ -9,20 +9,10 @@ from typing import Any, Final
 import pandas as pd
 
 from evalkit.audit import run_audit
-from evalkit.records import (
-    AuditSummary,
-    JudgeRef,
-    ModelRef,
-    RunRecord,
-    SuiteModels,
-    SuiteRecord,
-    call_counts,
-    costs,
-    read_answers,
-    read_judgments,
-    read_run,
-    tokens,
-)
+from evalkit.records import RunRecord, SuiteRecord, read_judgments, read_run
+from evalkit.records._run import AuditSummary, JudgeRef, ModelRef, SuiteModels
+from evalkit.records._store import read_answers
+from evalkit.records._usage import call_counts, costs, tokens
 
 _PANEL_COLUMNS: Final = ["suite", "item_id", "verdict", "abstained", "reason"]
 

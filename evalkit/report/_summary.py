@@ -12,7 +12,8 @@ from typing import Any, Final
 
 import pandas as pd
 
-from evalkit.records import FAILED_STATUSES, SuiteRecord
+from evalkit.records import SuiteRecord
+from evalkit.records._status import FAILED_STATUSES
 from evalkit.report._load import RunData
 
 #: How many distinct error messages a failure list shows; the rest are counted together.
@@ -40,7 +41,7 @@ def _of(count: int, total: int) -> str:
 def overall_outcome(suites: Sequence[SuiteRecord], errors: Mapping[str, str]) -> Outcome:
     """Decide the headline of the page from every suite's gates and the run's errors.
 
-    >>> from evalkit.records import GateRecord, ModelRef, SuiteModels
+    >>> from evalkit.records._run import GateRecord, ModelRef, SuiteModels
     >>> def gate(outcome):
     ...     return GateRecord(name="g", outcome=outcome, figure=None, low=None, high=None,
     ...                       n=0, threshold=None, message="")
@@ -130,7 +131,7 @@ def failures(run: RunData) -> dict[str, Any]:
 
     Counted by the ``status`` column, like run.json's counts: a judge call is *unparseable*
     when it returned but carried no verdict the parser could read, and *failed* when its
-    status is one of :data:`~evalkit.records.FAILED_STATUSES` (the call failed after
+    status is one of :data:`~evalkit.records._status.FAILED_STATUSES` (the call failed after
     retries, or was not made: the run stopped, or an answer was missing).
     """
     table = run.judgments

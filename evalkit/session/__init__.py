@@ -1,18 +1,14 @@
 """Running suites: resolving models, calling them, recording results, deciding gates."""
 
-from evalkit._runid import new_run_id
 from evalkit.session._finalize import finalize_run, mark_interrupted
 from evalkit.session._session import EvalSession
 from evalkit.session._signals import RunInterrupts
-from evalkit.session._suite import Suite
 from evalkit.session._summary import summary_lines
 
 __all__ = [
     "EvalSession",
     "RunInterrupts",
-    "Suite",
     "finalize_run",
     "mark_interrupted",
-    "new_run_id",
     "summary_lines",
 ]

@@ -5,7 +5,9 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from evalkit.models import LocalModelServer, PromptStyle, family_of, is_local
+from evalkit.models import family_of
+from evalkit.models._local import LocalModelServer, is_local
+from evalkit.models._types import PromptStyle
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

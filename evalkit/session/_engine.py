@@ -5,7 +5,7 @@ a suite costs about the wall time of its slowest batch. Rows are appended to the
 each call completes, so nothing finished is lost if the run dies. The engine only reads and
 writes tables; every statistic is computed afterwards from the judgments table.
 
-Which calls a panel makes is :func:`evalkit.judging.judge_calls`'s business: pairwise judges
+Which calls a panel makes is :func:`evalkit.judging._calls.judge_calls`'s business: pairwise judges
 compare the two answers in both orders; pointwise and reference judges score each model's
 answer (the row's ``candidate`` column names the model whose answer was scored). Deterministic
 graders grade every answer without a model (see :mod:`evalkit.graders` for their rows).
@@ -22,25 +22,19 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from evalkit.errors import CallNotMade, DatasetError, ModelError, SpecError
-from evalkit.graders import GRADER_FAMILY, Grader, check_fields, check_graders
-from evalkit.judging import (
-    Exclusions,
-    Judge,
-    JudgeCall,
-    JudgeRegistry,
-    LineageDecision,
-    Panel,
-    Parsed,
-    Templates,
-    family_policy,
-    judge_calls,
-    judge_prompt,
-    repair_messages,
-    to_verdict,
-)
+from evalkit.graders import Grader
+from evalkit.graders._base import GRADER_FAMILY, check_fields, check_graders
+from evalkit.judging import JudgeRegistry, Parsed
+from evalkit.judging._calls import JudgeCall, judge_calls, judge_prompt, repair_messages
+from evalkit.judging._judge import Judge, Panel
+from evalkit.judging._lineage import Exclusions, LineageDecision, family_policy
+from evalkit.judging._pairwise import to_verdict
+from evalkit.judging._templates import Templates
 from evalkit.models import Completion, ModelRequest
-from evalkit.panel import aggregators
-from evalkit.records import Answer, Item, Judgment, Mode, Role
+from evalkit.panel._aggregate import AggregatorKinds
+from evalkit.records._answers import Answer, Role
+from evalkit.records._dataset import Item
+from evalkit.records._judgments import Judgment, Mode
 from evalkit.session._endpoints import Endpoint
 from evalkit.session._suite import Suite
 
@@ -189,8 +183,7 @@ def load_panel(registry: JudgeRegistry, name: str, mode: Mode) -> Panel:
     Raises:
         SpecError: see :meth:`evalkit.judging.JudgeRegistry.panel`.
     """
-    kinds = {method: agg.kind for method, agg in aggregators().items()}
-    return registry.panel(name, mode=mode, aggregations=kinds)
+    return registry.panel(name, mode=mode, aggregations=AggregatorKinds())
 
 
 def check_inputs(suite: Suite, items: Sequence[Item], panel: Panel, templates: Templates) -> None:
@@ -224,7 +217,7 @@ def check_inputs(suite: Suite, items: Sequence[Item], panel: Panel, templates: T
 
 
 def lineage(ctx: SuiteContext) -> tuple[list[LineageDecision], Exclusions]:
-    """Apply the panel's family policy (see :func:`evalkit.judging.family_policy`).
+    """Apply the panel's family policy (see :func:`evalkit.judging._lineage.family_policy`).
 
     Raises:
         SpecError: the policy is ``error`` and a judge shares a family with a judged model.
@@ -405,7 +398,7 @@ async def judge_all(
     skip: Exclusions,
     sink: Callable[[Judgment], None],
 ) -> list[Judgment]:
-    """Make every call of the panel (see :func:`evalkit.judging.judge_calls`), concurrently.
+    """Make every call of the panel (see :func:`evalkit.judging._calls.judge_calls`), concurrently.
 
     Each call becomes one row, appended to ``sink`` as it completes: a verdict or score, or
     the reason there is none (a failed call, an unreadable reply, a missing answer).

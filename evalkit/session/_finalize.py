@@ -21,14 +21,12 @@ from pathlib import Path
 from evalkit._version import __version__
 from evalkit.config import EvalkitConfig
 from evalkit.errors import UsageError
-from evalkit.records import (
+from evalkit.records import RunRecord, SuiteRecord, read_run
+from evalkit.records._baselines import write_accepted
+from evalkit.records._store import (
     ANSWERS_FILE,
     JUDGMENTS_FILE,
     REPORT_FILE,
-    RunRecord,
-    SuiteRecord,
-    read_run,
-    write_accepted,
     write_json_atomic,
     write_run,
     write_text_atomic,

@@ -29,9 +29,12 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Final, Literal
 
-from evalkit.judging import JudgeCall, judge_calls
-from evalkit.models import ModelRequest, ResponseCache, cache_key, estimate_cost, is_local
-from evalkit.records import Role
+from evalkit.judging._calls import JudgeCall, judge_calls
+from evalkit.models import ModelRequest, ResponseCache
+from evalkit.models._cache import cache_key
+from evalkit.models._litellm import estimate_cost
+from evalkit.models._local import is_local
+from evalkit.records._answers import Role
 from evalkit.session._endpoints import Endpoint, Resolver
 from evalkit.session._engine import ROLES, answer_request, judge_request, lineage
 from evalkit.session._prepare import planning_resolver, prepare_suite

@@ -13,7 +13,8 @@ from typing import Protocol
 
 from evalkit.config import EvalkitConfig
 from evalkit.judging import JudgeRegistry
-from evalkit.models import LocalModelServer, PromptStyle
+from evalkit.models._local import LocalModelServer
+from evalkit.models._types import PromptStyle
 from evalkit.session._endpoints import Endpoint, Resolver
 from evalkit.session._engine import SuiteContext, check_inputs, load_panel
 from evalkit.session._suite import Suite

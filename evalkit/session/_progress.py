@@ -18,7 +18,9 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from evalkit.records import FAILED_STATUSES, Answer, Judgment
+from evalkit.records._answers import Answer
+from evalkit.records._judgments import Judgment
+from evalkit.records._status import FAILED_STATUSES
 
 Writer = Callable[[str], None]
 Clock = Callable[[], float]

@@ -9,19 +9,17 @@ from typing import Any, Literal
 import pandas as pd
 
 from evalkit.gates import GateResult
-from evalkit.records import (
-    Answer,
+from evalkit.records import SuiteRecord
+from evalkit.records._answers import Answer
+from evalkit.records._run import (
     AuditSummary,
     GateRecord,
     LineageRecord,
     PanelVerdict,
     SuiteModels,
-    SuiteRecord,
-    call_counts,
-    costs,
     table_rows,
-    tokens,
 )
+from evalkit.records._usage import call_counts, costs, tokens
 from evalkit.session._engine import LineageDecision
 
 

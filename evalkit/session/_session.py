@@ -23,17 +23,14 @@ from evalkit.audit import position_bias, run_audit
 from evalkit.config import EvalkitConfig
 from evalkit.errors import ConfigError, EvalkitError, PermanentModelError
 from evalkit.gates import GateInputs, GateResult
-from evalkit.graders import GRADER_FAMILY
+from evalkit.graders._base import GRADER_FAMILY
 from evalkit.judging import JudgeRegistry
-from evalkit.models import ModelClient, ModelRequest, is_local
+from evalkit.models import ModelClient, ModelRequest
+from evalkit.models._local import is_local
 from evalkit.panel import PanelRule, combine_orders
-from evalkit.records import (
-    ANSWERS_FILE,
-    JUDGMENTS_FILE,
-    JsonlAppender,
-    judgments_frame,
-    read_accepted,
-)
+from evalkit.records._baselines import read_accepted
+from evalkit.records._judgments import judgments_frame
+from evalkit.records._store import ANSWERS_FILE, JUDGMENTS_FILE, JsonlAppender
 from evalkit.session._endpoints import Endpoint, Resolver
 from evalkit.session._engine import SuiteContext, answer_all, grade_all, judge_all, lineage
 from evalkit.session._finalize import ClosedRun, finalize_run, worker_files, write_part

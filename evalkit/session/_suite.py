@@ -16,8 +16,9 @@ from typing import Any
 from evalkit.errors import UsageError
 from evalkit.gates import Gate, WinRate
 from evalkit.graders import Grader
-from evalkit.judging import Templates
-from evalkit.records import Item, Mode, load_dataset
+from evalkit.judging._templates import Templates
+from evalkit.records._dataset import Item, load_dataset
+from evalkit.records._judgments import Mode
 
 
 @dataclasses.dataclass(frozen=True)

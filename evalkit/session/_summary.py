@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Final
 
-from evalkit.records import FailureGroup, SuiteRecord
+from evalkit.records import SuiteRecord
+from evalkit.records._run import FailureGroup
 from evalkit.session._finalize import ClosedRun
 
 _MARK = {"pass": "PASS", "fail": "FAIL", "inconclusive": "INCONCLUSIVE"}
