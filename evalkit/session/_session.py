@@ -102,7 +102,7 @@ class EvalSession:
         if self._resolver is not None:
             return
         self._resolver = Resolver(self.config.cache_dir)
-        self._caller = ModelClient.from_config(self.config)
+        self._caller = ModelClient.from_config(self.config, locate=self._resolver.locate)
         if self.worker is None:
             answers, judgments = self.run_dir / ANSWERS_FILE, self.run_dir / JUDGMENTS_FILE
         else:
