@@ -98,7 +98,8 @@ def test_retry_unparseable_is_off_unless_asked_for_in_any_of_the_three_places() 
     assert load_config(pyproject={"retry_unparseable": True}).retry_unparseable is True
     assert load_config(environ={"EVALKIT_RETRY_UNPARSEABLE": "true"}).retry_unparseable is True
     assert load_config(cli={"retry_unparseable": True}).retry_unparseable is True
-    with pytest.raises(ConfigError, match=r"environment variable EVALKIT_RETRY_UNPARSEABLE: .*bool"):
+    bad = r"environment variable EVALKIT_RETRY_UNPARSEABLE: .*bool"
+    with pytest.raises(ConfigError, match=bad):
         load_config(environ={"EVALKIT_RETRY_UNPARSEABLE": "sometimes"})
     # Whether cached unreadable replies are asked again is a cache policy, not a result setting.
     assert load_config(cli={"retry_unparseable": True}).digest() == load_config().digest()
