@@ -80,6 +80,9 @@ class EvalkitConfig(pydantic.BaseModel):
     #: name of a panel spec (``local``, ``api``, or a file stem in the project's judges/).
     panel: str = "local"
     cache_mode: CacheMode = "use"
+    #: ask a judge again for a cached reply it could not parse (by default such a reply is
+    #: replayed as unparseable: at temperature 0, asking again gives the same reply).
+    retry_unparseable: bool = False
     cache_dir: Path = Path(".evalkit-cache")
     reports_dir: Path = Path("reports")
     #: where accepted runs are kept (commit this folder): the NoRegression gate reads it.
@@ -151,6 +154,7 @@ class EvalkitConfig(pydantic.BaseModel):
                 "reports_dir",
                 "cache_dir",
                 "cache_mode",
+                "retry_unparseable",
                 "accept",
                 "baselines_dir",
                 "dry_run",

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from evalkit._profile import Profile, process_age_s
 from evalkit._runid import new_run_id
 from evalkit.config import EvalkitConfig, check_folders, load_config, read_pyproject
 from evalkit.errors import UsageError
@@ -27,6 +28,8 @@ _run_key = pytest.StashKey["Any"]()  # a ClosedRun, or None
 _started_key = pytest.StashKey[float]()
 _interrupts_key = pytest.StashKey["Any"]()
 _pytest_session_key = pytest.StashKey[pytest.Session]()
+_profile_key = pytest.StashKey[Profile]()
+_exit_started_key = pytest.StashKey[float]()
 
 _OPTIONS: tuple[tuple[str, str, Any, str], ...] = (
     ("candidate", "MODEL", str, "model under test (litellm model string or local/<name>)"),
@@ -76,6 +79,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="record this run as the accepted one that later runs are compared with",
     )
+    group.addoption(
+        "--evalkit-retry-unparseable",
+        dest="evalkit_retry_unparseable",
+        action="store_const",
+        const=True,
+        default=None,
+        help="ask judges again for cached replies that could not be parsed (and replace them)",
+    )
+    group.addoption(
+        "--evalkit-profile",
+        dest="evalkit_profile",
+        action="store_true",
+        help="print each phase's wall time and share of the run at the end",
+    )
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -88,6 +105,7 @@ def pytest_configure(config: pytest.Config) -> None:
     }
     cli["accept"] = config.getoption("evalkit_accept")
     cli["dry_run"] = config.getoption("evalkit_dry_run")
+    cli["retry_unparseable"] = config.getoption("evalkit_retry_unparseable")
     try:
         settings = load_config(
             pyproject=read_pyproject(rootdir),
@@ -100,6 +118,9 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"evalkit: {exc}") from None
     config.stash[_config_key] = settings
     config.stash[_started_key] = time.time()
+    if config.getoption("evalkit_profile"):
+        clock = time.perf_counter
+        config.stash[_profile_key] = Profile(clock, started=clock() - process_age_s())
     if settings.dry_run and getattr(config.option, "numprocesses", None):
         # A dry run makes no call and runs no test: there is nothing to distribute. Runs before
         # xdist's own configure (tryfirst), which then starts no workers.
@@ -154,6 +175,7 @@ def _session(config: pytest.Config) -> Any:
             worker=workerinput["workerid"] if workerinput else None,
             progress=_progress_writer(config),
             interrupts=config.stash[_interrupts_key],
+            profile=config.stash.get(_profile_key, None),
         )
     return config.stash[_session_key]
 
@@ -222,6 +244,8 @@ def pytest_collection_modifyitems(
             modules.setdefault(suite.name, {}).setdefault(id(suite), Path(str(item.path)))
     if not suites:
         return
+    profile = config.stash.get(_profile_key, None) or Profile()
+    profile.add("imports", profile.now() - profile.started)
     for name, where in modules.items():
         if len(where) > 1:
             # Results are kept by suite name: a second suite of the same name would be graded
@@ -232,7 +256,8 @@ def pytest_collection_modifyitems(
                 returncode=pytest.ExitCode.USAGE_ERROR,
             )
     try:
-        _session(config).preflight(suites.values())
+        with profile.phase("preflight"):
+            _session(config).preflight(suites.values())
     except UsageError as exc:
         pytest.exit(f"evalkit: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
     if config.stash[_config_key].dry_run:
@@ -278,8 +303,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     interrupts = config.stash[_interrupts_key]
     config.stash[_pytest_session_key] = session
+    profile = config.stash.get(_profile_key, None) or Profile()
     try:
-        with interrupts.protect():
+        with interrupts.protect(), profile.phase("report"):
             config.stash[_run_key] = _close_run(
                 config, interrupted=exitstatus == pytest.ExitCode.INTERRUPTED
             )
@@ -295,6 +321,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         )
     if interrupts.interrupted:
         session.exitstatus = pytest.ExitCode.INTERRUPTED
+    config.stash[_exit_started_key] = profile.now()
 
 
 def _close_run(config: pytest.Config, *, interrupted: bool) -> Any:
@@ -323,7 +350,15 @@ def _close_run(config: pytest.Config, *, interrupted: bool) -> Any:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """Mark the run interrupted if a signal came after its report; give the signals back."""
+    """Mark the run interrupted if a signal came after its report; give the signals back.
+
+    Under ``--evalkit-profile``, print where the run's time went.
+    """
+    profile = config.stash.get(_profile_key, None)
+    if profile is not None:
+        if _exit_started_key in config.stash:
+            profile.add("exit", profile.now() - config.stash[_exit_started_key])
+        sys.stdout.write("\n".join(profile.lines()) + "\n")
     interrupts = config.stash.get(_interrupts_key, None)
     if interrupts is None:
         return

@@ -91,3 +91,15 @@ def test_folders_that_cannot_hold_the_cache_or_reports(tmp_path: Path) -> None:
         check_folders(load_config(cli={"cache_dir": tmp_path / "file"}))
     with pytest.raises(ConfigError, match=r"reports_dir .*file/r: cannot be created, because .*file is a file"):
         check_folders(load_config(cli={"reports_dir": tmp_path / "file" / "r"}))
+
+
+def test_retry_unparseable_is_off_unless_asked_for_in_any_of_the_three_places() -> None:
+    assert load_config().retry_unparseable is False
+    assert load_config(pyproject={"retry_unparseable": True}).retry_unparseable is True
+    assert load_config(environ={"EVALKIT_RETRY_UNPARSEABLE": "true"}).retry_unparseable is True
+    assert load_config(cli={"retry_unparseable": True}).retry_unparseable is True
+    bad = r"environment variable EVALKIT_RETRY_UNPARSEABLE: .*bool"
+    with pytest.raises(ConfigError, match=bad):
+        load_config(environ={"EVALKIT_RETRY_UNPARSEABLE": "sometimes"})
+    # Whether cached unreadable replies are asked again is a cache policy, not a result setting.
+    assert load_config(cli={"retry_unparseable": True}).digest() == load_config().digest()

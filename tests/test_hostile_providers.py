@@ -64,12 +64,14 @@ def test_a_lone_surrogate_in_answers_and_verdicts_does_not_stop_the_suite(
     assert (first_judge["raw_output"] == "Verdict: [[A]] \ufffd").all()
     assert "\ufffd" in (folder / "report.html").read_text(encoding="utf-8")
     # Stored repaired, so a rerun replays it instead of failing on it again.
-    # (The fair judge cannot read the fixed answer, so its replies are rightly asked again.)
+    # The fair judge cannot read the fixed answer: its unreadable replies are replayed too.
     calls = fake.requests(CANDIDATE), fake.requests("sim-judge-first")
     assert calls == (N, 2 * N)
+    fair = fake.requests("sim-judge-fair")
     second = run(root)
     assert second.returncode == first.returncode
     assert (fake.requests(CANDIDATE), fake.requests("sim-judge-first")) == calls
+    assert fake.requests("sim-judge-fair") == fair
 
 
 def test_no_credential_is_written_anywhere(tmp_path: Path, fake: FakeProvider) -> None:

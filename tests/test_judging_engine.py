@@ -116,7 +116,13 @@ class Project:
         return prepare_suite(suite, config, registry, resolve, run_id="run")
 
     def run(
-        self, suite: Suite, panel: str, *, cache: str = "off", interrupt: bool = False
+        self,
+        suite: Suite,
+        panel: str,
+        *,
+        cache: str = "off",
+        interrupt: bool = False,
+        retry_unparseable: bool = False,
     ) -> pd.DataFrame:
         """Run the suite's calls; ``interrupt`` stops the client once the answers are in."""
         ctx = self.context(suite, panel)
@@ -127,6 +133,7 @@ class Project:
             timeout_s=10.0,
             limits=ConcurrencyLimits(32),
             rng=random.Random(0),
+            retry_unparseable=retry_unparseable,
         )
         rows: list[Judgment] = []
 
@@ -245,10 +252,10 @@ def test_option_orders_feed_the_option_order_audit(project: Project, fake: FakeP
     assert (bias["n_items"], bias["consistency"]) == (N_ITEMS * 2, 1.0)
 
 
-# --- unreadable replies: recorded, never cached, repaired once when asked ---
+# --- unreadable replies: recorded, cached and replayed as such, repaired once when asked ---
 
 
-def test_unparseable_replies_are_rows_and_are_asked_again(
+def test_unparseable_replies_are_rows_and_are_replayed_from_the_cache(
     project: Project, fake: FakeProvider
 ) -> None:
     project.judge("mute", "anthropic")
@@ -259,9 +266,20 @@ def test_unparseable_replies_are_rows_and_are_asked_again(
     assert (table["status"] == "unparseable").all()
     assert table["error"].str.startswith("no verdict found").all()
     assert table["raw_output"].str.startswith("I am not able").all()
+    assert not table["cached"].any()
     calls = fake.requests("sim-judge-mute")
-    project.run(project.suite(), "p", cache="use")
-    assert fake.requests("sim-judge-mute") == 2 * calls  # nothing unusable was cached
+    again = project.run(project.suite(), "p", cache="use")
+    assert fake.requests("sim-judge-mute") == calls  # the unreadable replies were cached
+    assert (again["status"] == "unparseable").all()
+    assert again["cached"].all()
+    cols = ["item_id", "order", "raw_output", "error"]
+    pd.testing.assert_frame_equal(
+        again.sort_values(cols)[cols].reset_index(drop=True),
+        table.sort_values(cols)[cols].reset_index(drop=True),
+    )
+    retried = project.run(project.suite(), "p", cache="use", retry_unparseable=True)
+    assert fake.requests("sim-judge-mute") == 2 * calls  # asked again when told to
+    assert not retried["cached"].any()
 
 
 def test_an_interrupted_call_is_a_not_run_row_that_says_so_once(
@@ -297,9 +315,15 @@ def test_repair_asks_once_more_and_records_both_replies(
     assert len(repairs) == first_failed.sum()
     assert repairs[0]["messages"][1]["role"] == "assistant"
     assert "Reply again with only your verdict" in repairs[0]["messages"][2]["content"]
-    # A rerun asks the unreadable first calls again, but a repair that worked is cached.
+    # A rerun replays the unreadable first replies and their repairs from the cache.
     before = fake.requests("sim-judge-flaky")
-    project.run(project.suite(), "p", cache="use")
+    again = project.run(project.suite(), "p", cache="use")
+    assert fake.requests("sim-judge-flaky") == before
+    assert again["cached"].all()
+    assert again["parse_ok"].sum() == table["parse_ok"].sum()
+    # Told to retry, it asks the unreadable first replies again; repairs that worked are
+    # usable answers and are replayed, the others are asked again too.
+    project.run(project.suite(), "p", cache="use", retry_unparseable=True)
     assert fake.requests("sim-judge-flaky") - before == 2 * first_failed.sum() - repaired.sum()
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.errors import CacheMiss, ProviderUnavailable, UsageError
+from evalkit.errors import CacheMiss, PermanentModelError, ProviderUnavailable, UsageError
 from evalkit.models import Completion, ModelClient, ModelRequest, ResponseCache
 from evalkit.models._cache import cache_key
 from evalkit.testing import FakeProvider, Fault, ModelBehaviour
@@ -168,39 +168,69 @@ def test_empty_answers_are_returned_but_not_cached(
     assert fake_provider.requests("mute") == 2
 
 
-def test_validate_keeps_unusable_answers_out_of_the_cache(
+def test_an_unusable_answer_is_cached_and_replayed_as_it_is(
     fake_provider: FakeProvider, make_client: Callable[..., ModelClient]
 ) -> None:
+    # An unreadable reply is what this judge says to this prompt: asked again at temperature
+    # 0 it says it again, so a rerun replays it instead of paying for it again.
     fake_provider.behave("judge", ModelBehaviour(reply="no verdict here"))
     c = make_client(mode="use")
 
     def parses(completion: Completion) -> bool:
         return "[[" in completion.text
 
-    for _ in range(2):
-        assert not asyncio.run(
-            c.complete(fake_provider.chat_request("judge"), validate=parses)
-        ).cached
-    assert fake_provider.requests("judge") == 2
-
-    fake_provider.behave("judge", ModelBehaviour(reply="Verdict: [[A]]"))
-    assert not asyncio.run(c.complete(fake_provider.chat_request("judge"), validate=parses)).cached
-    assert asyncio.run(c.complete(fake_provider.chat_request("judge"), validate=parses)).cached
-    assert fake_provider.requests("judge") == 3
+    first = asyncio.run(c.complete(fake_provider.chat_request("judge"), validate=parses))
+    again = asyncio.run(c.complete(fake_provider.chat_request("judge"), validate=parses))
+    assert (first.text, first.cached) == ("no verdict here", False)
+    assert (again.text, again.cached) == ("no verdict here", True)
+    assert fake_provider.requests("judge") == 1
 
 
-def test_a_cached_answer_that_fails_validate_is_evicted_and_asked_again(
+def test_retry_unparseable_asks_again_and_replaces_the_entry(
     fake_provider: FakeProvider, make_client: Callable[..., ModelClient]
 ) -> None:
     fake_provider.behave("judge", ModelBehaviour(reply="old format"))
     c = make_client(mode="use")
-    asyncio.run(c.complete(fake_provider.chat_request("judge")))  # cached without validation
+    asyncio.run(c.complete(fake_provider.chat_request("judge")))
     fake_provider.behave("judge", ModelBehaviour(reply="Verdict: [[B]]"))
-    again = asyncio.run(
-        c.complete(fake_provider.chat_request("judge"), validate=lambda x: "[[" in x.text)
-    )
+    c.retry_unparseable = True
+
+    def parses(completion: Completion) -> bool:
+        return "[[" in completion.text
+
+    again = asyncio.run(c.complete(fake_provider.chat_request("judge"), validate=parses))
     assert (again.text, again.cached) == ("Verdict: [[B]]", False)
-    assert asyncio.run(c.complete(fake_provider.chat_request("judge"))).cached
+    # The new answer replaced the old one, and a usable hit is not asked again.
+    third = asyncio.run(c.complete(fake_provider.chat_request("judge"), validate=parses))
+    assert (third.text, third.cached) == ("Verdict: [[B]]", True)
+    assert fake_provider.requests("judge") == 2
+
+
+def test_retry_unparseable_keeps_the_entry_when_asking_again_fails(
+    fake_provider: FakeProvider, make_client: Callable[..., ModelClient]
+) -> None:
+    fake_provider.behave("judge", ModelBehaviour(reply="old format"))
+    c = make_client(mode="use", retries=0)
+    asyncio.run(c.complete(fake_provider.chat_request("judge")))
+    fake_provider.script("judge", Fault.http_error(400))
+    c.retry_unparseable = True
+    with pytest.raises(PermanentModelError):
+        asyncio.run(c.complete(fake_provider.chat_request("judge"), validate=lambda x: False))
+    c.retry_unparseable = False
+    kept = asyncio.run(c.complete(fake_provider.chat_request("judge"), validate=lambda x: False))
+    assert (kept.text, kept.cached) == ("old format", True)
+
+
+def test_replay_returns_an_unusable_entry_even_when_told_to_retry(
+    fake_provider: FakeProvider, make_client: Callable[..., ModelClient]
+) -> None:
+    fake_provider.behave("judge", ModelBehaviour(reply="old format"))
+    asyncio.run(make_client(mode="use").complete(fake_provider.chat_request("judge")))
+    c = make_client(mode="replay")
+    c.retry_unparseable = True
+    hit = asyncio.run(c.complete(fake_provider.chat_request("judge"), validate=lambda x: False))
+    assert (hit.text, hit.cached) == ("old format", True)
+    assert fake_provider.requests("judge") == 1
 
 
 def test_forget_evicts_one_request(

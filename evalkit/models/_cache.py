@@ -13,9 +13,11 @@ Modes (``cache_mode`` in the config):
 - ``replay``: read only; a miss raises :class:`~evalkit.errors.CacheMiss`, so a replayed run
   provably spends nothing.
 
-Only usable answers are written (non-empty text, accepted by the caller's ``validate``); a hit
-is returned as a :class:`Completion` with ``cached=True``, ``latency_s=0``, ``attempts=0`` and
-``cost_usd=0`` (a hit spends nothing), with the original token counts.
+Every answer with text is written, whether or not the caller can use it (a judge's unreadable
+reply is recorded as what that judge says; see ``retry_unparseable``); empty answers and failed
+calls never are. A hit is returned as a :class:`Completion` with ``cached=True``,
+``latency_s=0``, ``attempts=0`` and ``cost_usd=0`` (a hit spends nothing), with the original
+token counts.
 """
 
 from __future__ import annotations
@@ -125,7 +127,7 @@ class ResponseCache:
         )
 
     def put(self, key: str, completion: Completion, *, model: str) -> bool:
-        """Store ``completion`` under ``key`` if this mode writes and its text is usable.
+        """Store ``completion`` under ``key`` (replacing any entry) if it has text and we write.
 
         Returns whether it was stored. The original cost and latency are kept in the entry for
         inspection; hits still report a cost of 0.

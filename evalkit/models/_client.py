@@ -1,10 +1,14 @@
 """The model client: one async entry point around a transport, adding everything else once.
 
 For each call, in this order: the response cache (a hit returns at once, without importing
-litellm), the budget, then attempts through the transport, each holding a per-endpoint
-concurrency slot and bounded by ``timeout_s``; transient failures are retried after the
-delay :func:`~evalkit.models._retry.retry_delay` gives (the slot is released while waiting).
-A usable answer is then written to the cache.
+litellm or starting a server), the budget, the ``locate`` hook (which gives a request its
+address, e.g. by starting a bundled model's server on the first miss), then attempts through
+the transport, each holding a per-endpoint concurrency slot and bounded by ``timeout_s``;
+transient failures are retried after the delay :func:`~evalkit.models._retry.retry_delay`
+gives (the slot is released while waiting). Every answer with text is then written to the
+cache, usable or not: a judge's unreadable reply is a fact about that judge, and asking again
+at temperature 0 gives it again. Only ``retry_unparseable`` asks again for a cached answer
+that ``validate`` rejects.
 
 Every :class:`~evalkit.errors.ModelError` leaving the client has its message passed through
 :func:`evalkit.redaction.redact` with the request's own credentials (key, header values,
@@ -30,9 +34,12 @@ from evalkit.models._retry import RetryPolicy, retry_delay
 from evalkit.models._types import Completion, ModelRequest, ModelTransport
 from evalkit.redaction import redact
 
-#: Decides whether an answer is usable; an unusable one is returned but never cached.
+#: Decides whether an answer is usable (e.g. whether a judge's reply parses). An unusable answer
+#: is returned and cached like any other; it only matters with ``retry_unparseable``.
 Validator = Callable[[Completion], bool]
 Sleep = Callable[[float], Awaitable[None]]
+#: Gives a request its address just before it is sent (see ``ModelClient.locate``).
+Locator = Callable[[ModelRequest], Awaitable[ModelRequest]]
 
 
 class ModelClient:
@@ -53,6 +60,8 @@ class ModelClient:
         timeout_s: float = 30.0,
         rng: random.Random | None = None,
         sleep: Sleep = asyncio.sleep,
+        retry_unparseable: bool = False,
+        locate: Locator | None = None,
     ) -> None:
         if transport is None:
             from evalkit.models._litellm import LiteLLMTransport  # no litellm import here
@@ -66,6 +75,11 @@ class ModelClient:
         self.timeout_s = timeout_s
         self._rng = rng or random.Random()
         self._sleep = sleep
+        #: ask again for a cached answer that the call's ``validate`` rejects (and replace it).
+        self.retry_unparseable = retry_unparseable
+        #: called on a cache miss, before the call is sent: returns the request to send (its
+        #: ``api_base`` filled in). Not called for a hit, so a hit never starts a server.
+        self.locate = locate
         #: why the client refuses new attempts (see :meth:`stop`), or None.
         self.stopped: str | None = None
         #: calls sent to a model (not served from the cache) that have not finished yet,
@@ -80,11 +94,13 @@ class ModelClient:
         transport: ModelTransport | None = None,
         budget: Budget | None = None,
         cache_mode: CacheMode | None = None,
+        locate: Locator | None = None,
     ) -> ModelClient:
         """Build a client from the run's config.
 
         Pass ``budget`` to share one budget between several clients of a run, and
         ``cache_mode`` to override the config's (e.g. ``refresh`` for one model only).
+        ``locate`` is the hook that gives a request its address on a cache miss.
         """
         return cls(
             transport,
@@ -94,6 +110,8 @@ class ModelClient:
             retry=RetryPolicy.from_config(config),
             timeout_s=config.timeout_s,
             rng=random.Random(config.seed),
+            retry_unparseable=config.retry_unparseable,
+            locate=locate,
         )
 
     async def complete(
@@ -101,12 +119,15 @@ class ModelClient:
     ) -> Completion:
         """Return the answer to ``request``, from the cache or from the model.
 
-        ``validate`` (optional) says whether an answer is usable, e.g. whether a judge's reply
-        parses. An unusable fresh answer is returned but not cached; an unusable cached
-        answer is evicted and asked again. Empty answers are never cached either.
+        Every answer with text is cached, whether ``validate`` (optional: whether an answer
+        is usable, e.g. whether a judge's reply parses) accepts it or not, and a cached one
+        is returned as it is. Only with ``retry_unparseable`` is a cached answer that
+        ``validate`` rejects asked again (the new answer replaces it), except in replay mode,
+        which never calls a model. Empty answers and failed calls are never cached.
 
         Raises:
-            CacheMiss: replay mode, and the call is not cached (or its entry is unusable).
+            CacheMiss: replay mode, and the call is not cached.
+            LocalModelError: ``locate`` could not start the model's server.
             BudgetExceeded: the run's call or spending limit is reached.
             PermanentModelError: retrying cannot help (bad request, unknown model, no key).
             TransientModelError: still failing after ``retry.max_retries`` retries; the
@@ -117,23 +138,31 @@ class ModelClient:
         key = cache_key(request) if self.cache.mode != "off" else ""
         if self.cache.reads:
             hit = self.cache.get(key)
-            if hit is not None:
-                if validate is None or validate(hit):
-                    return hit
-                self.cache.evict(key)
+            if hit is not None and (
+                self.cache.mode == "replay" or not self._asks_again(hit, validate)
+            ):
+                return hit
             if self.cache.mode == "replay":
                 raise self.cache.miss(request)
         timeout_s = self._timeout_of(request)
         self.budget.reserve(request.model)
         self.in_flight += 1
         try:
+            if self.locate is not None:
+                request = await self.locate(request)
             completion = await self._attempts(request, timeout_s)
         finally:
             self.in_flight -= 1
         self.budget.record(completion.cost_usd)
-        if self.cache.writes and (validate is None or validate(completion)):
+        if self.cache.writes:
+            # Overwrites an entry asked again under retry_unparseable; kept until then, so
+            # a failed retry loses nothing.
             self.cache.put(key, completion, model=request.model)
         return completion
+
+    def _asks_again(self, hit: Completion, validate: Validator | None) -> bool:
+        """Whether a cached answer is asked again: only unusable ones, only when told to."""
+        return self.retry_unparseable and validate is not None and not validate(hit)
 
     def stop(self, reason: str) -> None:
         """Make no new attempt from now on: calls waiting for a slot raise CallNotMade.

@@ -6,6 +6,11 @@ them ``local/<name>``; :class:`LocalModelServer` starts llama-cpp-python's OpenA
 server on a free loopback port for the models a run needs, waits until it answers, hands back
 the ``openai/<name>`` model string and ``api_base`` that litellm should use, and stops it.
 
+A server starts only when a call actually has to reach its model: requests for a bundled model
+carry no address, only their :meth:`LocalModelServer.cache_scope`, and the model client's
+``locate`` hook (:meth:`LocalModelServer.locate`) fills the address in on a cache miss. A
+rerun answered entirely from the cache starts no server at all.
+
 Each model gets its own server process. llama-cpp-python's server holds one model in memory at
 a time and reloads on every switch, so a panel of two local judges behind one server would
 spend its time swapping weights; two processes with one thread each use both cores instead.
@@ -13,6 +18,7 @@ spend its time swapping weights; two processes with one thread each use both cor
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import importlib.util
@@ -21,6 +27,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -29,11 +36,13 @@ from pathlib import Path
 from typing import Final
 
 from evalkit.errors import ConfigError, LocalModelError
-from evalkit.models._types import PromptStyle
+from evalkit.models._types import ModelRequest, PromptStyle
 
 LOCAL_PREFIX: Final = "local/"
 #: The address of a local model that is planned, not started (nothing listens on port 0).
 PLANNED_API_BASE: Final = "http://127.0.0.1:0/v1"
+#: How a bundled model's requests are scoped in the cache (its address changes every run).
+_SCOPE_PREFIX: Final = "evalkit-local:"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -143,8 +152,9 @@ class LocalEndpoint:
 class LocalModelServer:
     """Start, reach and stop llama.cpp servers for bundled models.
 
-    Use as a context manager; servers start lazily on the first :meth:`endpoint` call for a
-    model and all stop on exit (or :meth:`close`), even when the run fails.
+    Use as a context manager; servers start lazily on the first :meth:`endpoint` (or
+    :meth:`locate`) call for a model and all stop on exit (or :meth:`close`), even when the
+    run fails. Thread-safe: concurrent first calls for one model start one server.
 
     With ``start=False`` it only plans: :meth:`endpoint` names the bundled model and how litellm
     would reach it, at the placeholder address :data:`PLANNED_API_BASE`, and starts nothing
@@ -159,9 +169,39 @@ class LocalModelServer:
         self.cache_dir = cache_dir
         self.startup_timeout_s = startup_timeout_s
         self.start = start
+        #: how many servers this object has started so far (a cached rerun starts none).
+        self.starts = 0
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
         self._endpoints: dict[str, LocalEndpoint] = {}
         self._logs: dict[str, Path] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def cache_scope(model: str) -> str:
+        """The cache scope of ``local/<name>``'s requests, which :meth:`locate` recognises.
+
+        Raises:
+            ConfigError: the name is not a bundled model.
+        """
+        return _SCOPE_PREFIX + local_model(model).name
+
+    async def locate(self, request: ModelRequest) -> ModelRequest:
+        """Return ``request`` with its bundled model's address, starting the server if needed.
+
+        Requests that already have an address, or are not scoped to a bundled model, are
+        returned as they are. The start runs in a worker thread, so other calls go on.
+
+        Raises:
+            LocalModelError: the server could not be started.
+        """
+        scope = request.cache_scope or ""
+        if request.api_base is not None or not scope.startswith(_SCOPE_PREFIX):
+            return request
+        name = scope.removeprefix(_SCOPE_PREFIX)
+        endpoint = self._endpoints.get(name)
+        if endpoint is None:
+            endpoint = await asyncio.to_thread(self.endpoint, LOCAL_PREFIX + name)
+        return dataclasses.replace(request, api_base=endpoint.api_base)
 
     def endpoint(self, model: str) -> LocalEndpoint:
         """Return the endpoint of ``local/<name>``, starting its server if needed.
@@ -177,9 +217,11 @@ class LocalModelServer:
             return LocalEndpoint(
                 model=f"openai/{local.name}", api_base=PLANNED_API_BASE, local=local
             )
-        if local.name not in self._endpoints:
-            self._endpoints[local.name] = self._start(local)
-        return self._endpoints[local.name]
+        with self._lock:
+            if local.name not in self._endpoints:
+                self._endpoints[local.name] = self._start(local)
+                self.starts += 1
+            return self._endpoints[local.name]
 
     def start_all(self, models: Iterable[str]) -> None:
         """Start the servers of every bundled model in ``models`` (others are ignored)."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from evalkit.models import family_of
-from evalkit.models._local import LocalModelServer, is_local
+from evalkit.models import ModelRequest, family_of
+from evalkit.models._local import LocalModelServer, is_local, local_model
 from evalkit.models._types import PromptStyle
 
 
@@ -20,6 +20,7 @@ class Endpoint:
 
     name: str
     model: str
+    #: None for a bundled model until its server runs (see :meth:`Resolver.locate`).
     api_base: str | None
     family: str
     prompt_style: PromptStyle
@@ -32,10 +33,22 @@ class Endpoint:
 
 
 class Resolver:
-    """Resolve model names, starting bundled local models on first use."""
+    """Resolve model names; bundled local models start on their first cache miss.
 
-    def __init__(self, cache_dir: Path) -> None:
-        self._local = LocalModelServer(cache_dir)
+    ``local`` is the server manager to use (by default one for ``cache_dir``); its
+    :attr:`~evalkit.models.LocalModelServer.starts` counts the servers started.
+    """
+
+    def __init__(self, cache_dir: Path, *, local: LocalModelServer | None = None) -> None:
+        self._local = local or LocalModelServer(cache_dir)
+
+    async def locate(self, request: ModelRequest) -> ModelRequest:
+        """The model client's ``locate`` hook: give a bundled model's request its address.
+
+        Raises:
+            LocalModelError: the model's server could not be started.
+        """
+        return await self._local.locate(request)
 
     def resolve(
         self,
@@ -47,24 +60,26 @@ class Resolver:
     ) -> Endpoint:
         """Return the endpoint for ``name`` (explicit arguments override what is inferred).
 
+        Starts nothing: a bundled model's endpoint has no ``api_base`` until
+        :meth:`locate` starts its server for a call the cache cannot answer.
+
         Raises:
             ConfigError: ``local/<name>`` names no bundled model.
-            LocalModelError: a bundled model's server could not be started.
         """
         if is_local(name):
-            ep = self._local.endpoint(name)
+            local = local_model(name)
             return Endpoint(
                 name=name,
-                model=ep.model,
-                api_base=ep.api_base,
-                family=family or ep.local.family,
-                prompt_style=prompt_style or ep.local.prompt_style,
+                model=f"openai/{local.name}",
+                api_base=None,
+                family=family or local.family,
+                prompt_style=prompt_style or local.prompt_style,
                 # llama.cpp answers one request at a time; queueing more only burns the
                 # per-attempt timeout of the requests waiting behind it.
                 concurrency=2,
                 # llama.cpp's server checks no key, but the OpenAI client insists on one.
                 api_key="evalkit-local",
-                cache_scope=f"evalkit-local:{ep.local.name}",
+                cache_scope=LocalModelServer.cache_scope(name),
             )
         return Endpoint(
             name=name,

@@ -64,7 +64,7 @@ class Caller(Protocol):
     async def complete(
         self, request: ModelRequest, *, validate: Callable[[Completion], bool] | None = None
     ) -> Completion:
-        """Return the answer (cached only if ``validate`` accepts it), or raise ModelError."""
+        """Return the answer, or raise ModelError (``validate``: see ModelClient.complete)."""
         ...
 
 
@@ -354,7 +354,9 @@ async def _ask(
 
     outcome: dict[str, Any] = {"prompt_hash": prompt_hash(request)}
     try:
-        # An unreadable answer is returned but not cached, so a rerun asks again.
+        # An unreadable reply is cached like any other and replayed as unparseable (the same
+        # prompt at temperature 0 gets the same reply); `usable` lets --evalkit-retry-unparseable
+        # ask again. The repair below still runs on it, cached or not.
         first = await caller.complete(request, validate=usable)
     except ModelError as exc:
         return outcome | _failure(exc)

@@ -32,7 +32,6 @@ from evalkit.records._store import (
     write_text_atomic,
 )
 from evalkit.redaction import redact_data
-from evalkit.report import load_run, render
 from evalkit.session._handoff import HANDOFF_DIR
 
 PARTS_DIR = "parts"
@@ -131,6 +130,8 @@ def finalize_run(
     # A run whose every suite stopped on bad input has written no rows; its report still says so.
     (run_dir / JUDGMENTS_FILE).touch()
     write_run(run_dir, record)
+    from evalkit.report import load_run, render  # here: collecting suites must not load jinja2
+
     write_text_atomic(run_dir / REPORT_FILE, render(load_run(run_dir)))
     return ClosedRun(record, run_dir / REPORT_FILE)
 
@@ -145,5 +146,7 @@ def mark_interrupted(run_dir: Path) -> ClosedRun:
         raise UsageError(f"{run_dir}: no run.json to mark interrupted")
     record = record.model_copy(update={"status": "interrupted"})
     write_run(run_dir, record)
+    from evalkit.report import load_run, render  # here: collecting suites must not load jinja2
+
     write_text_atomic(run_dir / REPORT_FILE, render(load_run(run_dir)))
     return ClosedRun(record, run_dir / REPORT_FILE)

@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from evalkit._profile import Profile
 from evalkit._runid import new_run_id
 from evalkit.audit import position_bias, run_audit
 from evalkit.config import EvalkitConfig
@@ -56,8 +57,11 @@ class EvalSession:
         worker: str | None = None,
         progress: Writer | None = None,
         interrupts: RunInterrupts | None = None,
+        profile: Profile | None = None,
     ) -> None:
         self.config = config.resolved(rootdir)
+        #: where the run's time goes (the plugin prints it under --evalkit-profile).
+        self.profile = profile or Profile()
         self.rootdir = rootdir
         self.ci = ci
         self.run_id = run_id or new_run_id()
@@ -88,7 +92,7 @@ class EvalSession:
         if self._resolver is not None:
             return
         self._resolver = Resolver(self.config.cache_dir)
-        self._caller = ModelClient.from_config(self.config)
+        self._caller = ModelClient.from_config(self.config, locate=self._resolver.locate)
         if self.worker is None:
             answers, judgments = self.run_dir / ANSWERS_FILE, self.run_dir / JUDGMENTS_FILE
         else:
@@ -189,12 +193,14 @@ class EvalSession:
             beat = asyncio.ensure_future(progress.heartbeat(lambda: client.in_flight))
             try:
                 with self.interrupts.stopping(lambda: caller.stop("interrupted")):
-                    cand, base = await asyncio.gather(
-                        answer_all(ctx, caller, "candidate", ctx.candidate, answers_out),
-                        answer_all(ctx, caller, "baseline", ctx.baseline, answers_out),
-                    )
-                    graded = grade_all(ctx, cand, base, judgments_out)
-                    judged = await judge_all(ctx, caller, cand, base, skip, judgments_out)
+                    with self.profile.phase("answers"):
+                        cand, base = await asyncio.gather(
+                            answer_all(ctx, caller, "candidate", ctx.candidate, answers_out),
+                            answer_all(ctx, caller, "baseline", ctx.baseline, answers_out),
+                        )
+                    with self.profile.phase("judge calls"):
+                        graded = grade_all(ctx, cand, base, judgments_out)
+                        judged = await judge_all(ctx, caller, cand, base, skip, judgments_out)
             finally:
                 beat.cancel()
                 # HTTP clients belong to this event loop; close them before asyncio.run ends it.
@@ -235,9 +241,11 @@ class EvalSession:
             aggregation=spec.aggregation, quorum=spec.quorum, disagreement=spec.disagreement,
             weights=spec.reliability_weights,
         )  # fmt: skip
-        audit = run_audit(
-            judged, confidence=cfg.confidence, thresholds=cfg.reliability, seed=cfg.seed, rule=rule
-        )
+        with self.profile.phase("audit"):
+            audit = run_audit(
+                judged, confidence=cfg.confidence, thresholds=cfg.reliability, seed=cfg.seed,
+                rule=rule,
+            )  # fmt: skip
         if ctx.suite.mode == "pairwise":
             combined, panel = combine_orders(judged, rule.disagreement), audit.panel
         else:
@@ -252,7 +260,8 @@ class EvalSession:
             graded=table.loc[graded].reset_index(drop=True),
             candidate=ctx.candidate.name,
         )
-        gates = [gate.evaluate(inputs) for gate in ctx.suite.gates]
+        with self.profile.phase("gates"):
+            gates = [gate.evaluate(inputs) for gate in ctx.suite.gates]
         models = {
             "candidate": {"name": ctx.candidate.name, "family": ctx.candidate.family},
             "baseline": {"name": ctx.baseline.name, "family": ctx.baseline.family},
