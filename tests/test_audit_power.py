@@ -24,6 +24,9 @@ from audit_sim import panel_of_three, simulate_many, simulate_pairwise
 
 from evalkit.audit import position_bias, self_preference, verbosity_bias
 
+# The everyday loop (-m 'not slow') leaves these out: power and false-alarm rates over many seeds.
+pytestmark = pytest.mark.slow
+
 SEEDS = range(100)
 N_ITEMS = 300
 ALPHA = 0.01

@@ -27,6 +27,9 @@ from evalkit.panel import PanelRule, combine_orders
 from evalkit.panel._aggregate import panel_verdicts
 from evalkit.records._judgments import VERDICTS, judgments_frame
 
+# The everyday loop (-m 'not slow') leaves these out: property tests over degenerate tables.
+pytestmark = pytest.mark.slow
+
 #: LLM judges; two share a family so that self-preference has something to measure, and one
 #: has no known family (a table recorded by another tool).
 JUDGES = (("judge-a", "fam-a"), ("judge-b", "fam-b"), ("judge-c", "fam-a"), ("judge-d", None))

@@ -184,6 +184,7 @@ def fake() -> FakeProvider:
         yield provider
 
 
+@pytest.mark.slow  # one pytest subprocess per case
 @pytest.mark.parametrize(("name", "breaks", "args", "env", "message"), CASES, ids=[c[0] for c in CASES])
 def test_bad_input_is_named_and_nothing_is_spent_or_lost(
     tmp_path: Path, fake: FakeProvider, name: str, breaks: Callable[[Path], None],

@@ -36,6 +36,7 @@ def _judgments(root: Path) -> list[pd.DataFrame]:
     return [pd.read_json(r / "judgments.jsonl", lines=True) for r in runs]
 
 
+@pytest.mark.slow  # three whole runs in subprocesses
 def test_a_rerun_replays_unparseable_replies_and_the_flag_asks_them_again(
     tmp_path: Path, fake: FakeProvider
 ) -> None:

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-pytestmark = pytest.mark.local_models
+pytestmark = [pytest.mark.local_models, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")

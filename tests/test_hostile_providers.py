@@ -17,6 +17,9 @@ from test_suite_runs import make_project, run_dir
 
 from evalkit.testing import FakeProvider, Fault, JudgeParams, ModelBehaviour, refused_base_url
 
+# The everyday loop (-m 'not slow') leaves these out: whole suites against hostile providers, in subprocesses.
+pytestmark = pytest.mark.slow
+
 N = 6
 CANDIDATE = "sim-writer-openai-q0.70"
 ENV_KEY = "k8Zq2Wx9"  # 8 characters and no known shape: only its origin says it is a key

@@ -11,7 +11,7 @@ import pytest
 from evalkit.errors import ConfigError
 from evalkit.models._local import LocalModelServer, local_model
 
-pytestmark = pytest.mark.local_models
+pytestmark = [pytest.mark.local_models, pytest.mark.slow]
 
 
 def test_unknown_local_model_names_the_bundled_ones() -> None:

@@ -32,6 +32,9 @@ from evalkit.records._store import REPORT_FILE
 from evalkit.report import load_run, render
 from evalkit.testing import FakeProvider, Fault, JudgeParams, ModelBehaviour
 
+# The everyday loop (-m 'not slow') leaves these out: drives headless Chromium.
+pytestmark = pytest.mark.slow
+
 SECRET = "sk-evalkit-BROWSER-SECRET-9876"
 N_ITEMS = 30
 CHROMIUM = next(

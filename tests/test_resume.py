@@ -20,6 +20,9 @@ from test_suite_runs import N_ITEMS, SECRET, make_project
 
 from evalkit.testing import FakeProvider, JudgeParams, ModelBehaviour
 
+# The everyday loop (-m 'not slow') leaves these out: kills real runs at three depths and resumes them.
+pytestmark = pytest.mark.slow
+
 KEY = ["suite", "item_id", "judge", "order", "sample"]
 CONCURRENCY = 4
 CALLS = N_ITEMS * 6  # two answers and four judge calls per item

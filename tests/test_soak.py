@@ -17,6 +17,9 @@ from test_suite_runs import make_project, run_dir, run_pytest
 
 from evalkit.testing import FakeProvider, Fault, JudgeParams, ModelBehaviour
 
+# The everyday loop (-m 'not slow') leaves these out: a soak of hundreds of calls with injected faults.
+pytestmark = pytest.mark.slow
+
 N = 100  # items: 2 answers + 4 judge calls each = 600 calls before retries
 FAULTS = (
     (Fault.rate_limited("0.05"),) * 10

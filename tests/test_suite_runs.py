@@ -18,6 +18,9 @@ import pytest
 
 from evalkit.testing import FakeProvider, JudgeParams, ModelBehaviour
 
+# The everyday loop (-m 'not slow') leaves these out: whole suites run by pytest in subprocesses.
+pytestmark = pytest.mark.slow
+
 SECRET = "sk-evalkit-SECRET-4242"
 N_ITEMS = 40
 
