@@ -234,7 +234,7 @@ def test_latency_counts_and_headers_are_observable(fake_provider: FakeProvider) 
     fake_provider.behave("slow", ModelBehaviour(latency_s=(0.1, 0.15)))
     start = time.perf_counter()
     _post(fake_provider, "/v1/completions", {"model": "slow", "prompt": "x"})
-    assert 0.1 <= time.perf_counter() - start < 1.0
+    assert time.perf_counter() - start >= 0.1  # a lower bound: a loaded machine only adds to it
     [received] = fake_provider.received()
     assert (received.path, received.model, received.body["prompt"]) == (
         "/v1/completions",
