@@ -28,9 +28,10 @@ def judgments(run: Path) -> pd.DataFrame:
 
 def main(before: Path, after: Path) -> None:
     a, b = judgments(before), judgments(after)
+    only_a, only_b = len(a.index.difference(b.index)), len(b.index.difference(a.index))
     print(
         f"judgment rows: {len(a)} before, {len(b)} after; "
-        f"{len(a.index.difference(b.index))} only before, {len(b.index.difference(a.index))} only after"
+        f"{only_a} only before, {only_b} only after"
     )
     shared = a.index.intersection(b.index)
     for column in SAME:
