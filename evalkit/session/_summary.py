@@ -47,8 +47,10 @@ def suite_lines(suite: SuiteRecord) -> list[str]:
         f"suite {suite.name}: {m.candidate.name} ({m.candidate.family}) vs "
         f"{m.baseline.name} ({m.baseline.family}), panel {m.panel}",
     ]
+    # Gate names carry their non-default parameters: align on the suite's longest.
+    width = max([13, *(len(gate.name) for gate in suite.gates)])
     for gate in suite.gates:
-        lines.append(f"  gate {gate.name:<13} {_MARK[gate.outcome]:<12} {gate.message}")
+        lines.append(f"  gate {gate.name:<{width}} {_MARK[gate.outcome]:<12} {gate.message}")
     verdicts = suite.audit.verdicts if suite.audit is not None else {}
     if suite.position:
         lines.append(
