@@ -137,3 +137,7 @@ def test_a_refusing_provider_is_summed_up_in_one_line(tmp_path: Path, fake: Fake
     line = f"{N} calls failed: unavailable: could not connect to {dead} for …: connection refused"
     assert line in summary, summary
     assert summary.count("connection refused") == 1
+    # Each failed item says why in its message; no traceback of evalkit's plugin, which made
+    # a refusing provider print some 35 lines per item.
+    assert proc.stdout.count("FAILED suites/test_sim.py::test_item") == N
+    assert "_pytest_tests.py" not in proc.stdout
