@@ -309,6 +309,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             config.stash[_run_key] = _close_run(
                 config, interrupted=exitstatus == pytest.ExitCode.INTERRUPTED
             )
+            _mark_late_interrupt(config)
     except KeyboardInterrupt:
         config.stash[_run_key] = None
     # From here on a signal is only recorded: pytest_unconfigure marks the run interrupted.
@@ -325,7 +326,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 def _close_run(config: pytest.Config, *, interrupted: bool) -> Any:
-    from evalkit.session import finalize_run, mark_interrupted
+    from evalkit.session import finalize_run
 
     interrupts = config.stash[_interrupts_key]
     if _session_key in config.stash:
@@ -343,10 +344,23 @@ def _close_run(config: pytest.Config, *, interrupted: bool) -> Any:
         )  # fmt: skip
     else:
         return None
-    if run is not None and interrupts.interrupted and run.record.status != "interrupted":
-        # The signal came after the run was found complete, while its report was written.
-        run = mark_interrupted(run.report.parent)
     return run
+
+
+def _mark_late_interrupt(config: pytest.Config) -> bool:
+    """Mark the closed run interrupted if a signal came after it was found complete.
+
+    Returns whether it did. Called when the run closes and again when pytest unconfigures:
+    a signal can land while the report is written or while the summary is printed.
+    """
+    run = config.stash.get(_run_key, None)
+    interrupts = config.stash[_interrupts_key]
+    if run is None or not interrupts.interrupted or run.record.status == "interrupted":
+        return False
+    from evalkit.session import mark_interrupted
+
+    config.stash[_run_key] = mark_interrupted(run.report.parent)
+    return True
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -362,14 +376,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     interrupts = config.stash.get(_interrupts_key, None)
     if interrupts is None:
         return
-    run = config.stash.get(_run_key, None)
     session = config.stash.get(_pytest_session_key, None)
     if interrupts.interrupted and not interrupts.aborted and session is not None:
         session.exitstatus = pytest.ExitCode.INTERRUPTED
-        if run and run.record.status != "interrupted":
-            from evalkit.session import mark_interrupted
-
-            mark_interrupted(run.report.parent)
+        if _mark_late_interrupt(config):
             sys.stderr.write("evalkit: interrupted after the report was written: "
                              "run.json and the report now say so\n")  # fmt: skip
     interrupts.uninstall()

@@ -17,9 +17,10 @@ from evalkit import Suite
 from evalkit.config import EvalkitConfig, load_config
 from evalkit.errors import ConfigError, EvalkitError
 from evalkit.gates import GateResult
-from evalkit.models._local import BUNDLED, PLANNED_API_BASE, LocalModelServer
+from evalkit.models._local import LocalModelServer
 from evalkit.records._answers import Answer
 from evalkit.session import EvalSession
+from evalkit.session._endpoints import Resolver
 from evalkit.session._plan import plan_suites
 from evalkit.session._result import Conclusion, SuiteResult
 
@@ -151,13 +152,14 @@ def no_process(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_local_model_is_planned_without_starting_it_or_assembling_its_file(
     tmp_path: Path,
 ) -> None:
-    server = LocalModelServer(tmp_path / "cache", start=False)
-    endpoint = server.endpoint("local/gemma-3-270m")
-    assert (endpoint.model, endpoint.api_base) == ("openai/gemma-3-270m", PLANNED_API_BASE)
-    assert endpoint.local == BUNDLED["gemma-3-270m"]
+    server = LocalModelServer(tmp_path / "cache")
+    endpoint = Resolver(tmp_path / "cache", local=server).resolve("local/gemma-3-270m")
+    assert (endpoint.model, endpoint.api_base) == ("openai/gemma-3-270m", None)
+    assert endpoint.cache_scope == LocalModelServer.cache_scope("local/gemma-3-270m")
     with pytest.raises(ConfigError, match=r"unknown local model 'local/nope'"):
-        server.endpoint("local/nope")
+        Resolver(tmp_path / "cache", local=server).resolve("local/nope")
     server.close()
+    assert server.starts == 0
     assert not (tmp_path / "cache").exists()
 
 

@@ -39,8 +39,6 @@ from evalkit.errors import ConfigError, LocalModelError
 from evalkit.models._types import ModelRequest, PromptStyle
 
 LOCAL_PREFIX: Final = "local/"
-#: The address of a local model that is planned, not started (nothing listens on port 0).
-PLANNED_API_BASE: Final = "http://127.0.0.1:0/v1"
 #: How a bundled model's requests are scoped in the cache (its address changes every run).
 _SCOPE_PREFIX: Final = "evalkit-local:"
 
@@ -156,19 +154,13 @@ class LocalModelServer:
     :meth:`locate`) call for a model and all stop on exit (or :meth:`close`), even when the
     run fails. Thread-safe: concurrent first calls for one model start one server.
 
-    With ``start=False`` it only plans: :meth:`endpoint` names the bundled model and how litellm
-    would reach it, at the placeholder address :data:`PLANNED_API_BASE`, and starts nothing
-    and assembles no file (a dry run, a preflight). Calls to a local model are cached under a
-    stable scope, not its address (which changes with every start), so a planned endpoint
-    finds the same cached answers as a started one.
+    Calls to a local model are cached under a stable scope (:meth:`cache_scope`), not its
+    address, which changes with every start: a call the cache answers needs no server.
     """
 
-    def __init__(
-        self, cache_dir: Path, *, startup_timeout_s: float = 120.0, start: bool = True
-    ) -> None:
+    def __init__(self, cache_dir: Path, *, startup_timeout_s: float = 120.0) -> None:
         self.cache_dir = cache_dir
         self.startup_timeout_s = startup_timeout_s
-        self.start = start
         #: how many servers this object has started so far (a cached rerun starts none).
         self.starts = 0
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
@@ -206,17 +198,11 @@ class LocalModelServer:
     def endpoint(self, model: str) -> LocalEndpoint:
         """Return the endpoint of ``local/<name>``, starting its server if needed.
 
-        Without ``start``, return the planned endpoint (see the class docstring) instead.
-
         Raises:
             ConfigError: the name is not a bundled model.
             LocalModelError: llama-cpp-python is missing or the server did not come up.
         """
         local = local_model(model)
-        if not self.start:
-            return LocalEndpoint(
-                model=f"openai/{local.name}", api_base=PLANNED_API_BASE, local=local
-            )
         with self._lock:
             if local.name not in self._endpoints:
                 self._endpoints[local.name] = self._start(local)

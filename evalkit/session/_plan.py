@@ -37,7 +37,7 @@ from evalkit.models._local import is_local
 from evalkit.records._answers import Role
 from evalkit.session._endpoints import Endpoint, Resolver
 from evalkit.session._engine import ROLES, answer_request, judge_request, lineage
-from evalkit.session._prepare import planning_resolver, prepare_suite
+from evalkit.session._prepare import prepare_suite
 from evalkit.session._session import EvalSession
 from evalkit.session._suite import Suite
 
@@ -217,7 +217,7 @@ def plan_suites(session: EvalSession, suites: Iterable[Suite]) -> Plan:
     """
     cfg = session.config
     cache_dir = cfg.cache_dir
-    resolver = planning_resolver(cache_dir)
+    resolver = Resolver(cache_dir)
     cache = ResponseCache(cache_dir, cfg.cache_mode)
     reader = None
     if cache.reads and (cache_dir / _RESPONSES).is_dir():

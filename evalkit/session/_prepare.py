@@ -2,20 +2,18 @@
 
 The run, the preflight before it and the dry run all prepare a suite with
 :func:`prepare_suite`, so that what is checked, which model plays which role and how each is
-reached cannot differ between them. They differ only in the resolver they pass: the run's
-starts the bundled local models, :func:`planning_resolver` starts nothing.
+reached cannot differ between them. Resolving starts nothing: a bundled model's server starts
+on the run's first cache miss (see :meth:`~evalkit.session._endpoints.Resolver.locate`).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Protocol
 
 from evalkit.config import EvalkitConfig
 from evalkit.judging import JudgeRegistry
-from evalkit.models._local import LocalModelServer
 from evalkit.models._types import PromptStyle
-from evalkit.session._endpoints import Endpoint, Resolver
+from evalkit.session._endpoints import Endpoint
 from evalkit.session._engine import SuiteContext, check_inputs, load_panel
 from evalkit.session._suite import Suite
 
@@ -80,20 +78,3 @@ def prepare_suite(
         judges=judges,
         templates=registry.templates,
     )
-
-
-class _Planning(Resolver):
-    """The run's resolver (same names, families, prompt styles), starting no local model."""
-
-    def __init__(self, cache_dir: Path) -> None:
-        super().__init__(cache_dir)
-        self._local = LocalModelServer(cache_dir, start=False)
-
-
-def planning_resolver(cache_dir: Path) -> Resolver:
-    """A resolver that resolves every model as the run's does, but starts no local server.
-
-    Its local endpoints carry a placeholder address: good for checking and counting calls and
-    for looking answers up in the response cache, not for calling.
-    """
-    return _Planning(cache_dir)

@@ -36,7 +36,7 @@ from evalkit.session._endpoints import Endpoint, Resolver
 from evalkit.session._engine import SuiteContext, answer_all, grade_all, judge_all, lineage
 from evalkit.session._finalize import ClosedRun, finalize_run, worker_files, write_part
 from evalkit.session._handoff import evaluate_once
-from evalkit.session._prepare import planning_resolver, prepare_suite
+from evalkit.session._prepare import prepare_suite
 from evalkit.session._progress import Progress, Writer
 from evalkit.session._result import Conclusion, SuiteResult
 from evalkit.session._signals import RunInterrupts
@@ -141,7 +141,7 @@ class EvalSession:
         """
         cfg = self.config
         client = ModelClient.from_config(cfg)
-        resolve = planning_resolver(cfg.cache_dir).resolve
+        resolve = Resolver(cfg.cache_dir).resolve
         try:
             for suite in suites:
                 ctx = prepare_suite(suite, cfg, self.registry, resolve, run_id=self.run_id)
