@@ -16,7 +16,7 @@ import pandas as pd
 
 from evalkit.audit._agreement import agreement_tables, panel_agreement_of
 from evalkit.audit._human import corrected_pass_rate_of, human_agreement_of
-from evalkit.audit._intervals import finite_or_none, holm
+from evalkit.audit._intervals import holm
 from evalkit.audit._orders import option_order_bias_of, position_bias_of
 from evalkit.audit._panel import WinRateEstimate, win_rate
 from evalkit.audit._prepared import Prepared
@@ -25,6 +25,7 @@ from evalkit.audit._self_preference import self_preference_of
 from evalkit.audit._verbosity import length_slope_of, verbosity_bias_of
 from evalkit.panel import PanelRule, item_verdicts
 from evalkit.panel._aggregate import PANEL_COLUMNS, SCORE_PANEL_COLUMNS
+from evalkit.records._run import table_rows
 
 #: Frames that carry a p-value, and the name of the test it comes from.
 _TESTS: Final = {
@@ -35,24 +36,6 @@ _TESTS: Final = {
     "length_slope": "verbosity (scores): Wald test of the length slope",
 }
 _TEST_COLUMNS: Final = ("frame", "test", "judge", "mode", "p_value", "p_holm")
-
-
-def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Return a DataFrame as JSON-ready records: NaN, NA and infinities become None."""
-    records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
-    return [{str(k): _plain(v) for k, v in row.items()} for row in records]
-
-
-def _plain(value: Any) -> Any:
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, bool | np.bool_):
-        return bool(value)
-    if isinstance(value, int | np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        return finite_or_none(float(value))
-    return value if isinstance(value, str) else str(value)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -107,7 +90,7 @@ class AuditReport:
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-serialisable dict (no NaN: missing values are None)."""
         values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        frames = {k: frame_records(v) for k, v in values.items() if isinstance(v, pd.DataFrame)}
+        frames = {k: table_rows(v) for k, v in values.items() if isinstance(v, pd.DataFrame)}
         return {
             "confidence": self.confidence,
             "seed": self.seed,
