@@ -182,7 +182,7 @@ def _length_controlled(
     chunk = max(1, _CHUNK_CELLS // len(style))
     for start in range(0, n_rep, chunk):
         w = sample.boot[start : start + chunk][:, item]
-        got = fit(units, w, w * score[None, :], anchor=anchor, prior=prior)
+        got = fit(units, w, w * score[None, :], anchor=anchor, prior=prior, start=point)
         assert got.beta is not None
         good = got.converged[:, None] & _seen(units, w)
         reps[start : start + chunk] = np.where(good, got.theta, np.nan)
