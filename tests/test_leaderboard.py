@@ -340,3 +340,16 @@ def test_doctests(module: object) -> None:
     result = doctest.testmod(module)  # type: ignore[arg-type]
     assert result.attempted > 0
     assert result.failed == 0
+
+
+def test_when_the_panel_abstained_on_everything_no_model_is_ranked() -> None:
+    comps = comps_from([("A", "Z", 1.0), ("B", "Z", 0.0)]).assign(
+        verdict=pd.NA, score=np.nan, abstained=True
+    )
+    board = fit_leaderboard(comps, n_boot=10)
+    assert [(s.model, s.rank) for s in board.standings] == [("Z", 1), ("A", None), ("B", None)]
+    assert board.standing("Z").rating == 1000.0
+    assert math.isnan(board.standing("A").rating)
+    assert board.unranked == (("A",), ("B",))
+    assert board.notes[-1] == "the panel abstained on 2 comparisons; they are not counted"
+    assert board.n_items == 0

@@ -118,8 +118,10 @@ class _Sample:
         self.n_items = len(uniques)
         rng = np.random.default_rng(seed)
         # Resampling items with replacement is drawing multinomial counts per item.
-        self.boot = rng.multinomial(
-            self.n_items, np.full(self.n_items, 1.0 / self.n_items), size=n_boot
+        self.boot = (
+            rng.multinomial(self.n_items, np.full(self.n_items, 1.0 / self.n_items), size=n_boot)
+            if self.n_items
+            else np.zeros((n_boot, 0))
         ).astype(float)
 
 
@@ -236,8 +238,11 @@ def fit_leaderboard(
     Comparisons the panel abstained on are counted and left out. Models with no chain of
     comparisons to the baseline get no rating and are named in ``unranked``.
 
+    When the panel abstained on every comparison, or none links a model to the baseline,
+    the baseline stands alone at 1000 and every other model is unranked (and noted).
+
     Raises:
-        UsageError: no comparison with a verdict, an unknown or ambiguous baseline, a bad
+        UsageError: an empty table, an unknown or ambiguous baseline, a bad
             ``n_boot``, ``confidence`` or ``prior``, or ``prior=0`` with a model that won or lost
             everything.
     """
@@ -246,8 +251,6 @@ def fit_leaderboard(
         raise UsageError("no comparisons to rank models by")
     base = _baseline(comps, baseline)
     valid = comps.loc[~comps["abstained"].astype(bool) & comps["score"].notna()]
-    if valid.empty:
-        raise UsageError("the panel abstained on every comparison: there is nothing to rank")
     models = sorted(set(comps["model_a"]) | set(comps["model_b"]))
     index = {m: i for i, m in enumerate(models)}
     label = components(
@@ -263,7 +266,9 @@ def fit_leaderboard(
     mine = valid.loc[valid["model_a"].isin(ranked)]
     sample = _Sample(mine, ranked, n_boot, seed)
     anchor = ranked.index(base)
-    theta, reps = _plain(sample, anchor, prior)
+    nan = np.full(len(ranked), np.nan)
+    # With nothing linked to the baseline there is nothing to fit: it stands alone at 1000.
+    theta, reps = _plain(sample, anchor, prior) if len(mine) else (np.zeros(1), np.zeros((1, 1)))
     lc = (
         _length_controlled(
             sample,
@@ -272,10 +277,9 @@ def fit_leaderboard(
             anchor,
             prior,
         )
-        if length_control
+        if length_control and len(mine)
         else None
     )
-    nan = np.full(len(ranked), np.nan)
     lc_theta, lc_reps, beta, betas = lc if lc is not None else (nan, nan[None, :], math.nan, nan)
     low, high = _percentiles(reps, confidence)
     win_low, win_high = _percentiles(special.expit(reps), confidence)
