@@ -224,8 +224,8 @@ def test_bootstrap_intervals_cover_the_true_ratings_at_about_the_nominal_rate() 
             covered.append(s.low <= elo(CANDIDATES[m]) <= s.high)
             assert s.win_low <= s.win_rate <= s.win_high
     rate = float(np.mean(covered))  # 0.942 with these seeds
-    # 450 intervals at 95 %: a binomial sd of about 1 %; an interval too narrow by a third
-    # (e.g. resampling comparisons as if independent of the item) would cover about 83 %.
+    # 450 intervals at 95 %: a binomial sd of about 1 %. Intervals at the wrong level fail:
+    # 90 % intervals (tails of 5 % each, not 2.5 %) cover 0.909 of these seeds.
     assert 0.92 <= rate <= 0.98, rate
 
 
