@@ -175,3 +175,21 @@ def test_the_summary_lines_doctest() -> None:
     result = doctest.testmod(summary_module)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+def test_models_the_baseline_cannot_be_ranked_against_are_named_on_the_page(tmp_path: Path) -> None:
+    run_dir = with_second_candidate(write_run(tmp_path / "run", n_items=30), strength=0.7)
+    table = read_judgments(run_dir)
+    # Two more models judged only against each other: no chain links them to the baseline.
+    island = table.loc[table["candidate"] == SECOND].assign(candidate="x/left", baseline="x/right")
+    pd.concat([table, island], ignore_index=True).to_json(
+        run_dir / JUDGMENTS_FILE, orient="records", lines=True
+    )
+    run = load_run(run_dir)
+    board = run.run.suites[0].leaderboard
+    assert board is not None
+    assert board.baseline == BASE  # the recorded baseline, though x/right is never a candidate
+    assert board.unranked == [["x/left", "x/right"]]
+    text = page_text(render(run))
+    assert f"\u2013 x/left cannot be ranked against {BASE} 30 30" in text
+    assert f"x/left, x/right cannot be ranked against {BASE}: no chain of comparisons" in text

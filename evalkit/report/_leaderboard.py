@@ -47,7 +47,13 @@ def suite_leaderboard(
         return None
     rule, weights = _rule(suite)
     confidence = suite.audit.confidence if suite.audit is not None else 0.95
-    board = leaderboard(rows, rule, judge_weights=weights, seed=seed, confidence=confidence)
+    # The recorded baseline anchors the ratings, unless it was judged as a candidate too
+    # (a re-audited table records its first row's models): then the table tells.
+    recorded = suite.models.baseline.name
+    baseline = recorded if recorded not in set(rows["candidate"].astype(str)) else None
+    board = leaderboard(
+        rows, rule, baseline=baseline, judge_weights=weights, seed=seed, confidence=confidence
+    )
     return LeaderboardRecord.model_validate(board.to_dict())
 
 
