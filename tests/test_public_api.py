@@ -32,6 +32,7 @@ PUBLIC = {
         "GRADERS", "Contains", "ExactMatch", "Grade", "Grader", "JsonSchema", "NotContains",
         "Numeric", "Regex", "make_grader",
     ],
+    "evalkit.leaderboard": ["Leaderboard", "Standing", "leaderboard"],
     "evalkit.judging": ["JudgeRegistry", "JudgeSpec", "PARSERS", "PanelSpec", "Parsed"],
     "evalkit.models": [
         "Budget", "Completion", "ConcurrencyLimits", "ModelClient", "ModelRequest",

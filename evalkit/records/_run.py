@@ -161,6 +161,56 @@ class WinRateRecord(_Record):
     interval: dict[str, float | int | None]
 
 
+class StandingRecord(_Record):
+    """One model's place on a leaderboard (:class:`evalkit.leaderboard.Standing`).
+
+    Ratings are on the Elo scale (the baseline at 1000); None where the model cannot be ranked.
+    """
+
+    model: str
+    rank: int | None
+    is_baseline: bool
+    rating: float | None
+    low: float | None
+    high: float | None
+    win_rate: float | None
+    win_low: float | None
+    win_high: float | None
+    lc_rating: float | None
+    lc_low: float | None
+    lc_high: float | None
+    items: int
+    comparisons: int
+    #: "won every comparison" or "lost every comparison": the rating rests on the prior.
+    record: str | None = None
+
+
+class LeaderboardRecord(_Record):
+    """Bradley-Terry ratings of a suite's candidates (:class:`evalkit.leaderboard.Leaderboard`).
+
+    Present when the suite's table has more than one candidate model.
+    """
+
+    baseline: str
+    #: in rank order, best first; models that cannot be ranked against the baseline last.
+    standings: list[StandingRecord]
+    n_items: int
+    n_comparisons: int
+    n_abstained: int
+    confidence: float
+    n_boot: int
+    seed: int
+    prior: float
+    length_coef: float | None = None
+    length_low: float | None = None
+    length_high: float | None = None
+    #: groups of models with no chain of comparisons to the baseline.
+    unranked: list[list[str]] = []
+    #: runs of consecutive ranks whose intervals overlap.
+    unseparated: list[list[int]] = []
+    notes: list[str] = []
+
+
 class AuditSummary(_Record):
     """The bias audit of a suite's judges: every table of :class:`evalkit.audit.AuditReport`."""
 
@@ -207,6 +257,8 @@ class SuiteRecord(_Record):
     #: each judge's position behaviour (:func:`evalkit.audit.position_bias`).
     position: list[Row] = []
     audit: AuditSummary | None = None
+    #: the candidates' leaderboard, when the suite judged more than one candidate.
+    leaderboard: LeaderboardRecord | None = None
     #: why the suite stopped before all its calls were made (the budget), if it did.
     stopped: str | None = None
 

@@ -16,6 +16,7 @@ import pandas as pd
 from evalkit.records import SuiteRecord
 from evalkit.report._env import ENV
 from evalkit.report._judges import judge_rows
+from evalkit.report._leaderboard import leaderboard_pairs
 from evalkit.report._load import RunData, panel_frame
 from evalkit.report._redact import redact_data, redact_texts
 from evalkit.report._summary import overall_outcome
@@ -176,5 +177,6 @@ def render_compare(a: RunData, b: RunData) -> str:
         gates=gate_pairs(a, b),
         changed=changed_items(a, b),
         drift=judge_drift(a, b),
+        boards=leaderboard_pairs(a.run, b.run),
         missing=_MISSING,
     )

@@ -13,6 +13,7 @@ from evalkit.records import RunRecord, SuiteRecord, read_judgments, read_run
 from evalkit.records._run import AuditSummary, JudgeRef, ModelRef, SuiteModels
 from evalkit.records._store import read_answers
 from evalkit.records._usage import call_counts, costs, tokens
+from evalkit.report._leaderboard import with_leaderboards
 
 _PANEL_COLUMNS: Final = ["suite", "item_id", "verdict", "abstained", "reason"]
 
@@ -77,7 +78,8 @@ def load_run(run_dir: Path, *, seed: int = 0) -> RunData:
 
     A folder whose run.json is missing, or lists no suites (judgments recorded elsewhere and
     copied in), is audited here from the judgments table, with bootstrap ``seed``: it gets a
-    run record of status ``re-audited``.
+    run record of status ``re-audited``. A suite that judged several candidates gets its
+    leaderboard (bootstrap ``seed``) when its record has none.
 
     Raises:
         UsageError: the folder holds no judgments file, its table is invalid, or its run.json
@@ -91,6 +93,7 @@ def load_run(run_dir: Path, *, seed: int = 0) -> RunData:
     if not run.suites and len(judgments):
         suites = audited_suites(judgments, answers, seed=seed)
         run = run.model_copy(update={"status": "re-audited", "suites": suites})
+    run = with_leaderboards(run, judgments, seed=seed)
     return RunData(run_dir=run_dir, run=run, judgments=judgments, answers=answers)
 
 

@@ -25,6 +25,7 @@ from evalkit.report._charts import (
 from evalkit.report._env import ENV
 from evalkit.report._items import ItemData, item_data
 from evalkit.report._judges import human_rows, judge_rows, panel_figures
+from evalkit.report._leaderboard import recorded_pairs, win_rate_chart
 from evalkit.report._load import RunData, panel_frame, run_view
 from evalkit.report._redact import redact_data
 from evalkit.report._summary import (
@@ -93,6 +94,7 @@ def _suite_view(
         if len(mine)
         else None,
         "score_bars": score_bars(rows),
+        "leaderboard_chart": win_rate_chart(suite.leaderboard),
     }
 
 
@@ -107,10 +109,11 @@ def render(run: RunData) -> str:
     record = run.run
     panel = panel_frame(record)
     info = redact_data(run_view(record))
-    combined = _combined(run.judgments, list(record.suites))
-    items: ItemData = item_data(run.judgments, run.answers, combined, panel)
+    judgments = recorded_pairs(run.judgments, list(record.suites))
+    combined = _combined(judgments, list(record.suites))
+    items: ItemData = item_data(judgments, run.answers, combined, panel)
     views = [
-        _suite_view(s, v, run.judgments, combined, panel)
+        _suite_view(s, v, judgments, combined, panel)
         for s, v in zip(record.suites, info["suites"], strict=True)
     ]
     lineage = redact_data(lineage_warnings(record.suites))

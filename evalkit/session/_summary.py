@@ -11,6 +11,7 @@ from typing import Final
 from evalkit.records import SuiteRecord
 from evalkit.records._run import FailureGroup
 from evalkit.session._finalize import ClosedRun
+from evalkit.session._leaderboard import leaderboard_lines
 
 _MARK = {"pass": "PASS", "fail": "FAIL", "inconclusive": "INCONCLUSIVE"}
 #: At most this many kinds of failure are listed per suite; the rest are counted.
@@ -51,6 +52,8 @@ def suite_lines(suite: SuiteRecord) -> list[str]:
     width = max([13, *(len(gate.name) for gate in suite.gates)])
     for gate in suite.gates:
         lines.append(f"  gate {gate.name:<{width}} {_MARK[gate.outcome]:<12} {gate.message}")
+    if suite.leaderboard is not None:
+        lines.extend(leaderboard_lines(suite.leaderboard))
     verdicts = suite.audit.verdicts if suite.audit is not None else {}
     if suite.position:
         lines.append(
