@@ -15,6 +15,7 @@ from evalkit.errors import EvalkitError
 from evalkit.graders import Contains, Numeric, Regex
 from evalkit.records._judgments import JUDGMENT_COLUMNS
 from evalkit.session import EvalSession
+from evalkit.session._summary import suite_lines
 from evalkit.testing import FakeProvider, JudgeParams
 
 CANDIDATE = "openai/sim-writer-openai-q0.90"
@@ -86,6 +87,38 @@ def test_a_pairwise_suite_with_graders_and_a_lineage_warning(
     on_disk = [json.loads(line) for line in (run.run_dir / "judgments.jsonl").open()]
     assert len(on_disk) == len(table)
     assert set(JUDGMENT_COLUMNS) <= set(on_disk[0])
+
+
+def test_judges_preferring_the_answer_that_fails_the_check_are_fluent_but_wrong(
+    root: Path, fake: FakeProvider
+) -> None:
+    # The check passes only the weak baseline's answers, so a judge that prefers the fluent,
+    # stronger candidate picks the answer that fails it on every item.
+    run = session(root, fake)
+    try:
+        result = run.suite_result(suite(root, graders=[Regex("quality=0[.]30", name="check")]))
+    finally:
+        closed = run.finish()
+    table = result.judgments
+    # Fooled: both orders chose the candidate (a flip is a tie, which fools no one).
+    pairwise = table[table["mode"] == "pairwise"]
+    chose = pairwise.assign(chose=pairwise["verdict"].eq("candidate").fillna(False))
+    both = chose.groupby(["judge", "item_id"])["chose"].all()
+    fooled = both.groupby("judge").sum().to_dict()
+    fluent = result.audit.fluent_but_wrong if result.audit else None
+    assert fluent is not None
+    assert fluent.kind == "pairwise"
+    assert fluent.n_wrong == N_ITEMS
+    per_judge = dict(zip(fluent.judges["judge"], fluent.judges["fooled"], strict=True))
+    assert per_judge == fooled
+    assert max(fooled.values()) > 0
+    record = result.record().audit
+    assert record is not None
+    assert record.fluent_but_wrong is not None
+    line = f"  {record.fluent_but_wrong.summary_line()}"
+    assert line in suite_lines(result.record())
+    assert closed is not None
+    assert "Fluent but wrong" in closed.report.read_text()
 
 
 def write(root: Path, name: str, text: str) -> None:

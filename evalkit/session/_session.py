@@ -232,7 +232,7 @@ class EvalSession:
         spec = ctx.panel.spec
         cfg = self.config
         # Deterministic graders share the table so that gates can combine them with judges,
-        # but they are not judges: the audit and the panel see the judges' rows only.
+        # but they are not judges: the panel sees the judges' rows only.
         graded = table["judge_family"] == GRADER_FAMILY
         judged = table.loc[~graded].reset_index(drop=True)
         # One rule for the summary, the gates and the report: the audit applies it, and its
@@ -242,8 +242,10 @@ class EvalSession:
             weights=spec.reliability_weights,
         )  # fmt: skip
         with self.profile.phase("audit"):
+            # The whole table: the audit's judge statistics leave the graders' rows out, and
+            # measure the judges against them (fluent but wrong).
             audit = run_audit(
-                judged, confidence=cfg.confidence, thresholds=cfg.reliability, seed=cfg.seed,
+                table, confidence=cfg.confidence, thresholds=cfg.reliability, seed=cfg.seed,
                 rule=rule,
             )  # fmt: skip
         if ctx.suite.mode == "pairwise":
