@@ -12,6 +12,7 @@ import pytest
 from evalkit import Suite
 from evalkit.config import EvalkitConfig
 from evalkit.errors import EvalkitError
+from evalkit.gates import Lineage, MatchesProduction
 from evalkit.graders import Contains, Numeric, Regex
 from evalkit.records._judgments import JUDGMENT_COLUMNS
 from evalkit.session import EvalSession
@@ -121,6 +122,32 @@ def test_judges_preferring_the_answer_that_fails_the_check_are_fluent_but_wrong(
     assert "Fluent but wrong" in closed.report.read_text()
 
 
+def test_data_gates_in_a_run_reach_the_record_and_the_report(
+    root: Path, fake: FakeProvider
+) -> None:
+    typed = [f"hi where is my order {i} pls" for i in range(40)]
+    (root / "prod.jsonl").write_text("".join(json.dumps({"text": t}) + "\n" for t in typed))
+    gates = [MatchesProduction(root / "prod.jsonl", max_auc=0.9), Lineage()]
+    run = session(root, fake)
+    try:
+        result = run.suite_result(suite(root, gates=gates))
+    finally:
+        closed = run.finish()
+    matches, lineage = result.record().gates
+    # "Question 3?" against "hi where is my order 3 pls": told apart on every held-out text.
+    assert (matches.name, matches.outcome, matches.figure) == ("matches_production(max_auc=0.9)",
+                                                               "fail", 1.0)  # fmt: skip
+    assert matches.details is not None
+    assert matches.details["n_eval"] == N_ITEMS
+    assert matches.details["n_prod"] == len(typed)
+    # The dataset records no generator family.
+    assert lineage.outcome == "inconclusive"
+    assert closed is not None
+    page = closed.report.read_text()
+    assert "Does this eval set look like your users?" in page
+    assert "hi where is my order" in page
+
+
 def write(root: Path, name: str, text: str) -> None:
     (root / "judges" / name).write_text(text)
 
@@ -196,6 +223,10 @@ def prompt_variable_unchecked(root: Path) -> dict[str, Any]:
     return {"prompt": "{{ questoin }}", "required_fields": ["question"]}
 
 
+def missing_production(root: Path) -> dict[str, Any]:
+    return {"gates": [MatchesProduction(root / "prod.jsonl")]}
+
+
 BAD_INPUTS: list[tuple[Breakage, str]] = [
     (unknown_key, r"fair\.yaml: unknown key 'temprature'"),
     (undefined_variable, r"fair\.yaml: template: template 't\.j2' uses an undefined variable"),
@@ -210,6 +241,7 @@ BAD_INPUTS: list[tuple[Breakage, str]] = [
     (grader_name, r"grader name 'fair' is used twice"),
     (prompt_variable, r"data\.jsonl:1: missing field 'questoin' \(the suite's prompt uses it\)"),
     (prompt_variable_unchecked, r"suite 's' prompt, item 'q0': undefined variable"),
+    (missing_production, r"suite 's', gate 'matches_production': .*prod\.jsonl: no such file"),
 ]
 
 

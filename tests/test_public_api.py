@@ -25,8 +25,8 @@ PUBLIC = {
     ],
     "evalkit.data": ["Comparison", "Diversity", "compare", "compare_diversity", "diversity"],
     "evalkit.gates": [
-        "Gate", "GateInputs", "GateResult", "JudgesTrusted", "MeanScore", "NoRegression",
-        "PassRate", "WinRate",
+        "Gate", "GateInputs", "GateResult", "JudgesTrusted", "Lineage", "MatchesProduction",
+        "MeanScore", "NoRegression", "PassRate", "WinRate",
     ],
     "evalkit.graders": [
         "GRADERS", "Contains", "ExactMatch", "Grade", "Grader", "JsonSchema", "NotContains",

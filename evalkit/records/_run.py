@@ -123,6 +123,8 @@ class GateRecord(_Record):
     n: int
     threshold: float | None
     message: str
+    #: what the gate measured beyond its figure (e.g. the data comparison of matches_production).
+    details: dict[str, Any] | None = None
 
 
 class PanelVerdict(_Record):

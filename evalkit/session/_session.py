@@ -33,7 +33,14 @@ from evalkit.records._baselines import read_accepted
 from evalkit.records._judgments import judgments_frame
 from evalkit.records._store import ANSWERS_FILE, JUDGMENTS_FILE, JsonlAppender
 from evalkit.session._endpoints import Endpoint, Resolver
-from evalkit.session._engine import SuiteContext, answer_all, grade_all, judge_all, lineage
+from evalkit.session._engine import (
+    SuiteContext,
+    answer_all,
+    grade_all,
+    judge_all,
+    lineage,
+    question,
+)
 from evalkit.session._finalize import ClosedRun, finalize_run, worker_files, write_part
 from evalkit.session._handoff import evaluate_once
 from evalkit.session._prepare import prepare_suite
@@ -261,6 +268,7 @@ class EvalSession:
             seed=cfg.seed,
             graded=table.loc[graded].reset_index(drop=True),
             candidate=ctx.candidate.name,
+            inputs=tuple(question(ctx, item) for item in ctx.items),
         )
         with self.profile.phase("gates"):
             gates = [gate.evaluate(inputs) for gate in ctx.suite.gates]
