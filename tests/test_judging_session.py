@@ -12,7 +12,7 @@ import pytest
 from evalkit import Suite
 from evalkit.config import EvalkitConfig
 from evalkit.errors import EvalkitError
-from evalkit.gates import Lineage, MatchesProduction
+from evalkit.gates import Lineage, MatchesProduction, Robustness
 from evalkit.graders import Contains, Numeric, Regex
 from evalkit.records._judgments import JUDGMENT_COLUMNS
 from evalkit.session import EvalSession
@@ -146,6 +146,31 @@ def test_data_gates_in_a_run_reach_the_record_and_the_report(
     page = closed.report.read_text()
     assert "Does this eval set look like your users?" in page
     assert "hi where is my order" in page
+
+
+def test_a_suite_with_perturbations_judges_each_variant_and_gates_the_drop(
+    root: Path, fake: FakeProvider
+) -> None:
+    (root / "prod.jsonl").write_text("".join(json.dumps({"text": f"hey {i} pls"}) + "\n"
+                                             for i in range(20)))  # fmt: skip
+    gates = [Robustness(min_items=N_ITEMS), MatchesProduction(root / "prod.jsonl")]
+    run = session(root, fake)
+    try:
+        result = run.suite_result(suite(root, perturbations=["lowercase", "typos"], gates=gates))
+    finally:
+        closed = run.finish()
+    answers = result.answers["candidate"]
+    assert len(answers) == N_ITEMS * 3
+    assert answers["q0~typos"].prompt != answers["q0"].prompt
+    robust, matches = result.record().gates
+    assert robust.details is not None
+    rows = {r["perturbation"]: r["n"] for r in robust.details["perturbations"]}
+    assert rows == {"lowercase": N_ITEMS, "typos": N_ITEMS}
+    # The data comparison looks at the clean inputs only.
+    assert matches.details is not None
+    assert matches.details["n_eval"] == N_ITEMS
+    assert closed is not None
+    assert "Does the score survive real input?" in closed.report.read_text()
 
 
 def write(root: Path, name: str, text: str) -> None:

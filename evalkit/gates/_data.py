@@ -9,13 +9,21 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import zlib
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from evalkit.errors import ConfigError
-from evalkit.gates._gates import GateInputs, GateResult, Outcome, name_gate, not_applicable
+from evalkit.gates._gates import (
+    GateInputs,
+    GateResult,
+    Outcome,
+    decide,
+    name_gate,
+    not_applicable,
+)
 
 
 def _caller_dir(depth: int) -> Path:
@@ -172,6 +180,111 @@ class Lineage:
             + f"; at most {self.at_most:.0%} allowed"
         )
         return GateResult(self.name, outcome, share, share, share, n, self.at_most, message)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Robustness:
+    """The score must survive production-like input: at most ``max_drop`` lost per perturbation.
+
+    For a suite with ``perturbations=[...]``, each clean item is paired with each of its
+    variants, and the drop is the mean of (clean item's figure - variant's figure) over the
+    pairs: the item's panel verdict as 1 / 0.5 / 0 (win, tie, loss) in a pairwise suite, the
+    panel score of the candidate's answer in a scored suite. Each perturbation's drop gets a
+    paired percentile bootstrap interval (seeded). The gate fails when some perturbation's
+    whole interval lies above ``max_drop``, passes when every perturbation's interval lies at or
+    below it, and is otherwise inconclusive (also with fewer than ``min_items`` pairs).
+    ``perturbation`` restricts the gate to one perturbation. The figure is the largest drop.
+    """
+
+    max_drop: float = 0.05
+    perturbation: str | None = None
+    min_items: int = 20
+
+    #: unique within the suite; by default derived from the parameters (see name_gate).
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        name_gate(self, "robustness")
+
+    def check(self) -> None:
+        """Raises UsageError for an unknown perturbation or a negative ``max_drop``."""
+        from evalkit.data._perturb import check_perturbations
+
+        if self.perturbation is not None:
+            check_perturbations([self.perturbation], where="perturbation")
+        if not self.max_drop >= 0:
+            raise ConfigError(f"max_drop={self.max_drop!r}; give a drop of at least 0")
+
+    def evaluate(self, inputs: GateInputs) -> GateResult:
+        """Decide from the paired drops between clean items and their variants."""
+        from evalkit.gates._regression import item_scores, paired_bootstrap
+
+        pairs = pd.DataFrame(
+            [(v, c, p) for v, (c, p) in inputs.variants.items()],
+            columns=["variant", "clean", "perturbation"],
+        )
+        if self.perturbation is not None:
+            pairs = pairs.loc[pairs["perturbation"] == self.perturbation]
+        if pairs.empty:
+            return not_applicable(
+                self.name, self.max_drop,
+                "the suite asks no perturbed variants: set perturbations=[...] on the suite",
+            )  # fmt: skip
+        scores = item_scores(inputs.panel, inputs.candidate)
+        pairs = pairs.assign(
+            clean_score=pairs["clean"].map(scores), variant_score=pairs["variant"].map(scores)
+        ).dropna(subset=["clean_score", "variant_score"])
+        rows = []
+        for name, group in pairs.groupby("perturbation", sort=True):  # one row per perturbation
+            diff = (group["clean_score"] - group["variant_score"]).to_numpy(dtype=float)
+            seed = inputs.seed + zlib.crc32(str(name).encode())
+            drop, low, high = paired_bootstrap(diff, confidence=inputs.confidence, seed=seed)
+            rows.append(
+                _Drop(
+                    str(name), len(diff), drop, low, high, float(group["clean_score"].mean()),
+                    float(group["variant_score"].mean()),
+                    decide(-high, -low, -self.max_drop, n=len(diff), min_items=self.min_items),
+                )
+            )  # fmt: skip
+        if not rows:
+            return not_applicable(
+                self.name, self.max_drop, "no clean item and variant both have a panel figure"
+            )
+        outcomes = {r.outcome for r in rows}
+        overall: Outcome = (
+            "fail" if "fail" in outcomes else "pass" if outcomes == {"pass"} else "inconclusive"
+        )
+        worst = max(rows, key=lambda r: r.drop)
+        said = "; ".join(
+            f"{r.perturbation} {r.drop:+.3f} [{r.low:+.3f}, {r.high:+.3f}] (n={r.n}, {r.outcome})"
+            for r in rows
+        )
+        message = (
+            f"drop from clean to perturbed input (paired bootstrap): {said}; at most "
+            f"{self.max_drop:g} allowed"
+        )
+        details = {
+            "kind": "robustness", "max_drop": self.max_drop,
+            "perturbations": [dataclasses.asdict(r) for r in rows],
+        }  # fmt: skip
+        return GateResult(
+            self.name, overall, worst.drop, worst.low, worst.high, sum(r.n for r in rows),
+            self.max_drop, message, details,
+        )  # fmt: skip
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Drop:
+    """One perturbation's paired drop (clean minus perturbed figure) and its outcome."""
+
+    perturbation: str
+    n: int
+    drop: float
+    low: float
+    high: float
+    clean: float
+    perturbed: float
+    outcome: Outcome
 
 
 def _family(values: pd.Series) -> pd.Series:

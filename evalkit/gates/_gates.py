@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal, Protocol, runtime_checkable
 
 import pandas as pd
@@ -32,7 +32,8 @@ class GateInputs:
     auditor's verdict and its reasons; ``accepted`` the panel verdicts of the last accepted
     run, when one was recorded; ``graded`` the deterministic graders' rows (score 1 or 0);
     ``candidate`` the name of the model under test, as the tables record it; ``inputs`` the
-    items' questions as the candidate was asked them.
+    clean items' questions as the candidate was asked them; ``variants`` which items are
+    perturbed variants of which (see :mod:`evalkit.data._perturb`).
     """
 
     combined: pd.DataFrame
@@ -43,8 +44,10 @@ class GateInputs:
     seed: int = 0
     graded: pd.DataFrame | None = None
     candidate: str | None = None
-    #: the suite's inputs: each item's question as the candidate is asked it.
+    #: the suite's inputs: each clean item's question as the candidate is asked it.
     inputs: tuple[str, ...] = ()
+    #: perturbed variants: variant item id -> (clean item id, perturbation).
+    variants: Mapping[str, tuple[str, str]] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

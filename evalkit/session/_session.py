@@ -22,6 +22,7 @@ from evalkit._profile import Profile
 from evalkit._runid import new_run_id
 from evalkit.audit import position_bias, run_audit
 from evalkit.config import EvalkitConfig
+from evalkit.data._perturb import variant_of
 from evalkit.errors import ConfigError, EvalkitError, PermanentModelError
 from evalkit.gates import GateInputs, GateResult
 from evalkit.graders._base import GRADER_FAMILY
@@ -268,7 +269,8 @@ class EvalSession:
             seed=cfg.seed,
             graded=table.loc[graded].reset_index(drop=True),
             candidate=ctx.candidate.name,
-            inputs=tuple(question(ctx, item) for item in ctx.items),
+            inputs=tuple(question(ctx, item) for item in ctx.items if variant_of(item) is None),
+            variants={i.id: v for i in ctx.items if (v := variant_of(i)) is not None},
         )
         with self.profile.phase("gates"):
             gates = [gate.evaluate(inputs) for gate in ctx.suite.gates]
