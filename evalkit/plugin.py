@@ -143,7 +143,7 @@ def _install_interrupts(config: pytest.Config) -> None:
     leave a report. Under xdist the controller only records a signal and forwards it to the
     workers, which stop their calls, and it writes the report once they have finished.
     """
-    from evalkit.session import RunInterrupts
+    from evalkit.session._signals import RunInterrupts
 
     interrupts = RunInterrupts.from_environ(os.environ)
     run_dir = config.stash[_config_key].reports_dir / config.stash[_run_id_key]
@@ -326,7 +326,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 def _close_run(config: pytest.Config, *, interrupted: bool) -> Any:
-    from evalkit.session import finalize_run
+    from evalkit.session._finalize import finalize_run
 
     interrupts = config.stash[_interrupts_key]
     if _session_key in config.stash:
@@ -357,7 +357,7 @@ def _mark_late_interrupt(config: pytest.Config) -> bool:
     interrupts = config.stash[_interrupts_key]
     if run is None or not interrupts.interrupted or run.record.status == "interrupted":
         return False
-    from evalkit.session import mark_interrupted
+    from evalkit.session._finalize import mark_interrupted
 
     config.stash[_run_key] = mark_interrupted(run.report.parent)
     return True

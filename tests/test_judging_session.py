@@ -12,9 +12,11 @@ import pytest
 from evalkit import Suite
 from evalkit.config import EvalkitConfig
 from evalkit.errors import EvalkitError
+from evalkit.gates import Lineage, MatchesProduction, Robustness
 from evalkit.graders import Contains, Numeric, Regex
 from evalkit.records._judgments import JUDGMENT_COLUMNS
 from evalkit.session import EvalSession
+from evalkit.session._summary import suite_lines
 from evalkit.testing import FakeProvider, JudgeParams
 
 CANDIDATE = "openai/sim-writer-openai-q0.90"
@@ -86,6 +88,89 @@ def test_a_pairwise_suite_with_graders_and_a_lineage_warning(
     on_disk = [json.loads(line) for line in (run.run_dir / "judgments.jsonl").open()]
     assert len(on_disk) == len(table)
     assert set(JUDGMENT_COLUMNS) <= set(on_disk[0])
+
+
+def test_judges_preferring_the_answer_that_fails_the_check_are_fluent_but_wrong(
+    root: Path, fake: FakeProvider
+) -> None:
+    # The check passes only the weak baseline's answers, so a judge that prefers the fluent,
+    # stronger candidate picks the answer that fails it on every item.
+    run = session(root, fake)
+    try:
+        result = run.suite_result(suite(root, graders=[Regex("quality=0[.]30", name="check")]))
+    finally:
+        closed = run.finish()
+    table = result.judgments
+    # Fooled: both orders chose the candidate (a flip is a tie, which fools no one).
+    pairwise = table[table["mode"] == "pairwise"]
+    chose = pairwise.assign(chose=pairwise["verdict"].eq("candidate").fillna(False))
+    both = chose.groupby(["judge", "item_id"])["chose"].all()
+    fooled = both.groupby("judge").sum().to_dict()
+    fluent = result.audit.fluent_but_wrong if result.audit else None
+    assert fluent is not None
+    assert fluent.kind == "pairwise"
+    assert fluent.n_wrong == N_ITEMS
+    per_judge = dict(zip(fluent.judges["judge"], fluent.judges["fooled"], strict=True))
+    assert per_judge == fooled
+    assert max(fooled.values()) > 0
+    record = result.record().audit
+    assert record is not None
+    assert record.fluent_but_wrong is not None
+    line = f"  {record.fluent_but_wrong.summary_line()}"
+    assert line in suite_lines(result.record())
+    assert closed is not None
+    assert "Fluent but wrong" in closed.report.read_text()
+
+
+def test_data_gates_in_a_run_reach_the_record_and_the_report(
+    root: Path, fake: FakeProvider
+) -> None:
+    typed = [f"hi where is my order {i} pls" for i in range(40)]
+    (root / "prod.jsonl").write_text("".join(json.dumps({"text": t}) + "\n" for t in typed))
+    gates = [MatchesProduction(root / "prod.jsonl", max_auc=0.9), Lineage()]
+    run = session(root, fake)
+    try:
+        result = run.suite_result(suite(root, gates=gates))
+    finally:
+        closed = run.finish()
+    matches, lineage = result.record().gates
+    # "Question 3?" against "hi where is my order 3 pls": told apart on every held-out text.
+    assert (matches.name, matches.outcome, matches.figure) == ("matches_production(max_auc=0.9)",
+                                                               "fail", 1.0)  # fmt: skip
+    assert matches.details is not None
+    assert matches.details["n_eval"] == N_ITEMS
+    assert matches.details["n_prod"] == len(typed)
+    # The dataset records no generator family.
+    assert lineage.outcome == "inconclusive"
+    assert closed is not None
+    page = closed.report.read_text()
+    assert "Does this eval set look like your users?" in page
+    assert "hi where is my order" in page
+
+
+def test_a_suite_with_perturbations_judges_each_variant_and_gates_the_drop(
+    root: Path, fake: FakeProvider
+) -> None:
+    (root / "prod.jsonl").write_text("".join(json.dumps({"text": f"hey {i} pls"}) + "\n"
+                                             for i in range(20)))  # fmt: skip
+    gates = [Robustness(min_items=N_ITEMS), MatchesProduction(root / "prod.jsonl")]
+    run = session(root, fake)
+    try:
+        result = run.suite_result(suite(root, perturbations=["lowercase", "typos"], gates=gates))
+    finally:
+        closed = run.finish()
+    answers = result.answers["candidate"]
+    assert len(answers) == N_ITEMS * 3
+    assert answers["q0~typos"].prompt != answers["q0"].prompt
+    robust, matches = result.record().gates
+    assert robust.details is not None
+    rows = {r["perturbation"]: r["n"] for r in robust.details["perturbations"]}
+    assert rows == {"lowercase": N_ITEMS, "typos": N_ITEMS}
+    # The data comparison looks at the clean inputs only.
+    assert matches.details is not None
+    assert matches.details["n_eval"] == N_ITEMS
+    assert closed is not None
+    assert "Does the score survive real input?" in closed.report.read_text()
 
 
 def write(root: Path, name: str, text: str) -> None:
@@ -163,6 +248,10 @@ def prompt_variable_unchecked(root: Path) -> dict[str, Any]:
     return {"prompt": "{{ questoin }}", "required_fields": ["question"]}
 
 
+def missing_production(root: Path) -> dict[str, Any]:
+    return {"gates": [MatchesProduction(root / "prod.jsonl")]}
+
+
 BAD_INPUTS: list[tuple[Breakage, str]] = [
     (unknown_key, r"fair\.yaml: unknown key 'temprature'"),
     (undefined_variable, r"fair\.yaml: template: template 't\.j2' uses an undefined variable"),
@@ -177,6 +266,7 @@ BAD_INPUTS: list[tuple[Breakage, str]] = [
     (grader_name, r"grader name 'fair' is used twice"),
     (prompt_variable, r"data\.jsonl:1: missing field 'questoin' \(the suite's prompt uses it\)"),
     (prompt_variable_unchecked, r"suite 's' prompt, item 'q0': undefined variable"),
+    (missing_production, r"suite 's', gate 'matches_production': .*prod\.jsonl: no such file"),
 ]
 
 

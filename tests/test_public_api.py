@@ -25,8 +25,8 @@ PUBLIC = {
     ],
     "evalkit.data": ["Comparison", "Diversity", "compare", "compare_diversity", "diversity"],
     "evalkit.gates": [
-        "Gate", "GateInputs", "GateResult", "JudgesTrusted", "MeanScore", "NoRegression",
-        "PassRate", "WinRate",
+        "Gate", "GateInputs", "GateResult", "JudgesTrusted", "Lineage", "MatchesProduction",
+        "MeanScore", "NoRegression", "PassRate", "Robustness", "WinRate",
     ],
     "evalkit.graders": [
         "GRADERS", "Contains", "ExactMatch", "Grade", "Grader", "JsonSchema", "NotContains",
@@ -41,9 +41,7 @@ PUBLIC = {
     "evalkit.panel": ["AGGREGATORS", "PanelRule", "aggregator", "combine_orders", "item_verdicts"],
     "evalkit.records": ["RunRecord", "SuiteRecord", "read_judgments", "read_run"],
     "evalkit.report": ["RunData", "load_run", "render", "render_compare"],
-    "evalkit.session": [
-        "EvalSession", "RunInterrupts", "finalize_run", "mark_interrupted", "summary_lines",
-    ],
+    "evalkit.session": ["EvalSession", "summary_lines"],
 }  # fmt: skip
 
 #: The test kit keeps its own, separate list: it is not part of the library's surface.

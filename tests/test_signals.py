@@ -27,7 +27,7 @@ import pandas as pd
 import pytest
 from test_suite_runs import SECRET, make_project
 
-from evalkit.session import RunInterrupts
+from evalkit.session._signals import RunInterrupts
 from evalkit.testing import FakeProvider, JudgeParams, ModelBehaviour
 
 N_ITEMS = 20

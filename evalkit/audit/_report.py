@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from evalkit.audit._agreement import agreement_tables, panel_agreement_of
+from evalkit.audit._fluent import FluentButWrong, fluent_but_wrong
 from evalkit.audit._human import corrected_pass_rate_of, human_agreement_of
 from evalkit.audit._intervals import holm
 from evalkit.audit._orders import option_order_bias_of, position_bias_of
@@ -22,6 +23,7 @@ from evalkit.audit._panel import WinRateEstimate, win_rate
 from evalkit.audit._prepared import Prepared
 from evalkit.audit._reliability import ReliabilityThresholds, judge_reliability
 from evalkit.audit._self_preference import self_preference_of
+from evalkit.audit._table import GRADER_FAMILY, validate_judgments
 from evalkit.audit._verbosity import length_slope_of, verbosity_bias_of
 from evalkit.panel import PanelRule, item_verdicts
 from evalkit.panel._aggregate import PANEL_COLUMNS, SCORE_PANEL_COLUMNS
@@ -51,7 +53,8 @@ class AuditReport:
     and ``checks`` (:func:`judge_reliability`), ``tests`` (every p-value with its Holm
     adjustment), ``panel`` (pairwise panel verdicts), ``score_panel`` (pointwise panel
     scores), both under ``rule``, and ``win_rate`` counted from ``panel``. Frames with p-values
-    carry ``p_holm`` beside ``p_value``.
+    carry ``p_holm`` beside ``p_value``. ``fluent_but_wrong`` measures the judges against the
+    deterministic graders' rows of the same table (:func:`fluent_but_wrong`).
     """
 
     confidence: float
@@ -76,6 +79,7 @@ class AuditReport:
     panel: pd.DataFrame
     score_panel: pd.DataFrame
     win_rate: WinRateEstimate
+    fluent_but_wrong: FluentButWrong
 
     def verdicts(self) -> dict[str, str]:
         """Return each judge's reliability verdict: trusted, questionable or untrusted."""
@@ -99,6 +103,7 @@ class AuditReport:
             "rule": self.rule.to_dict(),
             **frames,
             "win_rate": self.win_rate.to_dict(),
+            "fluent_but_wrong": self.fluent_but_wrong.to_dict(),
             "verdicts": self.verdicts(),
             "summary": self.summary_lines(),
         }
@@ -162,8 +167,9 @@ def run_audit(
     scores pass/fail for the corrected pass rate; bootstrap intervals use ``n_boot`` resamples
     of the items, seeded by ``seed`` (the same table and seed give the same report).
 
-    Deterministic graders' rows (``judge_family == "deterministic"``) are left out: graders are
-    not judges. Degenerate tables — no rows, one item, one judge, every call failed or
+    Deterministic graders' rows (``judge_family == "deterministic"``) are left out of every
+    judge statistic: graders are not judges. They are what ``fluent_but_wrong`` measures the
+    judges against. Degenerate tables — no rows, one item, one judge, every call failed or
     unparseable — give a report, never an error: a judge with nothing usable is untrusted with
     the reason, a statistic with no data is not measured, a panel item without enough valid
     verdicts is abstained with the reason.
@@ -228,5 +234,13 @@ def run_audit(
         score_panel=pd.concat(score_panels, ignore_index=True)
         if score_panels
         else pd.DataFrame(columns=list(SCORE_PANEL_COLUMNS)),
+        fluent_but_wrong=_fluent(table, rule, confidence),
         **tested,
     )
+
+
+def _fluent(table: pd.DataFrame, rule: PanelRule, confidence: float) -> FluentButWrong:
+    # Validating costs a pass over the table: only tables that hold graders' rows need it.
+    graded = table["judge_family"] == GRADER_FAMILY if "judge_family" in table.columns else None
+    valid = validate_judgments(table) if graded is not None and graded.any() else table
+    return fluent_but_wrong(valid, confidence=confidence, disagreement=rule.disagreement)

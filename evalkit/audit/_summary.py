@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from evalkit.records._run import FluentRecord
+
 if TYPE_CHECKING:
     from evalkit.audit._report import AuditReport
 
@@ -89,6 +91,9 @@ def summary_lines(report: AuditReport) -> list[str]:
         family = str(row.judge_family) if isinstance(row.judge_family, str) else "family unknown"
         lines.append(f"{row.judge} [{family}]: {str(row.verdict).upper()}{figures}")
         lines += [f"  - {reason}" for reason in str(row.reasons).split("; ") if reason]
+    fluent = report.fluent_but_wrong
+    if fluent.measurable:
+        lines.append(FluentRecord.model_validate(fluent.to_dict()).summary_line())
     n_tests = len(report.tests)
     if n_tests > 1:
         below = int((report.tests["p_holm"] < 0.05).sum())

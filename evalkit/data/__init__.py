@@ -11,8 +11,28 @@ Pure functions of lists of texts (no model is called, no judging code is importe
 Every figure is an estimate with its n and interval, or "not measurable" with the reason.
 """
 
-from evalkit.data._compare import Comparison, compare
-from evalkit.data._diversity import Diversity, compare_diversity, diversity
+from __future__ import annotations
+
+import importlib as _importlib
+import typing as _typing
+
+if _typing.TYPE_CHECKING:
+    from evalkit.data._compare import Comparison, compare
+    from evalkit.data._diversity import Diversity, compare_diversity, diversity
+
+# scikit-learn and scipy take a second to import: a suite module that only declares
+# perturbations (evalkit.data._perturb) must not pay for them at collection.
+_WHERE = {
+    "Comparison": "_compare", "compare": "_compare",
+    "Diversity": "_diversity", "compare_diversity": "_diversity", "diversity": "_diversity",
+}  # fmt: skip
+
+
+def __getattr__(name: str) -> _typing.Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'evalkit.data' has no attribute {name!r}")
+    return getattr(_importlib.import_module(f"evalkit.data.{_WHERE[name]}"), name)
+
 
 __all__ = [
     "Comparison",

@@ -89,16 +89,26 @@ def _bad_json_line(path: Path) -> str | None:
     return None
 
 
-def read_texts(
-    path: Path, field: str | None = None, *, sample: int | None = None, seed: int = 0
-) -> Texts:
-    """The non-empty text values of ``field`` in ``path``, optionally a seeded sample of them.
+def _unreadable(path: Path, suffix: str, exc: Exception) -> DatasetError:
+    """The one message for a file pandas or pyarrow could not read."""
+    if isinstance(exc, UnicodeDecodeError):
+        return DatasetError(f"{path}: not UTF-8 text ({exc.reason}); re-save it as UTF-8")
+    where = _bad_json_line(path) if suffix == ".jsonl" else None
+    if where is not None:
+        return DatasetError(f"{where}; fix or remove that line")
+    return DatasetError(f"{path}: could not be read ({exc})")
 
-    Without ``field``, the first of :data:`TEXT_FIELDS` the file has is used.
+
+def text_field(path: Path, field: str | None = None, *, option: str = "--field") -> str:
+    """The field of ``path`` that :func:`read_texts` reads, checked without reading the file.
+
+    Reads only the header (the first row of a JSONL file), so a suite can check its inputs
+    before any call however large the file is. ``option`` is how the user names the field
+    (``--field`` on the command line, ``field=`` in a suite) in the messages.
 
     Raises:
-        DatasetError: the file is missing, unreadable or of another type, the field is absent
-            or holds no text; the message names the file and the field.
+        DatasetError: the file is missing, unreadable or of another type, or has no such field
+            (no field of :data:`TEXT_FIELDS` when ``field`` is None).
     """
     suffix = path.suffix.lower()
     if not path.is_file():
@@ -107,30 +117,50 @@ def read_texts(
         raise DatasetError(
             f"{path}: unsupported file type {suffix!r}; use .jsonl, .csv or .parquet"
         )
-    if sample is not None and sample < 1:
-        raise DatasetError(f"--sample {sample}: give a number of rows of at least 1")
     try:
         columns = _columns(path, suffix)
-        if field is None:
-            found = [name for name in TEXT_FIELDS if name in columns]
-            if not found:
-                raise DatasetError(
-                    f"{path}: no text field named {', '.join(TEXT_FIELDS)}; pass --field "
-                    f"with one of its columns: {', '.join(columns) or '(none)'}"
-                )
-            field = found[0]
-        elif suffix != ".jsonl" and field not in columns:
+    except (UnicodeDecodeError, ValueError, OSError, pd.errors.ParserError) as exc:
+        raise _unreadable(path, suffix, exc) from None
+    if field is None:
+        found = [name for name in TEXT_FIELDS if name in columns]
+        if not found:
             raise DatasetError(
-                f"{path}: no field {field!r}; its columns are {', '.join(columns) or '(none)'}"
+                f"{path}: no text field named {', '.join(TEXT_FIELDS)}; pass {option} "
+                f"with one of its columns: {', '.join(columns) or '(none)'}"
             )
+        return found[0]
+    if suffix != ".jsonl" and field not in columns:
+        raise DatasetError(
+            f"{path}: no field {field!r}; its columns are {', '.join(columns) or '(none)'}"
+        )
+    return field
+
+
+def read_texts(
+    path: Path,
+    field: str | None = None,
+    *,
+    sample: int | None = None,
+    seed: int = 0,
+    option: str = "--field",
+) -> Texts:
+    """The non-empty text values of ``field`` in ``path``, optionally a seeded sample of them.
+
+    Without ``field``, the first of :data:`TEXT_FIELDS` the file has is used; ``option`` is
+    how the user names the field, in the messages (see :func:`text_field`).
+
+    Raises:
+        DatasetError: the file is missing, unreadable or of another type, the field is absent
+            or holds no text; the message names the file and the field.
+    """
+    if sample is not None and sample < 1:
+        raise DatasetError(f"--sample {sample}: give a number of rows of at least 1")
+    field = text_field(path, field, option=option)
+    suffix = path.suffix.lower()
+    try:
         values = _column(path, suffix, field)
-    except UnicodeDecodeError as exc:
-        raise DatasetError(f"{path}: not UTF-8 text ({exc.reason}); re-save it as UTF-8") from None
-    except (ValueError, OSError, pd.errors.ParserError) as exc:
-        where = _bad_json_line(path) if suffix == ".jsonl" else None
-        if where is not None:
-            raise DatasetError(f"{where}; fix or remove that line") from None
-        raise DatasetError(f"{path}: could not be read ({exc})") from None
+    except (UnicodeDecodeError, ValueError, OSError, pd.errors.ParserError) as exc:
+        raise _unreadable(path, suffix, exc) from None
     if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
         is_text = values.notna()  # CSV, and most files: every value is text or missing
     else:  # a column mixing text with numbers or lists: only here is each value looked at
@@ -143,12 +173,12 @@ def read_texts(
     if texts and not kept.str.contains(r"[^\W\d_]").any():
         raise DatasetError(
             f"{path}: field {field!r} holds no text (no letter in any row); "
-            "pass --field with the column holding the messages"
+            f"pass {option} with the column holding the messages"
         )
     if not texts:
         what = "holds no text" if not_text.any() else "is empty or missing in every row"
         raise DatasetError(
-            f"{path}: field {field!r} {what}; pass --field with the column holding the messages"
+            f"{path}: field {field!r} {what}; pass {option} with the column holding the messages"
         )
     sampled_from = None
     if sample is not None and sample < len(texts):

@@ -1,5 +1,6 @@
 """Release gates: pass, fail or inconclusive, decided on intervals."""
 
+from evalkit.gates._data import Lineage, MatchesProduction, Robustness
 from evalkit.gates._gates import Gate, GateInputs, GateResult, WinRate
 from evalkit.gates._regression import NoRegression
 from evalkit.gates._scores import MeanScore, PassRate
@@ -10,8 +11,11 @@ __all__ = [
     "GateInputs",
     "GateResult",
     "JudgesTrusted",
+    "Lineage",
+    "MatchesProduction",
     "MeanScore",
     "NoRegression",
     "PassRate",
+    "Robustness",
     "WinRate",
 ]

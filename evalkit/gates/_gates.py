@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal, Protocol, runtime_checkable
 
 import pandas as pd
 
 from evalkit.audit._panel import win_rate
+from evalkit.errors import UsageError
 
 Outcome = Literal["pass", "fail", "inconclusive"]
 
@@ -29,7 +31,9 @@ class GateInputs:
     scored model) with the panel's ``score``. ``reliability`` has one row per judge with the
     auditor's verdict and its reasons; ``accepted`` the panel verdicts of the last accepted
     run, when one was recorded; ``graded`` the deterministic graders' rows (score 1 or 0);
-    ``candidate`` the name of the model under test, as the tables record it.
+    ``candidate`` the name of the model under test, as the tables record it; ``inputs`` the
+    clean items' questions as the candidate was asked them; ``variants`` which items are
+    perturbed variants of which (see :mod:`evalkit.data._perturb`).
     """
 
     combined: pd.DataFrame
@@ -40,6 +44,10 @@ class GateInputs:
     seed: int = 0
     graded: pd.DataFrame | None = None
     candidate: str | None = None
+    #: the suite's inputs: each clean item's question as the candidate is asked it.
+    inputs: tuple[str, ...] = ()
+    #: perturbed variants: variant item id -> (clean item id, perturbation).
+    variants: Mapping[str, tuple[str, str]] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -54,6 +62,8 @@ class GateResult:
     n: int
     threshold: float
     message: str
+    #: what the gate measured beyond its figure, for the report (plain JSON-ready data).
+    details: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready dict (NaN becomes None)."""
@@ -75,6 +85,30 @@ class Gate(Protocol):
         ...
 
 
+@runtime_checkable
+class CheckedGate(Gate, Protocol):
+    """A gate with settings or files to check before any call (see :func:`check_gates`)."""
+
+    def check(self) -> None:
+        """Raise a UsageError naming the gate and what to change."""
+        ...
+
+
+def check_gates(gates: Iterable[Gate], *, where: str = "") -> None:
+    """Check every gate that can be checked before the run spends anything.
+
+    Raises:
+        UsageError: a gate's settings or input files are wrong; the message starts with
+            ``where`` and the gate's name, then says what to change.
+    """
+    for gate in gates:
+        if isinstance(gate, CheckedGate):
+            try:
+                gate.check()
+            except UsageError as exc:
+                raise type(exc)(f"{where}gate {gate.name!r}: {exc}") from None
+
+
 def name_gate(gate: Any, kind: str) -> None:
     """Give a gate without a ``name`` one derived from its kind and non-default parameters.
 
@@ -90,7 +124,9 @@ def name_gate(gate: Any, kind: str) -> None:
     changed = [
         f"{field.name}={_param(getattr(gate, field.name))}"
         for field in dataclasses.fields(gate)
-        if field.name != "name" and getattr(gate, field.name) != field.default
+        if field.name != "name"
+        and field.metadata.get("in_name", True)
+        and getattr(gate, field.name) != field.default
     ]
     derived = f"{kind}({', '.join(changed)})" if changed else kind
     # Frozen dataclasses: the name is filled once, at construction.

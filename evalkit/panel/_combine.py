@@ -30,6 +30,7 @@ _CARRIED: Final = (
     "len_candidate",
     "len_baseline",
     "human_label",
+    "generator_family",
 )
 #: Columns of :func:`combine_orders`.
 COMBINED_COLUMNS: Final = (

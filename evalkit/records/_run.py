@@ -123,6 +123,8 @@ class GateRecord(_Record):
     n: int
     threshold: float | None
     message: str
+    #: what the gate measured beyond its figure (e.g. the data comparison of matches_production).
+    details: dict[str, Any] | None = None
 
 
 class PanelVerdict(_Record):
@@ -211,6 +213,38 @@ class LeaderboardRecord(_Record):
     notes: list[str] = []
 
 
+class FluentRecord(_Record):
+    """Judges against deterministic checks (:func:`evalkit.audit._fluent.fluent_but_wrong`)."""
+
+    kind: Literal["scored", "pairwise"]
+    #: wrong answers (scored) or items where exactly one answer passed (pairwise).
+    n_wrong: int
+    #: of those, how many fooled most of the judges who judged them.
+    n_fooled: int
+    rate: float | None
+    low: float | None
+    high: float | None
+    confidence: float
+    #: why nothing was measured (no graders, no wrong answers), else None.
+    reason: str | None = None
+    #: the judge fooled most often.
+    most_fooled: str | None = None
+    judges: list[Row] = []
+    items: list[Row] = []
+
+    def summary_line(self) -> str:
+        """One line for the terminal: the rate with its interval and the most fooled judge."""
+        if self.reason is not None or self.rate is None:
+            return f"fluent but wrong: not measured ({self.reason})"
+        what = "wrong answers" if self.kind == "scored" else "items where one answer is wrong"
+        low, high = self.low or 0.0, self.high or 0.0
+        line = (
+            f"fluent but wrong: {self.n_fooled} of {self.n_wrong} {what} fooled most judges "
+            f"({self.rate:.0%} [{low:.0%}, {high:.0%}])"
+        )
+        return line + (f"; most fooled: {self.most_fooled}" if self.most_fooled else "")
+
+
 class AuditSummary(_Record):
     """The bias audit of a suite's judges: every table of :class:`evalkit.audit.AuditReport`."""
 
@@ -235,6 +269,7 @@ class AuditSummary(_Record):
     panel: list[Row] = []
     score_panel: list[Row] = []
     win_rate: WinRateRecord | None = None
+    fluent_but_wrong: FluentRecord | None = None
     #: each judge's verdict: trusted, questionable or untrusted.
     verdicts: dict[str, str] = {}
     #: the panel rule the suite's item verdicts were decided by (evalkit.panel.PanelRule).

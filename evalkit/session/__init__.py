@@ -1,14 +1,13 @@
-"""Running suites: resolving models, calling them, recording results, deciding gates."""
+"""Running suites: resolving models, calling them, recording results, deciding gates.
 
-from evalkit.session._finalize import finalize_run, mark_interrupted
+The plugin's plumbing (signals, merging xdist workers' results) is imported from the private
+modules that define it; what is listed here is what a program driving a run needs.
+"""
+
 from evalkit.session._session import EvalSession
-from evalkit.session._signals import RunInterrupts
 from evalkit.session._summary import summary_lines
 
 __all__ = [
     "EvalSession",
-    "RunInterrupts",
-    "finalize_run",
-    "mark_interrupted",
     "summary_lines",
 ]

@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from evalkit.errors import CallNotMade, DatasetError, ModelError, SpecError
+from evalkit.gates._gates import check_gates
 from evalkit.graders import Grader
 from evalkit.graders._base import GRADER_FAMILY, check_fields, check_graders
 from evalkit.judging import JudgeRegistry, Parsed
@@ -55,6 +56,7 @@ __all__ = [
     "lineage",
     "load_panel",
     "prompt_hash",
+    "question",
 ]
 
 
@@ -147,6 +149,11 @@ def _question(ctx: SuiteContext, item: Item) -> str:
     return ctx.templates.render_string(ctx.suite.prompt, item.fields, where=where)
 
 
+def question(ctx: SuiteContext, item: Item) -> str:
+    """The item's question as the candidate is asked it (the suite's prompt, rendered)."""
+    return _question(ctx, item)
+
+
 def answer_request(ctx: SuiteContext, item: Item, endpoint: Endpoint) -> ModelRequest:
     """The call that asks ``endpoint`` the item's question, in the endpoint's prompt style."""
     suite = ctx.suite
@@ -195,7 +202,8 @@ def check_inputs(suite: Suite, items: Sequence[Item], panel: Panel, templates: T
         SpecError: the suite's prompt does not render for an item, the suite's mode does not
             match the panel's, or a grader is named like a judge or another grader.
         DatasetError: an item lacks the reference a reference panel needs, or a field a
-            grader reads.
+            grader reads, or a gate's input file is missing or unreadable.
+        ConfigError: a gate's settings are out of range (see :func:`check_gates`).
     """
     if panel.mode != suite.mode:
         raise SpecError(
@@ -214,6 +222,7 @@ def check_inputs(suite: Suite, items: Sequence[Item], panel: Panel, templates: T
     graders = tuple(suite.graders)
     check_graders(graders, taken=[j.name for j in panel.judges])
     check_fields(graders, [(i.id, i.fields) for i in items], suite.dataset_path())
+    check_gates(suite.gates, where=f"suite {suite.name!r}, ")
 
 
 def lineage(ctx: SuiteContext) -> tuple[list[LineageDecision], Exclusions]:

@@ -22,6 +22,7 @@ from evalkit._profile import Profile
 from evalkit._runid import new_run_id
 from evalkit.audit import position_bias, run_audit
 from evalkit.config import EvalkitConfig
+from evalkit.data._perturb import variant_of
 from evalkit.errors import ConfigError, EvalkitError, PermanentModelError
 from evalkit.gates import GateInputs, GateResult
 from evalkit.graders._base import GRADER_FAMILY
@@ -33,7 +34,14 @@ from evalkit.records._baselines import read_accepted
 from evalkit.records._judgments import judgments_frame
 from evalkit.records._store import ANSWERS_FILE, JUDGMENTS_FILE, JsonlAppender
 from evalkit.session._endpoints import Endpoint, Resolver
-from evalkit.session._engine import SuiteContext, answer_all, grade_all, judge_all, lineage
+from evalkit.session._engine import (
+    SuiteContext,
+    answer_all,
+    grade_all,
+    judge_all,
+    lineage,
+    question,
+)
 from evalkit.session._finalize import ClosedRun, finalize_run, worker_files, write_part
 from evalkit.session._handoff import evaluate_once
 from evalkit.session._prepare import prepare_suite
@@ -232,7 +240,7 @@ class EvalSession:
         spec = ctx.panel.spec
         cfg = self.config
         # Deterministic graders share the table so that gates can combine them with judges,
-        # but they are not judges: the audit and the panel see the judges' rows only.
+        # but they are not judges: the panel sees the judges' rows only.
         graded = table["judge_family"] == GRADER_FAMILY
         judged = table.loc[~graded].reset_index(drop=True)
         # One rule for the summary, the gates and the report: the audit applies it, and its
@@ -242,8 +250,10 @@ class EvalSession:
             weights=spec.reliability_weights,
         )  # fmt: skip
         with self.profile.phase("audit"):
+            # The whole table: the audit's judge statistics leave the graders' rows out, and
+            # measure the judges against them (fluent but wrong).
             audit = run_audit(
-                judged, confidence=cfg.confidence, thresholds=cfg.reliability, seed=cfg.seed,
+                table, confidence=cfg.confidence, thresholds=cfg.reliability, seed=cfg.seed,
                 rule=rule,
             )  # fmt: skip
         if ctx.suite.mode == "pairwise":
@@ -259,6 +269,8 @@ class EvalSession:
             seed=cfg.seed,
             graded=table.loc[graded].reset_index(drop=True),
             candidate=ctx.candidate.name,
+            inputs=tuple(question(ctx, item) for item in ctx.items if variant_of(item) is None),
+            variants={i.id: v for i in ctx.items if (v := variant_of(i)) is not None},
         )
         with self.profile.phase("gates"):
             gates = [gate.evaluate(inputs) for gate in ctx.suite.gates]

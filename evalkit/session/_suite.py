@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from evalkit.data._perturb import check_perturbations, with_variants
 from evalkit.errors import UsageError
 from evalkit.gates import Gate, WinRate
 from evalkit.graders import Grader
@@ -52,6 +53,13 @@ class Suite:
     graders: Sequence[Grader] = ()
     #: the dataset field holding the reference answer that reference judges are shown.
     reference_field: str = "reference"
+    #: production-like variants to ask besides each item (evalkit.data._perturb.PERTURBATIONS:
+    #: typos, lowercase, no_punctuation, abbreviations, merged_intents, chat_register); each
+    #: item's variants are answered and judged like items, and the Robustness gate reports the
+    #: paired drop. The fields the prompt reads are perturbed, never the reference.
+    perturbations: Sequence[str] = ()
+    #: seeds the perturbations: the same seed asks the same variants (and hits the cache).
+    perturbation_seed: int = 0
     #: folder that relative paths are resolved against (the declaring module's folder).
     base_dir: Path = dataclasses.field(default_factory=lambda: _caller_dir(3))
 
@@ -61,8 +69,21 @@ class Suite:
         return path if path.is_absolute() else self.base_dir / path
 
     def items(self) -> tuple[Item, ...]:
-        """Load and validate the dataset (raises DatasetError naming file, row and field)."""
-        return load_dataset(self.dataset_path(), required=self.fields_needed())
+        """Load and validate the dataset, then add the perturbed variants of each item.
+
+        Raises:
+            DatasetError: naming the file, row and field (see :func:`load_dataset`).
+            UsageError: an unknown perturbation.
+        """
+        path = self.dataset_path()
+        items = load_dataset(path, required=self.fields_needed())
+        if not self.perturbations:
+            return items
+        check_perturbations(self.perturbations, where=f"suite {self.name!r}")
+        texts = [f for f in Templates.variables(self.prompt) if f != self.reference_field]
+        return with_variants(
+            items, self.perturbations, sorted(texts), seed=self.perturbation_seed, source=str(path)
+        )
 
     def fields_needed(self) -> tuple[str, ...]:
         """The dataset fields every row must hold: ``required_fields``, else those the prompt reads.

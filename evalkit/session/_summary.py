@@ -70,6 +70,9 @@ def suite_lines(suite: SuiteRecord) -> list[str]:
             f"[{_pct(row['fp_low'])}, {_pct(row['fp_high'])}]  {row['n_decisive']!s:>5}  "
             f"{verdicts.get(str(row['judge']), '?')}"
         )
+    fluent = suite.audit.fluent_but_wrong if suite.audit is not None else None
+    if fluent is not None and fluent.reason is None:
+        lines.append(f"  {fluent.summary_line()}")
     calls = suite.calls
     unmade = [f"{calls.not_run} not run"] if calls.not_run else []
     unmade += [f"{calls.no_answer} without an answer to judge"] if calls.no_answer else []
