@@ -11,13 +11,13 @@ import dataclasses
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from evalkit.errors import UsageError
 from evalkit.gates import Gate, WinRate
 from evalkit.graders import Grader
 from evalkit.judging._templates import Templates
-from evalkit.records._dataset import Item, load_dataset
+from evalkit.records._dataset import Item, load_dataset, split_turns
 from evalkit.records._judgments import Mode
 
 
@@ -52,6 +52,9 @@ class Suite:
     graders: Sequence[Grader] = ()
     #: the dataset field holding the reference answer that reference judges are shown.
     reference_field: str = "reference"
+    #: conversation rows with ``turns``: judge the ``final`` turn's answer, or ``each`` turn's
+    #: (then every turn is an item of its own, ``<id>#t<k>``, for the panel, audit and gates).
+    judge_turns: Literal["final", "each"] = "final"
     #: folder that relative paths are resolved against (the declaring module's folder).
     base_dir: Path = dataclasses.field(default_factory=lambda: _caller_dir(3))
 
@@ -61,8 +64,21 @@ class Suite:
         return path if path.is_absolute() else self.base_dir / path
 
     def items(self) -> tuple[Item, ...]:
-        """Load and validate the dataset (raises DatasetError naming file, row and field)."""
-        return load_dataset(self.dataset_path(), required=self.fields_needed())
+        """Load and validate the dataset (raises DatasetError naming file, row and field).
+
+        With ``judge_turns="each"``, a conversation of n turns is n items (see
+        :func:`~evalkit.records._dataset.split_turns`).
+
+        Raises:
+            UsageError: ``judge_turns`` is neither ``final`` nor ``each``.
+        """
+        if self.judge_turns not in ("final", "each"):
+            raise UsageError(
+                f"suite {self.name!r}: judge_turns={self.judge_turns!r}; use 'final' (judge "
+                "the last turn's answer) or 'each' (judge every turn's)"
+            )
+        items = load_dataset(self.dataset_path(), required=self.fields_needed())
+        return split_turns(items, self.dataset_path()) if self.judge_turns == "each" else items
 
     def fields_needed(self) -> tuple[str, ...]:
         """The dataset fields every row must hold: ``required_fields``, else those the prompt reads.

@@ -1,0 +1,147 @@
+"""Answering a conversation item: turn by turn, each turn its own (cached) call.
+
+Turn k's request is the suite's system message, the conversation's fixed messages, then the
+user turns 1..k with the model's *own* answers to turns 1..k-1 between them (MT-Bench's
+protocol). The answer recorded is the last turn's; the whole transcript is kept beside it.
+A turn that fails stops the conversation: the later turns are not asked, and the answer says
+which turn failed and why.
+
+When a conversation is judged turn by turn, the items of turns 1..k all need the answer to
+turn 1: :class:`Conversations` makes each distinct call once and shares it between them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Final
+
+from evalkit.errors import ModelError
+from evalkit.models import Completion, ModelRequest
+from evalkit.records._answers import Answer, Role
+from evalkit.records._conversation import Message
+from evalkit.records._dataset import Item
+
+if TYPE_CHECKING:
+    from evalkit.session._endpoints import Endpoint
+    from evalkit.session._engine import Caller, SuiteContext
+
+#: How a base (completion-style) model is asked a question; the conversation so far, if any,
+#: is written before the question as earlier Question/Answer pairs.
+ANSWER_TEMPLATE: Final = "answer_completion.j2"
+
+#: Maps a failed call to its row's ``status`` and ``error`` (the engine's rule, passed in).
+Failure = Callable[[ModelError], dict[str, Any]]
+
+
+def _key(request: ModelRequest) -> str:
+    """Identifies a request within one run of :class:`Conversations` (what the model is sent)."""
+    data = [
+        request.model, request.api_base, request.prompt,
+        [dict(m) for m in request.messages], dict(request.params), request.sample,
+    ]  # fmt: skip
+    return json.dumps(data, sort_keys=True, default=str)
+
+
+class Conversations:
+    """Answers the conversation items of one model (see the module docstring)."""
+
+    def __init__(
+        self,
+        ctx: SuiteContext,
+        caller: Caller,
+        role: Role,
+        endpoint: Endpoint,
+        failure: Failure,
+    ) -> None:
+        self._ctx = ctx
+        self._caller = caller
+        self._role: Role = role
+        self._endpoint = endpoint
+        self._failure = failure
+        self._calls: dict[str, Awaitable[Completion]] = {}
+
+    def request(self, single: ModelRequest, history: list[Message]) -> ModelRequest:
+        """The request of the turn that ends ``history``, from the item's single-turn request.
+
+        ``single`` carries the endpoint, the sampling and the prompt style; only what the
+        model is shown changes.
+        """
+        suite = self._ctx.suite
+        if single.prompt is not None:
+            prompt = self._ctx.templates.render(
+                ANSWER_TEMPLATE,
+                {"prompt": history[-1]["content"], "system": suite.system,
+                 "conversation": history[:-1]},
+            )  # fmt: skip
+            return dataclasses.replace(single, prompt=prompt)
+        system = [{"role": "system", "content": suite.system}] if suite.system else []
+        return dataclasses.replace(single, messages=(*system, *history))
+
+    async def _complete(self, request: ModelRequest) -> Completion:
+        key = _key(request)
+        call = self._calls.get(key)
+        if call is None:
+            # A task, so that every item awaiting this turn gets the one result (or error).
+            call = self._calls[key] = asyncio.ensure_future(self._caller.complete(request))
+        return await call
+
+    async def answer(self, item: Item, single: ModelRequest) -> Answer:
+        """Answer ``item``'s conversation; the row of its last turn, with the transcript.
+
+        ``single`` is the item's single-turn request (see :meth:`request`). Usage (tokens,
+        cost, latency) counts the calls of the turns this item accounts for
+        (:attr:`~evalkit.records._conversation.Conversation.first_turn` onwards).
+        """
+        talk = item.conversation
+        assert talk is not None
+        history: list[Message] = list(talk.prefix)
+        used: list[Completion] = []
+        text: str | None = None
+        outcome: dict[str, Any] = {"status": "ok", "error": None}
+        n = len(talk.turns)
+        for k, turn in enumerate(talk.turns, start=1):
+            history.append({"role": "user", "content": turn})
+            try:
+                completion = await self._complete(self.request(single, history))
+            except ModelError as exc:
+                outcome = self._failure(exc)
+            else:
+                if k >= talk.first_turn:
+                    used.append(completion)
+                text = completion.text.strip()
+                if not text:
+                    outcome = {"status": "failed", "error": "empty answer"}
+            if outcome["status"] != "ok":
+                text = None
+                if k < n:
+                    outcome = {
+                        "status": "not_run",
+                        "error": f"turn {k} of {n} was not answered ({outcome['status']}: "
+                        f"{outcome['error']}), so the later turns were not asked",
+                    }
+                elif n > 1:
+                    outcome = outcome | {"error": f"turn {k} of {n}: {outcome['error']}"}
+                break
+            assert text is not None
+            history.append({"role": "assistant", "content": text})
+        return Answer(
+            run_id=self._ctx.run_id, suite=self._ctx.suite.name, item_id=item.id,
+            role=self._role, model=self._endpoint.name, family=self._endpoint.family,
+            prompt=talk.question, text=text, **outcome, **_usage(used),
+            transcript=tuple(history),
+        )  # fmt: skip
+
+
+def _usage(completions: list[Completion]) -> Mapping[str, Any]:
+    """The usage columns of an answer made of ``completions`` (none: a call never made)."""
+    return {
+        "latency_s": sum(c.latency_s for c in completions),
+        "input_tokens": sum(c.input_tokens for c in completions),
+        "output_tokens": sum(c.output_tokens for c in completions),
+        "cost_usd": sum(c.cost_usd for c in completions),
+        "cached": bool(completions) and all(c.cached for c in completions),
+        "text_repaired": any(c.text_repaired for c in completions),
+    }
