@@ -258,8 +258,12 @@ def test_the_report_shows_each_models_conversation(root: Path, fake: FakeProvide
     _, run = run_suite(root, fake)
 
     html = (run.run_dir / "report.html").read_text()
-    first = said(CANDIDATE, "Plan a trip.")
-    assert json.dumps(f"user: Plan a trip.\n\nassistant: {first}")[1:-1] in html
+    first, second = said(CANDIDATE, "Plan a trip."), said(CANDIDATE, "Make it shorter.")
+    text = (
+        f"user: Plan a trip.\n\nassistant: {first}\n\nuser: Make it shorter.\n\nassistant: {second}"
+    )
+    assert f'"cand_conv":[{json.dumps(text, ensure_ascii=False)}]' in html
+    assert "candidate's conversation" in html  # the drill-down's heading for it
 
 
 # -- bad input -----------------------------------------------------------------------------
