@@ -361,3 +361,22 @@ def test_cached_rerun_makes_no_turn_call(root: Path, fake: FakeProvider) -> None
     result, _ = run_suite(root, fake)
     assert fake.requests() == 0
     assert result.answers["candidate"]["trip"].cached
+
+
+@pytest.mark.parametrize("judge_turns", ["final", "each"])
+def test_the_dry_run_counts_every_turn_the_run_asks(
+    root: Path, fake: FakeProvider, judge_turns: str
+) -> None:
+    from evalkit.session._plan import plan_suites
+
+    rows = [
+        {"id": "trip", "turns": ["Plan a trip.", "Make it shorter.", "Add a museum."]},
+        {"id": "why", "messages": [user("Where?"), assistant("Lisbon."), user("Why?")]},
+        {"id": "q", "question": "What is 2+2?"},
+    ]
+    write_rows(root, rows)
+    suite = Suite("talk", dataset="data.jsonl", base_dir=root, judge_turns=judge_turns)  # type: ignore[arg-type]
+    planned = {row.role: row.calls for row in plan_suites(session(root, fake), [suite]).rows}
+    run_suite(root, fake, judge_turns=judge_turns)
+    assert planned["candidate"] == fake.requests(CANDIDATE) == 3 + 1 + 1
+    assert planned["baseline"] == fake.requests(BASELINE) == 5

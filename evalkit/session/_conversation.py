@@ -63,23 +63,6 @@ class Conversations:
         self._failure = failure
         self._calls: dict[str, Awaitable[Completion]] = {}
 
-    def request(self, single: ModelRequest, history: list[Message]) -> ModelRequest:
-        """The request of the turn that ends ``history``, from the item's single-turn request.
-
-        ``single`` carries the endpoint, the sampling and the prompt style; only what the
-        model is shown changes.
-        """
-        suite = self._ctx.suite
-        if single.prompt is not None:
-            prompt = self._ctx.templates.render(
-                ANSWER_TEMPLATE,
-                {"prompt": history[-1]["content"], "system": suite.system,
-                 "conversation": history[:-1]},
-            )  # fmt: skip
-            return dataclasses.replace(single, prompt=prompt)
-        system = [{"role": "system", "content": suite.system}] if suite.system else []
-        return dataclasses.replace(single, messages=(*system, *history))
-
     async def _complete(self, request: ModelRequest) -> Completion:
         key = _key(request)
         call = self._calls.get(key)
@@ -91,7 +74,7 @@ class Conversations:
     async def answer(self, item: Item, single: ModelRequest) -> Answer:
         """Answer ``item``'s conversation; the row of its last turn, with the transcript.
 
-        ``single`` is the item's single-turn request (see :meth:`request`). Usage (tokens,
+        ``single`` is the item's single-turn request (see :func:`turn_request`). Usage (tokens,
         cost, latency) counts the calls of the turns this item accounts for
         (:attr:`~evalkit.records._conversation.Conversation.first_turn` onwards).
         """
@@ -105,7 +88,7 @@ class Conversations:
         for k, turn in enumerate(talk.turns, start=1):
             history.append({"role": "user", "content": turn})
             try:
-                completion = await self._complete(self.request(single, history))
+                completion = await self._complete(turn_request(self._ctx, single, history))
             except ModelError as exc:
                 outcome = self._failure(exc)
             else:
@@ -133,6 +116,47 @@ class Conversations:
             prompt=talk.question, text=text, **outcome, **_usage(used),
             transcript=tuple(history),
         )  # fmt: skip
+
+
+def turn_request(ctx: SuiteContext, single: ModelRequest, history: list[Message]) -> ModelRequest:
+    """The request of the turn that ends ``history``, from the item's single-turn request.
+
+    ``single`` carries the endpoint, the sampling and the prompt style; only what the model is
+    shown changes: the suite's system message and ``history`` (chat), or the answer template
+    with ``history`` as earlier questions and answers (completion).
+    """
+    suite = ctx.suite
+    if single.prompt is not None:
+        prompt = ctx.templates.render(
+            ANSWER_TEMPLATE,
+            {"prompt": history[-1]["content"], "system": suite.system,
+             "conversation": history[:-1]},
+        )  # fmt: skip
+        return dataclasses.replace(single, prompt=prompt)
+    system = [{"role": "system", "content": suite.system}] if suite.system else []
+    return dataclasses.replace(single, messages=(*system, *history))
+
+
+def planned_requests(
+    ctx: SuiteContext, item: Item, single: ModelRequest, placeholder: str
+) -> list[ModelRequest]:
+    """The answering calls ``item`` will make, with ``placeholder`` for the model's own answers.
+
+    For the dry run: ``[single]`` for a single-turn item, else one request per turn the item
+    accounts for (see :class:`~evalkit.records._conversation.Conversation`), so that a suite's
+    calls are counted once even when its conversations are judged turn by turn.
+    """
+    talk = item.conversation
+    if talk is None:
+        return [single]
+    history: list[Message] = list(talk.prefix)
+    out = []
+    for k, turn in enumerate(talk.turns, start=1):
+        history.append({"role": "user", "content": turn})
+        if k >= talk.first_turn:
+            out.append(turn_request(ctx, single, history))
+        history.append({"role": "assistant", "content": placeholder})
+    return out
 
 
 def _usage(completions: list[Completion]) -> Mapping[str, Any]:

@@ -35,6 +35,7 @@ from evalkit.models._cache import cache_key
 from evalkit.models._litellm import estimate_cost
 from evalkit.models._local import is_local
 from evalkit.records._answers import Role
+from evalkit.session._conversation import planned_requests
 from evalkit.session._endpoints import Endpoint, Resolver
 from evalkit.session._engine import ROLES, answer_request, judge_request, lineage
 from evalkit.session._prepare import prepare_suite
@@ -245,7 +246,9 @@ def _plan_suite(
     rows: list[PlanRow] = []
     for role in ROLES:
         endpoint = ctx.endpoint(role)
-        requests = [answer_request(ctx, item, endpoint) for item in items]
+        said = "x" * (CHARS_PER_TOKEN * _answer_tokens(suite))  # the model's own earlier turns
+        singles = [(item, answer_request(ctx, item, endpoint)) for item in items]
+        requests = [r for item, one in singles for r in planned_requests(ctx, item, one, said)]
         cached = _cached(cache, requests)
         rows.append(_row(suite.name, role, "", endpoint, requests, cached, f"{len(items)} items"))
 
