@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Final
 
 from evalkit.errors import ModelError
@@ -23,6 +23,7 @@ from evalkit.models import Completion, ModelRequest
 from evalkit.records._answers import Answer, Role
 from evalkit.records._conversation import Message
 from evalkit.records._dataset import Item
+from evalkit.session._usage import usage_columns
 
 if TYPE_CHECKING:
     from evalkit.session._endpoints import Endpoint
@@ -113,7 +114,7 @@ class Conversations:
         return Answer(
             run_id=self._ctx.run_id, suite=self._ctx.suite.name, item_id=item.id,
             role=self._role, model=self._endpoint.name, family=self._endpoint.family,
-            prompt=talk.question, text=text, **outcome, **_usage(used),
+            prompt=talk.question, text=text, **outcome, **usage_columns(used),
             transcript=tuple(history),
         )  # fmt: skip
 
@@ -157,15 +158,3 @@ def planned_requests(
             out.append(turn_request(ctx, single, history))
         history.append({"role": "assistant", "content": placeholder})
     return out
-
-
-def _usage(completions: list[Completion]) -> Mapping[str, Any]:
-    """The usage columns of an answer made of ``completions`` (none: a call never made)."""
-    return {
-        "latency_s": sum(c.latency_s for c in completions),
-        "input_tokens": sum(c.input_tokens for c in completions),
-        "output_tokens": sum(c.output_tokens for c in completions),
-        "cost_usd": sum(c.cost_usd for c in completions),
-        "cached": bool(completions) and all(c.cached for c in completions),
-        "text_repaired": any(c.text_repaired for c in completions),
-    }

@@ -38,6 +38,7 @@ from evalkit.records._judgments import Judgment, Mode
 from evalkit.session._conversation import ANSWER_TEMPLATE, Conversations
 from evalkit.session._endpoints import Endpoint
 from evalkit.session._suite import Suite
+from evalkit.session._usage import usage_columns
 
 ROLES: tuple[Role, ...] = ("candidate", "baseline")
 __all__ = [
@@ -345,17 +346,6 @@ def _row(
     return Judgment(**values)
 
 
-def _sum(completions: Sequence[Completion]) -> dict[str, Any]:
-    return {
-        "latency_s": sum(c.latency_s for c in completions),
-        "input_tokens": sum(c.input_tokens for c in completions),
-        "output_tokens": sum(c.output_tokens for c in completions),
-        "cost_usd": sum(c.cost_usd for c in completions),
-        "cached": all(c.cached for c in completions),
-        "text_repaired": any(c.text_repaired for c in completions),
-    }
-
-
 async def _ask(
     ctx: SuiteContext, caller: Caller, call: JudgeCall, request: ModelRequest
 ) -> dict[str, Any]:
@@ -393,7 +383,7 @@ async def _ask(
             outcome["repair_output"] = second.text
             parsed = judge.read(second.text)
             error = None if parsed.ok else f"{error}; after repair: {parsed.reason}"
-    return outcome | _sum(completions) | _verdict(call, parsed) | {"error": error}
+    return outcome | usage_columns(completions) | _verdict(call, parsed) | {"error": error}
 
 
 def _verdict(call: JudgeCall, parsed: Parsed) -> dict[str, Any]:
