@@ -336,6 +336,17 @@ def test_a_bad_conversation_is_one_clear_error_before_any_call(
     assert not run.run_dir.exists()
 
 
+def test_required_fields_still_apply_to_conversation_rows(root: Path, fake: FakeProvider) -> None:
+    # A conversation row needs none of the prompt's fields, but the fields a suite requires
+    # by name (here, for its graders) it does need.
+    write_rows(root, [{"id": "trip", "turns": ["a", "b"]}])
+    run = session(root, fake)
+    suite = Suite("talk", dataset="data.jsonl", base_dir=root, required_fields=["answer"])
+    with pytest.raises(EvalkitError, match=r"data.jsonl:1: missing field 'answer'"):
+        run.suite_result(suite)
+    assert fake.requests() == 0
+
+
 def test_an_unknown_judge_turns_is_one_clear_error(root: Path, fake: FakeProvider) -> None:
     write_rows(root, [{"id": "trip", "turns": ["a", "b"]}])
     run = session(root, fake)

@@ -150,12 +150,17 @@ def _check_text(value: Any, name: str, where: str) -> None:
             ) from None
 
 
-def load_dataset(path: Path, *, required: Iterable[str] = ("question",)) -> tuple[Item, ...]:
+def load_dataset(
+    path: Path,
+    *,
+    required: Iterable[str] = ("question",),
+    conversation_required: Iterable[str] = (),
+) -> tuple[Item, ...]:
     """Read and validate a dataset.
 
-    Each row needs every ``required`` field as non-empty text, except a row holding a
-    conversation (``messages`` or ``turns``), which is asked instead of the suite's prompt and
-    so needs none of the prompt's fields. ``id`` is optional; without it a
+    Each row needs every ``required`` field as non-empty text; a row holding a conversation
+    (``messages`` or ``turns``) is asked instead of the suite's prompt, and needs the
+    ``conversation_required`` fields instead. ``id`` is optional; without it a
     row's id is ``row-<n>``. Ids must be unique. ``human_label``, when present, must be one of
     candidate / baseline / tie.
 
@@ -168,14 +173,14 @@ def load_dataset(path: Path, *, required: Iterable[str] = ("question",)) -> tupl
     rows = _read_rows(path)
     if not rows:
         raise DatasetError(f"{path}: the dataset is empty; add at least one row")
-    needed = tuple(required)
+    needed, needed_by_conversations = tuple(required), tuple(conversation_required)
     items: list[Item] = []
     seen: dict[str, int] = {}
     for row in rows:
         line = row.pop("__line__")
         where = f"{path}:{line}"
         conversation = read_conversation(row, where)
-        for name in needed if conversation is None else ():
+        for name in needed if conversation is None else needed_by_conversations:
             value = row.get(name)
             if name not in row:
                 raise DatasetError(f"{where}: missing field {name!r} (the suite's prompt uses it)")

@@ -77,7 +77,12 @@ class Suite:
                 f"suite {self.name!r}: judge_turns={self.judge_turns!r}; use 'final' (judge "
                 "the last turn's answer) or 'each' (judge every turn's)"
             )
-        items = load_dataset(self.dataset_path(), required=self.fields_needed())
+        items = load_dataset(
+            self.dataset_path(),
+            required=self.fields_needed(),
+            # A conversation is asked instead of the prompt: only fields required by name.
+            conversation_required=self.required_fields or (),
+        )
         return split_turns(items, self.dataset_path()) if self.judge_turns == "each" else items
 
     def fields_needed(self) -> tuple[str, ...]:
