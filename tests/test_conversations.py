@@ -204,6 +204,30 @@ def test_single_turn_rows_are_prompted_as_before(root: Path, fake: FakeProvider)
     assert all("Conversation" not in p for p in judge)
 
 
+def test_a_base_model_sees_the_earlier_turns_as_questions_and_answers(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from evalkit.judging._templates import Templates
+    from evalkit.models import ModelRequest
+    from evalkit.session._conversation import turn_request
+
+    ctx = SimpleNamespace(suite=Suite("s", dataset="d.jsonl", system=SYSTEM), templates=Templates())
+    single = ModelRequest(model="m", prompt="the single-turn prompt", params={"stop": ["\n\n"]})
+    history = [
+        {"role": "system", "content": "Be a travel agent."},
+        user("Plan a trip."), assistant("Go to Rome.\nStay a week."), user("Make it shorter."),
+    ]  # fmt: skip
+    request = turn_request(ctx, single, history)  # type: ignore[arg-type]
+    assert request.prompt is not None
+    # A base model has no system turn: the conversation's system message joins the suite's.
+    assert request.prompt.startswith(SYSTEM + "\nBe a travel agent.\n\nQuestion: ")
+    assert request.prompt.endswith(
+        "Question: Plan a trip.\nAnswer: Go to Rome. Stay a week.\n\n"
+        "Question: Make it shorter.\nAnswer:"
+    )
+    assert request.params == {"stop": ["\n\n"]}
+
+
 def test_a_failed_turn_leaves_the_later_turns_unasked(root: Path, fake: FakeProvider) -> None:
     write_rows(root, [{"id": "trip", "turns": ["Plan a trip.", "Make it shorter."]}])
     fake.script(CANDIDATE, Fault.http_error(400, "bad turn"))

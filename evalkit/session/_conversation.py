@@ -128,11 +128,18 @@ def turn_request(ctx: SuiteContext, single: ModelRequest, history: list[Message]
     """
     suite = ctx.suite
     if single.prompt is not None:
+        # A base model has no system turn: the conversation's own system messages join the
+        # suite's instructions at the top of the prompt.
+        said = [m["content"] for m in history if m["role"] == "system"]
+        instructions = "\n".join(t for t in (suite.system, *said) if t) or None
         prompt = ctx.templates.render(
             ANSWER_TEMPLATE,
-            {"prompt": history[-1]["content"], "system": suite.system,
-             "conversation": history[:-1]},
-        )  # fmt: skip
+            {
+                "prompt": history[-1]["content"],
+                "system": instructions,
+                "conversation": history[:-1],
+            },
+        )
         return dataclasses.replace(single, prompt=prompt)
     system = [{"role": "system", "content": suite.system}] if suite.system else []
     return dataclasses.replace(single, messages=(*system, *history))
