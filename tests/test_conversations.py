@@ -277,6 +277,20 @@ def test_judge_turns_each_makes_one_item_per_turn_sharing_the_calls(
     assert sorted(result.panel["item_id"]) == ["trip#t1", "trip#t2"]
 
 
+def test_judge_turns_each_a_failed_first_turn_fails_that_item_and_stops_the_next(
+    root: Path, fake: FakeProvider
+) -> None:
+    write_rows(root, [{"id": "trip", "turns": ["Plan a trip.", "Make it shorter."]}])
+    fake.script(CANDIDATE, Fault.http_error(400, "bad turn"))
+    result, _ = run_suite(root, fake, judge_turns="each")
+
+    assert fake.requests(CANDIDATE) == 1  # one shared call for turn 1, none for turn 2
+    answers = result.answers["candidate"]
+    assert (answers["trip#t1"].status, answers["trip#t2"].status) == ("failed", "not_run")
+    assert "bad turn" in answers["trip#t1"].error
+    assert answers["trip#t2"].error.startswith("turn 1 of 2 was not answered (failed: ")
+
+
 def test_the_report_shows_each_models_conversation(root: Path, fake: FakeProvider) -> None:
     write_rows(root, [{"id": "trip", "turns": ["Plan a trip.", "Make it shorter."]}])
     _, run = run_suite(root, fake)
