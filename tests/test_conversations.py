@@ -429,3 +429,19 @@ def test_the_dry_run_counts_every_turn_the_run_asks(
     run_suite(root, fake, judge_turns=judge_turns)
     assert planned["candidate"] == fake.requests(CANDIDATE) == 3 + 1 + 1
     assert planned["baseline"] == fake.requests(BASELINE) == 5
+
+
+def test_the_dry_run_shows_judges_the_earlier_turns(root: Path, fake: FakeProvider) -> None:
+    from evalkit.session._plan import plan_suites
+
+    def judge_tokens(row: dict[str, Any]) -> int:
+        write_rows(root, [row])
+        suite = Suite("talk", dataset="data.jsonl", base_dir=root)
+        plan = plan_suites(session(root, fake), [suite])
+        return next(r.input_tokens for r in plan.rows if r.role == "judge fair")
+
+    earlier = "Plan a long trip through every country of Europe, with trains. " * 20
+    alone = judge_tokens({"id": "t", "turns": ["Make it shorter."]})
+    after = judge_tokens({"id": "t", "turns": [earlier, "Make it shorter."]})
+    # Both orders show the earlier turn twice (once per model's conversation), plus answers.
+    assert after - alone >= 2 * 2 * len(earlier) // 4

@@ -145,6 +145,18 @@ def turn_request(ctx: SuiteContext, single: ModelRequest, history: list[Message]
     return dataclasses.replace(single, messages=(*system, *history))
 
 
+def placeholder_transcript(item: Item, said: str) -> tuple[Message, ...] | None:
+    """``item``'s transcript with ``said`` for each of the model's answers (for the dry run).
+
+    None for a single-turn item, as for its answers.
+    """
+    talk = item.conversation
+    if talk is None:
+        return None
+    turns = [m for turn in talk.turns for m in (("user", turn), ("assistant", said))]
+    return (*talk.prefix, *({"role": role, "content": text} for role, text in turns))
+
+
 def planned_requests(
     ctx: SuiteContext, item: Item, single: ModelRequest, placeholder: str
 ) -> list[ModelRequest]:
