@@ -83,6 +83,9 @@ def test_bad_perturbation_input_is_named(tmp_path: Path) -> None:
     data.write_text(json.dumps({"id": "a", "question": "Hi?", "perturbation": "x"}) + "\n")
     with pytest.raises(DatasetError, match=r"d\.jsonl: item 'a' has a field 'perturbation'"):
         Suite("s", dataset=data, perturbations=["typos"]).items()
+    data.write_text(json.dumps({"id": "a", "turns": ["Hi there?", "And then?"]}) + "\n")
+    with pytest.raises(DatasetError, match=r"item 'a' is a conversation; perturbations apply"):
+        Suite("s", dataset=data, perturbations=["typos"]).items()
     rows = [{"id": "a", "question": "Hi there?"}, {"id": "a~typos", "question": "Yo?"}]
     data.write_text("".join(json.dumps(r) + "\n" for r in rows))
     with pytest.raises(DatasetError, match=r"item id 'a~typos' is also the id of the typos"):

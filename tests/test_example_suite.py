@@ -82,7 +82,7 @@ def test_three_suites_each_teach_their_lesson(
     proc, reports = example_run
     run = json.loads((only_run(reports) / "run.json").read_text())
     suites = {s["name"]: s for s in run["suites"]}
-    assert set(suites) == {"general-knowledge", "arithmetic", "lineage"}
+    assert set(suites) == {"general-knowledge", "arithmetic", "lineage", "conversation"}
     # The scored suite: judges that see the reference, and a deterministic check beside them.
     table = pd.read_json(only_run(reports) / "judgments.jsonl", lines=True)
     arithmetic = table[table["suite"] == "arithmetic"]
@@ -98,3 +98,18 @@ def test_three_suites_each_teach_their_lesson(
     generator = [d for d in suites["lineage"]["lineage"] if d["shared_with"] == "generator"]
     assert [d["judge"] for d in generator] == ["gemma"]
     assert "like the generator on 20 item(s)" in proc.stdout
+
+
+def test_the_conversation_suite_answers_each_turn_after_its_own_answer(
+    example_run: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    _, reports = example_run
+    answers = pd.read_json(only_run(reports) / "answers.jsonl", lines=True)
+    talks = answers[answers["suite"] == "conversation"]
+    assert len(talks) == 2 * 6  # the candidate's and the baseline's, every item
+    for row in talks[talks["status"] == "ok"].itertuples():
+        transcript = row.transcript
+        assert [m["role"] for m in transcript] == ["user", "assistant", "user", "assistant"]
+        assert transcript[-1]["content"] == row.text  # the answer recorded is the last turn's
+    judged = pd.read_json(only_run(reports) / "judgments.jsonl", lines=True)
+    assert set(judged.loc[judged["suite"] == "conversation", "order"]) == {"AB", "BA"}

@@ -10,6 +10,7 @@ text and the response cache answers it.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import re
 import zlib
@@ -131,14 +132,19 @@ def with_variants(
     ``merged_intents`` the second request is the next item's text (cyclically).
 
     Raises:
-        DatasetError: ``source`` already uses a reserved field name, or a variant's id is
-            taken by another row.
+        DatasetError: ``source`` already uses a reserved field name, holds a conversation
+            (its turns are not perturbed), or a variant's id is taken by another row.
     """
     if not names:
         return tuple(items)
     ids = {item.id for item in items}
     out: list[Item] = []
     for index, item in enumerate(items):
+        if item.conversation is not None:
+            raise DatasetError(
+                f"{source}: item {item.id!r} is a conversation; perturbations apply to "
+                "single-question rows only: put the conversations in a suite of their own"
+            )
         reserved = [f for f in (PERTURBATION_FIELD, CLEAN_ID_FIELD) if f in item.fields]
         if reserved:
             raise DatasetError(
@@ -164,7 +170,7 @@ def with_variants(
                         other=other if isinstance(other, str) else "",
                     )  # fmt: skip
             changed[PERTURBATION_FIELD], changed[CLEAN_ID_FIELD] = name, item.id
-            out.append(Item(id=variant_id, fields=changed))
+            out.append(dataclasses.replace(item, id=variant_id, fields=changed))
     return tuple(out)
 
 

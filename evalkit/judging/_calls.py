@@ -18,6 +18,7 @@ from evalkit.judging._pairwise import present
 from evalkit.judging._spec import OptionOrder
 from evalkit.judging._templates import Templates
 from evalkit.records._answers import Role
+from evalkit.records._conversation import Message, earlier
 from evalkit.records._dataset import Item
 from evalkit.records._judgments import ORDERS, Order
 
@@ -91,8 +92,14 @@ def judge_prompt(
     question: str,
     answers: Mapping[Role, str],
     reference: str | None = None,
+    transcripts: Mapping[Role, Sequence[Message] | None] | None = None,
 ) -> str:
     """Render the call's prompt from the question, the answers by role and the reference.
+
+    ``transcripts`` (by role) are conversation items' transcripts; the template's
+    ``conversation`` is then the messages before the judged turn: a list for a scored call,
+    a pair (answer A's, answer B's, in the order shown) for a pairwise one. It is None for a
+    single-turn item, or when nothing came before the judged turn.
 
     Raises:
         SpecError: the template fails to render (checked before the run, so only a template
@@ -100,9 +107,13 @@ def judge_prompt(
     """
     judge = call.judge
     variables: dict[str, Any]
+    before = {role: earlier((transcripts or {}).get(role)) or [] for role in call.roles()}
+    conversation: Any = None
     if call.order is not None:
         shown = present(call.order, candidate=answers["candidate"], baseline=answers["baseline"])
-        variables = judge.variables(question=question, answers=shown)
+        talks = present(call.order, candidate=before["candidate"], baseline=before["baseline"])
+        conversation = talks if any(talks) else None
+        variables = judge.variables(question=question, answers=shown, conversation=conversation)
     else:
         assert call.role is not None
         variables = judge.variables(
@@ -110,6 +121,7 @@ def judge_prompt(
             answers=(answers[call.role],),
             reference=reference,
             option_order=call.option_order or judge.spec.option_orders[0],
+            conversation=before[call.role] or None,
         )
     return templates.render(judge.spec.template, variables)
 

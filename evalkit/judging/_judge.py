@@ -103,13 +103,20 @@ class Judge:
         answers: tuple[str, ...],
         reference: str | None = None,
         option_order: OptionOrder = "ascending",
+        conversation: Any = None,
     ) -> dict[str, Any]:
-        """The template variables of one call: two answers (as shown) or one answer."""
+        """The template variables of one call: two answers (as shown) or one answer.
+
+        ``conversation`` is what came before the judged turn (see
+        :func:`evalkit.judging._calls.judge_prompt`); None for a single-turn item.
+        """
         if self.mode == "pairwise":
             answer_a, answer_b = answers
-            return {"question": question, "answer_a": answer_a, "answer_b": answer_b}
+            return {"question": question, "answer_a": answer_a, "answer_b": answer_b,
+                    "conversation": conversation}  # fmt: skip
         (answer,) = answers
-        out = {"question": question, "answer": answer, **self.scale_variables(option_order)}
+        out = {"question": question, "answer": answer, "conversation": conversation,
+               **self.scale_variables(option_order)}  # fmt: skip
         if self.mode == "reference":
             out["reference"] = reference
         return out
@@ -117,9 +124,12 @@ class Judge:
     def sample_variables(self) -> dict[str, Any]:
         """Distinct sample values of every variable, for :meth:`Templates.check`."""
         answers = ("⟨answer_a⟩", "⟨answer_b⟩") if self.mode == "pairwise" else ("⟨answer⟩",)
+        # A conversation, so that a template's conversation block is rendered too.
+        talk = [{"role": "user", "content": "⟨turn⟩"}, {"role": "assistant", "content": "⟨said⟩"}]
         return self.variables(
             question="⟨question⟩", answers=answers, reference="⟨reference⟩",
             option_order=self.spec.option_orders[0],
+            conversation=(talk, talk) if self.mode == "pairwise" else talk,
         )  # fmt: skip
 
     def repair_prompt(self, templates: Templates, raw: str, reason: str) -> str | None:

@@ -15,19 +15,20 @@ True
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, TypeVar
 
 from evalkit.judging._parsers import Label
 from evalkit.records._judgments import ORDERS, VERDICTS, Order, Verdict
 
 __all__ = ["ORDERS", "VERDICTS", "present", "shown_label", "to_verdict"]
 
+T = TypeVar("T")
 _FIRST: Final[dict[Order, Verdict]] = {"AB": "candidate", "BA": "baseline"}
 _SECOND: Final[dict[Order, Verdict]] = {"AB": "baseline", "BA": "candidate"}
 
 
-def present(order: Order, *, candidate: str, baseline: str) -> tuple[str, str]:
-    """Return (answer shown as A, answer shown as B) for ``order``."""
+def present(order: Order, *, candidate: T, baseline: T) -> tuple[T, T]:
+    """Return (answer shown as A, answer shown as B) for ``order`` (texts, or transcripts)."""
     return (candidate, baseline) if order == "AB" else (baseline, candidate)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from evalkit.records._status import AnswerStatus
@@ -34,6 +35,9 @@ class Answer:
     cached: bool
     #: the provider's text could not be encoded and was repaired (U+FFFD in its place).
     text_repaired: bool = False
+    #: a conversation item's messages as this model had them, its own answers included (the
+    #: suite's system message left out); None for a single-turn item.
+    transcript: tuple[Mapping[str, str], ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the row as a plain dict keyed by column name."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -16,20 +16,28 @@ import numpy as np
 import pandas as pd
 
 from evalkit.errors import DatasetError
+from evalkit.records._conversation import Conversation, read_conversation, turn_id
 
 #: Longest text field accepted; longer ones are almost always a mistake (a whole file pasted).
 MAX_FIELD_CHARS: Final = 100_000
 #: Optional fields with a meaning to evalkit.
-KNOWN_FIELDS: Final = ("id", "reference", "human_label", "tags", "generator_family")
+KNOWN_FIELDS: Final = (
+    "id", "reference", "human_label", "tags", "generator_family", "messages", "turns",
+)  # fmt: skip
 HUMAN_LABELS: Final = ("candidate", "baseline", "tie")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Item:
-    """One dataset row: its id and every field, as read."""
+    """One dataset row: its id and every field, as read.
+
+    ``conversation`` is set when the row holds ``messages`` or ``turns`` (see
+    :mod:`evalkit.records._conversation`): the model answers it instead of the suite's prompt.
+    """
 
     id: str
     fields: Mapping[str, Any]
+    conversation: Conversation | None = None
 
     @property
     def human_label(self) -> str | None:
@@ -142,10 +150,17 @@ def _check_text(value: Any, name: str, where: str) -> None:
             ) from None
 
 
-def load_dataset(path: Path, *, required: Iterable[str] = ("question",)) -> tuple[Item, ...]:
+def load_dataset(
+    path: Path,
+    *,
+    required: Iterable[str] = ("question",),
+    conversation_required: Iterable[str] = (),
+) -> tuple[Item, ...]:
     """Read and validate a dataset.
 
-    Each row needs every ``required`` field as non-empty text. ``id`` is optional; without it a
+    Each row needs every ``required`` field as non-empty text; a row holding a conversation
+    (``messages`` or ``turns``) is asked instead of the suite's prompt, and needs the
+    ``conversation_required`` fields instead. ``id`` is optional; without it a
     row's id is ``row-<n>``. Ids must be unique. ``human_label``, when present, must be one of
     candidate / baseline / tie.
 
@@ -158,13 +173,14 @@ def load_dataset(path: Path, *, required: Iterable[str] = ("question",)) -> tupl
     rows = _read_rows(path)
     if not rows:
         raise DatasetError(f"{path}: the dataset is empty; add at least one row")
-    needed = tuple(required)
+    needed, needed_by_conversations = tuple(required), tuple(conversation_required)
     items: list[Item] = []
     seen: dict[str, int] = {}
     for row in rows:
         line = row.pop("__line__")
         where = f"{path}:{line}"
-        for name in needed:
+        conversation = read_conversation(row, where)
+        for name in needed if conversation is None else needed_by_conversations:
             value = row.get(name)
             if name not in row:
                 raise DatasetError(f"{where}: missing field {name!r} (the suite's prompt uses it)")
@@ -185,5 +201,35 @@ def load_dataset(path: Path, *, required: Iterable[str] = ("question",)) -> tupl
                 "ids must be unique"
             )
         seen[item_id] = line
-        items.append(Item(id=item_id, fields=row))
+        items.append(Item(id=item_id, fields=row, conversation=conversation))
     return tuple(items)
+
+
+def split_turns(items: Sequence[Item], path: Path) -> tuple[Item, ...]:
+    """Items judged turn by turn: a conversation of n user turns becomes n items.
+
+    Item ``<id>#t<k>`` holds the conversation up to turn k, so that its answer is the answer
+    to turn k and the audit, the panel and the gates treat each turn as an item of its own.
+    Items with one turn, or no conversation, are kept as they are.
+
+    Raises:
+        DatasetError: a turn's id is already the id of another row.
+    """
+    out: list[Item] = []
+    for item in items:
+        talk = item.conversation
+        if talk is None or len(talk.turns) == 1:
+            out.append(item)
+            continue
+        for k in range(1, len(talk.turns) + 1):
+            turns = dataclasses.replace(talk, turns=talk.turns[:k], first_turn=k)
+            out.append(Item(id=turn_id(item.id, k), fields=item.fields, conversation=turns))
+    seen: set[str] = set()
+    for item in out:
+        if item.id in seen:
+            raise DatasetError(
+                f"{path}: id {item.id!r} is used twice once conversations are split into one "
+                "item per turn (judge_turns='each'); rename the row with that id"
+            )
+        seen.add(item.id)
+    return tuple(out)

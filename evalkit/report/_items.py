@@ -119,20 +119,36 @@ def _cut(
 
 def _answers_wide(answers: pd.DataFrame) -> pd.DataFrame:
     """One row per item: prompt, both answers (or their errors), and tags."""
-    columns = [*_ITEM, "prompt", "cand", "cand_error", "base", "base_error", "tags"]
+    columns = [*_ITEM, "prompt", "cand", "cand_error", "base", "base_error", "tags",
+               "cand_conv", "base_conv"]  # fmt: skip
     if answers.empty:
         return pd.DataFrame(columns=columns)
     answers = answers.drop_duplicates([*_ITEM, "role"], keep="last")
-    wide = answers.pivot(index=_ITEM, columns="role", values=["text", "error", "prompt"])
+    talks = answers["transcript"] if "transcript" in answers else pd.Series(None, answers.index)
+    answers = answers.assign(conv=talks.map(conversation_text))
+    wide = answers.pivot(index=_ITEM, columns="role", values=["text", "error", "prompt", "conv"])
     out = pd.DataFrame(index=wide.index)
     for role, short in (("candidate", "cand"), ("baseline", "base")):
         has = ("text", role) in wide.columns
         out[short] = wide[("text", role)] if has else None
         out[f"{short}_error"] = wide[("error", role)] if has else None
+        out[f"{short}_conv"] = wide[("conv", role)] if has else None
     prompts = [wide[("prompt", r)] for r in ("candidate", "baseline") if ("prompt", r) in wide]
     out["prompt"] = prompts[0].fillna(prompts[1]) if len(prompts) == 2 else prompts[0]
     out["tags"] = answers.groupby(_ITEM)["tags"].first() if "tags" in answers else None
     return out.reset_index()
+
+
+def conversation_text(transcript: Any) -> str | None:
+    r"""A conversation item's transcript as the drill-down shows it; None for a single turn.
+
+    >>> conversation_text([{"role": "user", "content": "Hi"},
+    ...                    {"role": "assistant", "content": "Yo"}])
+    'user: Hi\n\nassistant: Yo'
+    """
+    if not isinstance(transcript, list | tuple | np.ndarray):
+        return None
+    return "\n\n".join(f"{m['role']}: {m['content']}" for m in transcript)
 
 
 def _tag_lists(values: pd.Series) -> list[list[str]]:
@@ -245,8 +261,11 @@ def item_data(
     texts = [plain(items[c].astype("string")) for c in ("prompt", "cand", "base")]
     texts += [plain(items[c].astype("string")) for c in ("cand_error", "base_error")]
     texts += [plain(calls[c].astype("string")) for c in ("raw_output", "error")]
-    texts, cut, cap, n_cut = _cut(texts, budget)
-    prompt, cand, base, cand_error, base_error, raw, error = texts
+    # Conversations only when the run has some, so that other reports keep their shape.
+    talks = [plain(items[c].astype("string")) for c in ("cand_conv", "base_conv")]
+    has_talks = any(t is not None for column in talks for t in column)
+    texts, cut, cap, n_cut = _cut(texts + (talks if has_talks else []), budget)
+    prompt, cand, base, cand_error, base_error, raw, error = texts[:7]
     tags = _tag_lists(items["tags"]) if "tags" in items else [[] for _ in range(len(items))]
     score = calls["score"].astype(float)
     data = {
@@ -268,6 +287,8 @@ def item_data(
             "cand": cand, "cand_cut": cut[1],
             "base": base, "base_cut": cut[2],
             "cand_error": cand_error, "base_error": base_error,
+            **({"cand_conv": texts[7], "cand_conv_cut": cut[7],
+                "base_conv": texts[8], "base_conv_cut": cut[8]} if has_talks else {}),
             "first": first[: len(items)],
             "n": per_item.astype(int).tolist(),
         },

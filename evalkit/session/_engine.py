@@ -36,10 +36,11 @@ from evalkit.panel._aggregate import AggregatorKinds
 from evalkit.records._answers import Answer, Role
 from evalkit.records._dataset import Item
 from evalkit.records._judgments import Judgment, Mode
+from evalkit.session._conversation import ANSWER_TEMPLATE, Conversations
 from evalkit.session._endpoints import Endpoint
 from evalkit.session._suite import Suite
+from evalkit.session._usage import usage_columns
 
-ANSWER_TEMPLATE = "answer_completion.j2"
 ROLES: tuple[Role, ...] = ("candidate", "baseline")
 __all__ = [
     "ANSWER_TEMPLATE",
@@ -145,6 +146,8 @@ def _request(
 
 
 def _question(ctx: SuiteContext, item: Item) -> str:
+    if item.conversation is not None:
+        return item.conversation.question
     where = f"suite {ctx.suite.name!r} prompt, item {item.id!r}"
     return ctx.templates.render_string(ctx.suite.prompt, item.fields, where=where)
 
@@ -169,12 +172,17 @@ def answer_request(ctx: SuiteContext, item: Item, endpoint: Endpoint) -> ModelRe
     return _request(endpoint, question, system=suite.system, params=params)
 
 
-def judge_request(ctx: SuiteContext, call: JudgeCall, answers: Mapping[Role, str]) -> ModelRequest:
-    """The call that asks ``call.judge`` about the answers (by role) of ``call.item``."""
+def judge_request(
+    ctx: SuiteContext,
+    call: JudgeCall,
+    answers: Mapping[Role, str],
+    transcripts: Mapping[Role, Sequence[Mapping[str, str]] | None] | None = None,
+) -> ModelRequest:
+    """The call that asks ``call.judge`` about the answers (and transcripts) of ``call.item``."""
     judge = call.judge
     content = judge_prompt(
         ctx.templates, call, question=_question(ctx, call.item), answers=answers,
-        reference=ctx.reference(call.item),
+        reference=ctx.reference(call.item), transcripts=transcripts,
     )  # fmt: skip
     endpoint = ctx.judges[judge.name]
     params = judge.spec.sample_params(call.sample)
@@ -212,7 +220,8 @@ def check_inputs(suite: Suite, items: Sequence[Item], panel: Panel, templates: T
         )
     for item in items:
         where = f"suite {suite.name!r} prompt, item {item.id!r}"
-        templates.render_string(suite.prompt, item.fields, where=where)
+        if item.conversation is None:  # a conversation is asked instead of the prompt
+            templates.render_string(suite.prompt, item.fields, where=where)
         if suite.mode == "reference" and item.fields.get(suite.reference_field) in (None, ""):
             raise DatasetError(
                 f"{suite.dataset_path()}: item {item.id!r} has no {suite.reference_field!r} "
@@ -255,9 +264,14 @@ async def answer_all(
     sink: Callable[[Answer], None],
 ) -> dict[str, Answer]:
     """Ask ``endpoint`` every item's question concurrently; append each answer as it lands."""
+    conversations = Conversations(ctx, caller, role, endpoint, _failure)
 
     async def one(item: Item) -> Answer:
         request = answer_request(ctx, item, endpoint)
+        if item.conversation is not None:
+            talk = await conversations.answer(item, request)
+            sink(talk)
+            return talk
         text: str | None = None
         outcome: dict[str, Any] = {"status": "ok", "error": None}
         completion: Completion | None = None
@@ -341,17 +355,6 @@ def _row(
     return Judgment(**values)
 
 
-def _sum(completions: Sequence[Completion]) -> dict[str, Any]:
-    return {
-        "latency_s": sum(c.latency_s for c in completions),
-        "input_tokens": sum(c.input_tokens for c in completions),
-        "output_tokens": sum(c.output_tokens for c in completions),
-        "cost_usd": sum(c.cost_usd for c in completions),
-        "cached": all(c.cached for c in completions),
-        "text_repaired": any(c.text_repaired for c in completions),
-    }
-
-
 async def _ask(
     ctx: SuiteContext, caller: Caller, call: JudgeCall, request: ModelRequest
 ) -> dict[str, Any]:
@@ -389,7 +392,7 @@ async def _ask(
             outcome["repair_output"] = second.text
             parsed = judge.read(second.text)
             error = None if parsed.ok else f"{error}; after repair: {parsed.reason}"
-    return outcome | _sum(completions) | _verdict(call, parsed) | {"error": error}
+    return outcome | usage_columns(completions) | _verdict(call, parsed) | {"error": error}
 
 
 def _verdict(call: JudgeCall, parsed: Parsed) -> dict[str, Any]:
@@ -433,7 +436,8 @@ async def judge_all(
             if text is None:
                 return row(status="no_answer", error=f"no {role} answer")
             texts[role] = text
-        return row(**await _ask(ctx, caller, call, judge_request(ctx, call, texts)))
+        said = {role: answers[role][call.item.id].transcript for role in call.roles()}
+        return row(**await _ask(ctx, caller, call, judge_request(ctx, call, texts, said)))
 
     async def record(call: JudgeCall) -> Judgment:
         judgment = await one(call)

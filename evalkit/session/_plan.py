@@ -35,6 +35,7 @@ from evalkit.models._cache import cache_key
 from evalkit.models._litellm import estimate_cost
 from evalkit.models._local import is_local
 from evalkit.records._answers import Role
+from evalkit.session._conversation import placeholder_transcript, planned_requests
 from evalkit.session._endpoints import Endpoint, Resolver
 from evalkit.session._engine import ROLES, answer_request, judge_request, lineage
 from evalkit.session._prepare import prepare_suite
@@ -245,7 +246,9 @@ def _plan_suite(
     rows: list[PlanRow] = []
     for role in ROLES:
         endpoint = ctx.endpoint(role)
-        requests = [answer_request(ctx, item, endpoint) for item in items]
+        said = "x" * (CHARS_PER_TOKEN * _answer_tokens(suite))  # the model's own earlier turns
+        singles = [(item, answer_request(ctx, item, endpoint)) for item in items]
+        requests = [r for item, one in singles for r in planned_requests(ctx, item, one, said)]
         cached = _cached(cache, requests)
         rows.append(_row(suite.name, role, "", endpoint, requests, cached, f"{len(items)} items"))
 
@@ -255,7 +258,9 @@ def _plan_suite(
     calls = judge_calls(items, panel.judges, roles=roles, excluded=skip)
     for judge in panel.judges:
         mine = [c for c in calls if c.judge.name == judge.name]
-        requests = [judge_request(ctx, call, answers) for call in mine]
+        requests = [judge_request(ctx, call, answers, dict.fromkeys(ROLES,
+                                  placeholder_transcript(call.item, placeholder)))
+                    for call in mine]  # fmt: skip
         detail = _judge_detail(mine, judge_calls(items, [judge], roles=roles), len(items))
         rows.append(_row(suite.name, "judge", judge.name, ctx.judges[judge.name], requests,
                          None, detail))  # fmt: skip

@@ -11,14 +11,14 @@ import dataclasses
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from evalkit.data._perturb import check_perturbations, with_variants
 from evalkit.errors import UsageError
 from evalkit.gates import Gate, WinRate
 from evalkit.graders import Grader
 from evalkit.judging._templates import Templates
-from evalkit.records._dataset import Item, load_dataset
+from evalkit.records._dataset import Item, load_dataset, split_turns
 from evalkit.records._judgments import Mode
 
 
@@ -53,6 +53,9 @@ class Suite:
     graders: Sequence[Grader] = ()
     #: the dataset field holding the reference answer that reference judges are shown.
     reference_field: str = "reference"
+    #: conversation rows with ``turns``: judge the ``final`` turn's answer, or ``each`` turn's
+    #: (then every turn is an item of its own, ``<id>#t<k>``, for the panel, audit and gates).
+    judge_turns: Literal["final", "each"] = "final"
     #: production-like variants to ask besides each item (evalkit.data._perturb.PERTURBATIONS:
     #: typos, lowercase, no_punctuation, abbreviations, merged_intents, chat_register); each
     #: item's variants are answered and judged like items, and the Robustness gate reports the
@@ -69,14 +72,31 @@ class Suite:
         return path if path.is_absolute() else self.base_dir / path
 
     def items(self) -> tuple[Item, ...]:
-        """Load and validate the dataset, then add the perturbed variants of each item.
+        """Load and validate the dataset; split conversations into turns; add variants.
+
+        With ``judge_turns="each"``, a conversation of n turns is n items (see
+        :func:`~evalkit.records._dataset.split_turns`); with ``perturbations``, each item is
+        followed by its perturbed variants (see :func:`~evalkit.data._perturb.with_variants`).
 
         Raises:
             DatasetError: naming the file, row and field (see :func:`load_dataset`).
-            UsageError: an unknown perturbation.
+            UsageError: ``judge_turns`` is neither ``final`` nor ``each``, or a perturbation
+                is unknown.
         """
+        if self.judge_turns not in ("final", "each"):
+            raise UsageError(
+                f"suite {self.name!r}: judge_turns={self.judge_turns!r}; use 'final' (judge "
+                "the last turn's answer) or 'each' (judge every turn's)"
+            )
         path = self.dataset_path()
-        items = load_dataset(path, required=self.fields_needed())
+        items = load_dataset(
+            path,
+            required=self.fields_needed(),
+            # A conversation is asked instead of the prompt: only fields required by name.
+            conversation_required=self.required_fields or (),
+        )
+        if self.judge_turns == "each":
+            items = split_turns(items, path)
         if not self.perturbations:
             return items
         check_perturbations(self.perturbations, where=f"suite {self.name!r}")
