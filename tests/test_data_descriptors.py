@@ -80,3 +80,5 @@ def test_direction_in_words() -> None:
         "are 6.0\u00d7 less likely to contain a misspelling (5% vs 30%)"
     )
     assert describe_direction(by_name["emoji"], 0.1, 0.0).endswith("production has none")
+    # Close to 1 a factor would round to "1.0x": the difference is given in percent.
+    assert describe_direction(by_name["chars"], 52.0, 50.0).startswith("are 4% longer")

@@ -86,7 +86,7 @@ def describe_direction(descriptor: Descriptor, eval_mean: float, prod_mean: floa
     """The difference in words: the phrase of ``descriptor`` with its factor, and both means.
 
     For example "are 2.3 times longer in characters (84 vs 36.5)", written with the
-    multiplication sign.
+    multiplication sign; a factor below 1.1 as a percentage ("4% less").
     """
     both = f"({_show(eval_mean, descriptor)} vs {_show(prod_mean, descriptor)})"
     if eval_mean == prod_mean:
@@ -98,7 +98,9 @@ def describe_direction(descriptor: Descriptor, eval_mean: float, prod_mean: floa
     ratio = eval_mean / prod_mean
     factor = ratio if ratio >= 1 else 1 / ratio
     more = descriptor.more[0] if ratio >= 1 else descriptor.more[1]
-    return f"{descriptor.phrase.format(factor=f'{factor:.1f}{TIMES}', more=more)} {both}"
+    # Below 1.1x a factor rounds to "1.0x less", which says nothing: give the percentage.
+    said = f"{factor - 1:.0%}" if factor < 1.1 else f"{factor:.1f}{TIMES}"
+    return f"{descriptor.phrase.format(factor=said, more=more)} {both}"
 
 
 def descriptor_shifts(
