@@ -173,6 +173,20 @@ def test_a_suite_with_perturbations_judges_each_variant_and_gates_the_drop(
     assert "Does the score survive real input?" in closed.report.read_text()
 
 
+def test_a_run_whose_only_suite_stopped_on_bad_input_still_closes_with_its_record(
+    root: Path, fake: FakeProvider
+) -> None:
+    run = session(root, fake)
+    with pytest.raises(EvalkitError):
+        run.suite_result(suite(root, prompt="{{ questoin }}"))
+    closed = run.finish()
+    assert closed is not None
+    assert list(closed.record.errors) == ["s"]
+    assert "missing field 'questoin'" in closed.record.errors["s"]
+    assert closed.report.is_file()
+    assert fake.requests() == 0
+
+
 def write(root: Path, name: str, text: str) -> None:
     (root / "judges" / name).write_text(text)
 

@@ -128,6 +128,7 @@ def finalize_run(
         accepted=accepted,
     )
     # A run whose every suite stopped on bad input has written no rows; its report still says so.
+    run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / JUDGMENTS_FILE).touch()
     write_run(run_dir, record)
     from evalkit.report import load_run, render  # here: collecting suites must not load jinja2
