@@ -164,8 +164,8 @@ def resampled_sums(per_unit: npt.ArrayLike, n_boot: int, rng: np.random.Generato
     """Bootstrap replicates of column sums over units (rows) resampled with replacement.
 
     ``per_unit`` has one row per resampling unit (an item) and one column per additive quantity.
-    Each replicate draws multinomial counts ``w ~ Mult(n, 1/n)`` — the same as drawing n indices
-    with replacement — and returns ``w @ per_unit``; replicates are drawn in chunks so that
+    Each replicate draws n indices with replacement, counts them into weights ``w`` (so
+    ``w ~ Mult(n, 1/n)``) and returns ``w @ per_unit``; replicates are drawn in chunks so that
     memory stays bounded on large tables. Returns an array of shape ``(n_boot, k)``.
     """
     data = np.asarray(per_unit, dtype=np.float64)
@@ -175,12 +175,14 @@ def resampled_sums(per_unit: npt.ArrayLike, n_boot: int, rng: np.random.Generato
     if n == 0:
         return np.zeros((n_boot, k))
     chunk = max(1, _CHUNK_CELLS // n)
-    probs = np.full(n, 1.0 / n)
     parts = []
     for start in range(0, n_boot, chunk):
         size = min(chunk, n_boot - start)
-        weights = rng.multinomial(n, probs, size=size).astype(np.float64)
-        parts.append(weights @ data)
+        # Drawing indices and counting them is the same distribution as rng.multinomial, and
+        # several times faster on large tables (multinomial draws one binomial per unit).
+        draws = rng.integers(0, n, size=(size, n)) + (np.arange(size) * n)[:, None]
+        weights = np.bincount(draws.ravel(), minlength=size * n).reshape(size, n)
+        parts.append(weights.astype(np.float64) @ data)
     return np.concatenate(parts, axis=0) if parts else np.zeros((0, k))
 
 
