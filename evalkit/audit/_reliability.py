@@ -151,7 +151,36 @@ def _order_checks(
     out = []
     for row in frame.to_dict("records"):
         judge = str(row["judge"])
-        if int(row["n_items"]) < t.min_items:
+        one_order = row.get("basis") == "one randomised order per item"
+        never_both = int(row["n_items"]) == 0 and int(row["n_missing_order"]) > 0
+        if mode == "pairwise" and never_both and not one_order:
+            out.append(
+                _plain(
+                    judge,
+                    mode,
+                    f"{what} bias",
+                    "questionable",
+                    f"{what} bias not measurable: judged in one order per item, always the "
+                    "same order (judge both orders, or randomise the order and record it)",
+                )
+            )
+            continue
+        if one_order:
+            # Judged in one randomised order per item: no flips to count, only the first-position
+            # rate, measured on the single verdicts (see evalkit.audit._orders).
+            if int(row["n_decisive"]) < t.min_items:
+                out.append(
+                    _plain(
+                        judge,
+                        mode,
+                        f"{what} bias",
+                        "questionable",
+                        f"only {int(row['n_decisive'])} decisive verdicts in randomised single "
+                        f"orders (at least {t.min_items} needed to tell {what} bias)",
+                    )
+                )
+                continue
+        elif int(row["n_items"]) < t.min_items:
             out.append(
                 _plain(
                     judge,
@@ -163,7 +192,7 @@ def _order_checks(
                 )
             )
             continue
-        if t.max_flip_rate is not None and mode == "pairwise":
+        if t.max_flip_rate is not None and mode == "pairwise" and not one_order:
             out.append(
                 _check(
                     judge,
