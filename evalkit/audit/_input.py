@@ -107,21 +107,21 @@ def load_log(
     where = path / "judgments.jsonl" if path.is_dir() else path
     if raw.empty and not len(raw.columns):
         return Log(raw, ())
+    names = ", ".join(map(str, raw.attrs.get("columns", raw.columns)))
     try:
-        frame = apply_maps(raw, maps, sorted(AUDIT_COLUMNS | set(JUDGMENT_COLUMNS)))
+        frame = apply_maps(raw, maps, sorted(AUDIT_COLUMNS | set(JUDGMENT_COLUMNS)), names)
         absent = [c for c in keep if c not in frame.columns]
         if absent:
             raise UsageError(
-                f"--by {absent[0]!r}: the log has no such column; its columns are: "
-                f"{', '.join(map(str, frame.columns))}"
+                f"--by {absent[0]!r}: the log has no such column (nor a --map that makes it); "
+                f"its columns are: {names}"
             )
         missing = _missing(frame)
         if missing:
             raise UsageError(
                 f"the log has no column {'; no column '.join(missing)}. Map yours with "
                 "--map OURS=THEIRS (e.g. --map item_id=question_id), or give a constant "
-                "(e.g. --map judge=@gpt-4). Its columns are: "
-                f"{', '.join(map(str, raw.columns))}"
+                f"(e.g. --map judge=@gpt-4). Its columns are: {names}"
             )
         frame, notes = _supply(frame, path.name.split(".")[0])
         return Log(validate_judgments(frame), tuple(notes))

@@ -12,7 +12,8 @@ the reader accepts what they publish:
 
 ``columns`` restricts what is kept to the columns a caller needs: Parquet and CSV then read
 only those, and JSON rows drop the rest as they are parsed, so that a log with long texts is
-audited without ever holding its texts (see ``bench/audit_log.py``).
+audited without ever holding its texts (see ``bench/audit_log.py``). The names of all the
+file's columns stay in ``frame.attrs["columns"]``, for messages that list them.
 """
 
 from __future__ import annotations
@@ -57,7 +58,9 @@ def _open_text(path: Path, zipped: bool) -> IO[str]:
     return path.open(encoding="utf-8", newline="")
 
 
-def _json_lines(path: Path, text: str, wanted: Wanted | None) -> Iterator[dict[str, Any]]:
+def _json_lines(
+    path: Path, text: str, wanted: Wanted | None, names: dict[str, None]
+) -> Iterator[dict[str, Any]]:
     lines = text.split("\n")  # only "\n" ends a row, as in evalkit's own files
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -85,6 +88,7 @@ def _json_lines(path: Path, text: str, wanted: Wanted | None) -> Iterator[dict[s
                 f"{path}:{number}: a JSON {type(row).__name__} where each line must hold one "
                 'object ({"column": value, ...}); fix or delete that line'
             )
+        names.update(dict.fromkeys(row))
         yield row if wanted is None else {k: v for k, v in row.items() if wanted(k)}
 
 
@@ -127,7 +131,11 @@ def _json_array(path: Path, text: str, wanted: Wanted | None) -> pd.DataFrame:
             'every element must be an object ({"column": value, ...})'
         )
     frame = pd.json_normalize(records, sep=".") if records else pd.DataFrame()
-    return frame if wanted is None else frame[[c for c in frame.columns if wanted(str(c))]]
+    names = list(map(str, frame.columns))
+    if wanted is not None:
+        frame = frame[[c for c in frame.columns if wanted(str(c))]]
+    frame.attrs["columns"] = names
+    return frame
 
 
 def _read_csv(fh: IO[str], sep: str, wanted: Wanted | None) -> pd.DataFrame:
@@ -136,7 +144,9 @@ def _read_csv(fh: IO[str], sep: str, wanted: Wanted | None) -> pd.DataFrame:
     keep = [c for c in header if wanted is None or wanted(str(c))]
     # Only a projection needs usecols, and pandas then tolerates ragged rows: read all columns
     # strictly whenever every column is wanted.
-    return pd.read_csv(fh, sep=sep, usecols=None if len(keep) == len(header) else keep)
+    frame = pd.read_csv(fh, sep=sep, usecols=None if len(keep) == len(header) else keep)
+    frame.attrs["columns"] = list(map(str, header))
+    return frame
 
 
 def _read_text_format(path: Path, suffix: str, zipped: bool, wanted: Wanted | None) -> pd.DataFrame:
@@ -160,7 +170,10 @@ def _read_text_format(path: Path, suffix: str, zipped: bool, wanted: Wanted | No
         return pd.DataFrame()
     if suffix == ".json":
         return _json_array(path, text, wanted)
-    return pd.DataFrame.from_records(list(_json_lines(path, text, wanted)))
+    names: dict[str, None] = {}
+    frame = pd.DataFrame.from_records(list(_json_lines(path, text, wanted, names)))
+    frame.attrs["columns"] = list(names)
+    return frame
 
 
 def _read_parquet(path: Path, zipped: bool, wanted: Wanted | None) -> pd.DataFrame:
@@ -171,6 +184,7 @@ def _read_parquet(path: Path, zipped: bool, wanted: Wanted | None) -> pd.DataFra
         names = pq.read_schema(source).names
         columns = names if wanted is None else [c for c in names if wanted(c)]
         frame: pd.DataFrame = pq.read_table(source, columns=columns).to_pandas()
+        frame.attrs["columns"] = names
         return frame
     except ImportError as exc:
         raise UsageError(

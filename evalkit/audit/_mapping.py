@@ -159,7 +159,7 @@ def load_map_file(path: Path) -> list[ColumnMap]:
     except pydantic.ValidationError as exc:
         # The union's last branch (a mapping) explains more than "not a string".
         error = exc.errors()[-1]
-        where = ".".join(str(p) for p in error["loc"] if p not in ("str", "_FromColumn"))
+        where = ".".join(str(p) for p in error["loc"] if not str(p).startswith(("str", "func")))
         raise UsageError(f"--map-file {path}: entry {where}: {error['msg']}") from None
     maps = []
     for target, entry in entries.items():
@@ -252,12 +252,13 @@ def _split_orders(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def apply_maps(
-    frame: pd.DataFrame, maps: Sequence[ColumnMap], known: Iterable[str]
+    frame: pd.DataFrame, maps: Sequence[ColumnMap], known: Iterable[str], names: str = ""
 ) -> pd.DataFrame:
     """Build evalkit's columns from a foreign table: rename, translate, add constants, split.
 
     Columns no map mentions are kept as they are; a mapped target replaces a column of the same
-    name. ``known`` lists the targets allowed besides ``verdict_ab``/``verdict_ba``.
+    name. ``known`` lists the targets allowed besides ``verdict_ab``/``verdict_ba``; ``names``
+    lists the log's columns for messages (default: ``frame``'s).
 
     Raises:
         UsageError: a map reads a column the table lacks, targets an unknown column, targets
@@ -284,7 +285,7 @@ def apply_maps(
         raise UsageError(
             f"--map {', '.join(dict.fromkeys(m.written() for m, _ in absent))}: the log has no "
             f"column {', '.join(repr(part) for _, part in absent)}; its columns are: "
-            f"{', '.join(map(str, frame.columns))}"
+            f"{names or ', '.join(map(str, frame.columns))}"
         )
     built: dict[str, Any] = {}
     for m in maps:

@@ -253,7 +253,8 @@ def _check_duplicates(table: pd.DataFrame) -> None:
         raise UsageError(
             f"{_rows(where)} record the same judge call ({desc}); each call must appear once. "
             f"Keep only the final attempt, or number repeated calls with distinct "
-            f"'sample' values.{runs_hint}"
+            f"'sample' values; if an item is identified by several columns, join them "
+            f"(evalkit audit --map item_id=COLUMN1+COLUMN2).{runs_hint}"
         )
 
 
