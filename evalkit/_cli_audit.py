@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from evalkit.audit._conventions import Conventions
+    from evalkit.audit._input import Log
 
 
 def _audit_table(
@@ -38,10 +39,48 @@ def _audit_table(
     return {**record, "warnings": warnings}, [*warnings, *report.summary_lines()]
 
 
-def _audit(args: argparse.Namespace) -> int:
+def _read_log(
+    args: argparse.Namespace, path: Path, *, keep: list[str], all_columns: bool = False
+) -> tuple[Log, Conventions]:
+    """The log at ``path`` under the command's --map/--map-file, and the chosen conventions.
+
+    Raises:
+        UsageError: a flag, the mapping or the log is bad, or the log has no rows.
+    """
     from evalkit.audit._conventions import Conventions
     from evalkit.audit._input import load_log
     from evalkit.audit._mapping import load_map_file, parse_map
+    from evalkit.errors import UsageError
+
+    conventions = Conventions(flip=args.flip, missing=args.missing)
+    maps = [*(load_map_file(Path(args.map_file)) if args.map_file else [])]
+    maps += [parse_map(spec) for spec in args.map or ()]
+    log = load_log(path, maps, keep=keep, all_columns=all_columns)
+    if log.table.empty:
+        raise UsageError(f"{path}: the file is empty; there are no judgments to audit")
+    return log, conventions
+
+
+def report_log(args: argparse.Namespace) -> int:
+    """``evalkit report FILE``: the full HTML report of a judge log recorded elsewhere."""
+    from evalkit.cli import _output
+    from evalkit.records._store import write_text_atomic
+    from evalkit.report import render
+    from evalkit.report._load import log_run
+
+    path = Path(args.run_dir)
+    out = _output(args.output) if args.output else path.with_name(f"{path.name}.report.html")
+    log, conventions = _read_log(args, path, keep=[], all_columns=True)
+    rows = conventions.apply(log.table)
+    html = render(log_run(path, rows, seed=0, rule=conventions.rule(rows)))
+    write_text_atomic(out, html)
+    for line in [*(f"note: {n}" for n in log.notes), conventions.describe(log.table)]:
+        print(line)
+    print(f"report: {out}")
+    return 0
+
+
+def _audit(args: argparse.Namespace) -> int:
     from evalkit.cli import _output
     from evalkit.config import check_confidence
     from evalkit.errors import UsageError
@@ -51,12 +90,7 @@ def _audit(args: argparse.Namespace) -> int:
     if args.n_boot < 1:
         raise UsageError(f"--n-boot {args.n_boot}: give a number of resamples, at least 1")
     output = _output(args.output) if args.output else None
-    conventions = Conventions(flip=args.flip, missing=args.missing)
-    maps = [*(load_map_file(Path(args.map_file)) if args.map_file else [])]
-    maps += [parse_map(spec) for spec in args.map or ()]
-    log = load_log(Path(args.file), maps, keep=[args.by] if args.by else [])
-    if log.table.empty:
-        raise UsageError(f"{args.file}: the file is empty; there are no judgments to audit")
+    log, conventions = _read_log(args, Path(args.file), keep=[args.by] if args.by else [])
     audit = (log.table, conventions, confidence, args.seed, args.n_boot)
     record, lines = _audit_table(*audit)
     head = [*(f"note: {n}" for n in log.notes), conventions.describe(log.table)]
@@ -77,6 +111,25 @@ def _audit(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_log_options(parser: argparse.ArgumentParser) -> None:
+    """The options that say how to read and count a judge log (``audit``, ``report FILE``)."""
+    parser.add_argument(
+        "--map", action="append", metavar="OURS=THEIRS",
+        help="read column THEIRS as evalkit's column OURS (repeatable); OURS=THEIRS:1=candidate,"
+        "2=baseline translates values, OURS=@VALUE sets a constant, OURS=A+B joins columns",
+    )  # fmt: skip
+    parser.add_argument("--map-file", help="a YAML file of such mappings, for reuse")
+    parser.add_argument(
+        "--flip", choices=("tie", "abstain", "two"), default=None,
+        help="what a judge's two orders disagreeing count as: a tie (default), no vote, or two "
+        "verdicts, one per order (default for a log with one order per item)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--missing", choices=("missing", "tie"), default="missing",
+        help="what a row without a verdict counts as (default: missing)",
+    )  # fmt: skip
+
+
 def add_audit_parser(sub: Any) -> None:
     """Add ``evalkit audit`` to the command's subparsers."""
     audit = sub.add_parser(
@@ -88,21 +141,7 @@ def add_audit_parser(sub: Any) -> None:
         ),
     )
     audit.add_argument("file", help="a judge log, or a run folder")
-    audit.add_argument(
-        "--map", action="append", metavar="OURS=THEIRS",
-        help="read column THEIRS as evalkit's column OURS (repeatable); OURS=THEIRS:1=candidate,"
-        "2=baseline translates values, OURS=@VALUE sets a constant, OURS=A+B joins columns",
-    )  # fmt: skip
-    audit.add_argument("--map-file", help="a YAML file of such mappings, for reuse")
-    audit.add_argument(
-        "--flip", choices=("tie", "abstain", "two"), default=None,
-        help="what a judge's two orders disagreeing count as: a tie (default), no vote, or two "
-        "verdicts, one per order (default for a log with one order per item)",
-    )  # fmt: skip
-    audit.add_argument(
-        "--missing", choices=("missing", "tie"), default="missing",
-        help="what a row without a verdict counts as (default: missing)",
-    )  # fmt: skip
+    add_log_options(audit)
     audit.add_argument("--by", metavar="COLUMN", help="also audit each group of this column")
     audit.add_argument("--confidence", type=float, default=0.95, help="interval level")
     audit.add_argument("--seed", type=int, default=0, help="bootstrap seed")

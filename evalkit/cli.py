@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from evalkit._cli_audit import add_audit_parser
+from evalkit._cli_audit import add_audit_parser, add_log_options, report_log
 from evalkit._cli_data import add_data_parser
 from evalkit._version import __version__
 from evalkit.errors import EvalkitError, UsageError
@@ -81,6 +81,8 @@ def _report(args: argparse.Namespace) -> int:
     from evalkit.records._store import REPORT_FILE, write_text_atomic
     from evalkit.report import load_run, render
 
+    if Path(args.run_dir).is_file():  # a judge log recorded elsewhere
+        return report_log(args)
     run_dir = Path(args.run_dir)
     out = _output(args.output) if args.output else run_dir / REPORT_FILE
     _check_run(run_dir)
@@ -112,10 +114,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     report = sub.add_parser("report", help="re-render a run's report.html from its folder")
-    report.add_argument("run_dir", help="a run folder, e.g. reports/20261125-160000-ab12")
     report.add_argument(
-        "-o", "--output", help="where to write the HTML (default: in the run folder)"
+        "run_dir", help="a run folder, e.g. reports/20261125-160000-ab12, or a judge log file"
     )
+    report.add_argument(
+        "-o", "--output",
+        help="where to write the HTML (default: in the run folder; for a log, LOG.report.html)",
+    )  # fmt: skip
+    add_log_options(report)
     report.set_defaults(func=_report)
 
     compare = sub.add_parser(
