@@ -104,7 +104,8 @@ def main() -> int:
             text=True,
         )
         wall = time.perf_counter() - start
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        peak, cpu = usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
     if done.returncode:
         print(done.stderr, file=sys.stderr)
         return 1

@@ -351,3 +351,30 @@ def test_audit_into_a_closed_pipe_exits_cleanly(tmp_path: Path) -> None:
     assert "Traceback" not in err, err
     assert "BrokenPipe" not in err, err
     assert json.loads(out.read_text())["by"]["column"] == "item_id"
+
+
+def test_two_verdicts_split_a_flipping_judges_vote_in_the_one_panel_rule() -> None:
+    from evalkit.audit._table import validate_judgments
+    from evalkit.panel import PanelRule, item_verdicts
+
+    # j1 says candidate in both orders; j2 flips (candidate in AB, baseline in BA).
+    table = validate_judgments(
+        pd.DataFrame(
+            {
+                "suite": "s", "item_id": "q", "judge": ["j1", "j1", "j2", "j2"],
+                "order": ["AB", "BA", "AB", "BA"],
+                "verdict": ["candidate", "candidate", "candidate", "baseline"],
+            }
+        )
+    )  # fmt: skip
+    got = {
+        flip: item_verdicts(table, PanelRule(disagreement=flip))["pairwise"].iloc[0]
+        for flip in ("tie", "abstain", "two")
+    }
+    # tie: j2's flip is a tie vote → candidate 1 vs tie 1 → no majority, a tie.
+    assert (got["tie"]["verdict"], got["tie"]["votes_tie"]) == ("tie", 1.0)
+    # abstain: j2 casts no vote → 1 valid judge of 2, below the quorum of 2.
+    assert bool(got["abstain"]["abstained"])
+    # two: j2's vote is split half and half → candidate 1.5 vs baseline 0.5.
+    assert got["two"]["verdict"] == "candidate"
+    assert (got["two"]["votes_candidate"], got["two"]["votes_baseline"]) == (1.5, 0.5)

@@ -7,13 +7,16 @@ never a second implementation.
 
 ``flip`` — what a judge's two orders disagreeing count as (``PanelRule.disagreement``):
 
-- ``tie`` (default): the judge could not separate the answers. MT-Bench's pairwise GPT-4
-  judgments ("inconsistent" pairs counted as ties) and evalkit's own panels.
-- ``abstain``: no vote from that judge on that item.
+- ``tie`` (default): the judge could not separate the answers. This is MT-Bench's rule for
+  its pairwise GPT-4 judgments (a win only when both orders agree; inconsistent pairs are
+  ties) and evalkit's own panels.
+- ``abstain``: no vote from that judge on that item; the item is decided by the other judges
+  or abstained (the "drop inconsistent pairs" reading some position-bias studies use).
 - ``two``: each order is a verdict of its own and the judge's vote is split between them;
-  agreement and accuracy are then averaged over the orders. JudgeBench- and PandaLM-style
-  evaluations that score both orders, and the only reading of a log with one order per item
-  (AlpacaEval annotations, most production logs), which is why it is the default there.
+  agreement and accuracy are then averaged over the orders. This is the reading behind
+  accuracy "averaged over both orders", and the only one a log with a single order per item
+  allows (AlpacaEval's annotations, one randomised order per item, already mapped back; most
+  production logs), which is why it is the default there.
 
 ``missing`` — what a row without a verdict (unparseable, failed, empty) counts as:
 
