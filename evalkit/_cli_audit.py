@@ -104,7 +104,7 @@ def _audit(args: argparse.Namespace) -> int:
         record["by"] = {"column": args.by, "groups": groups}
     record["log"] = {"file": str(args.file), "notes": list(log.notes), "conventions": head[-1]}
     if output:
-        write_json_atomic(output, record)
+        write_json_atomic(output, record, indent=None)
         lines.append(f"audit: {args.output}")
     for line in lines:
         print(line)

@@ -378,3 +378,21 @@ def test_two_verdicts_split_a_flipping_judges_vote_in_the_one_panel_rule() -> No
     # two: j2's vote is split half and half → candidate 1.5 vs baseline 0.5.
     assert got["two"]["verdict"] == "candidate"
     assert (got["two"]["votes_candidate"], got["two"]["votes_baseline"]) == (1.5, 0.5)
+
+
+@pytest.mark.parametrize("distinct", [3, 5000], ids=["repeated-rows", "distinct-rows"])
+def test_bootstrap_sums_resample_n_units_whichever_way_they_are_drawn(distinct: int) -> None:
+    import numpy as np
+
+    from evalkit.audit._intervals import resampled_sums
+
+    # Repeated rows are drawn as counts over the distinct rows, distinct rows by index: both
+    # must give n units per replicate, the observed sum on average, and the bootstrap spread.
+    n = 5000
+    rng = np.random.default_rng(3)
+    values = rng.integers(0, distinct, n).astype(float)
+    data = np.column_stack([np.ones(n), values])
+    reps = resampled_sums(data, 2000, np.random.default_rng(4))
+    np.testing.assert_array_equal(reps[:, 0], n)
+    assert reps[:, 1].mean() == pytest.approx(values.sum(), rel=0.002)
+    assert reps[:, 1].std() == pytest.approx(values.std() * n**0.5, rel=0.05)
