@@ -198,8 +198,8 @@ def resampled_sums(per_unit: npt.ArrayLike, n_boot: int, rng: np.random.Generato
         # several times faster when every row is distinct (multinomial draws one binomial per
         # category).
         draws = rng.integers(0, n, size=(size, n)) + (np.arange(size) * n)[:, None]
-        weights = np.bincount(draws.ravel(), minlength=size * n).reshape(size, n)
-        parts.append(weights.astype(np.float64) @ data)
+        counts = np.bincount(draws.ravel(), minlength=size * n).reshape(size, n)
+        parts.append(counts.astype(np.float64) @ data)
     return np.concatenate(parts, axis=0) if parts else np.zeros((0, k))
 
 
