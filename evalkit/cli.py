@@ -39,15 +39,15 @@ def _output(value: str, flag: str = "-o") -> Path:
     return path
 
 
-def _judgments(source: Path, mapping: dict[str, str] | None = None) -> pd.DataFrame:
-    """Read the judgments table at ``source`` (a file or a run folder), mapped and validated.
+def _judgments(source: Path) -> pd.DataFrame:
+    """Read the judgments table at ``source`` (a file or a run folder), validated.
 
     An empty file gives an empty table, unvalidated: whether that is an error is the caller's.
 
     Raises:
         UsageError: the file cannot be read or the table is invalid; the message names it.
     """
-    from evalkit.audit._table import rename_columns, validate_judgments
+    from evalkit.audit._table import validate_judgments
     from evalkit.records._judgments import coerce_judgments
     from evalkit.records._store import JUDGMENTS_FILE, read_table
 
@@ -55,8 +55,6 @@ def _judgments(source: Path, mapping: dict[str, str] | None = None) -> pd.DataFr
     if table.empty:
         return table
     try:
-        if mapping:
-            table = rename_columns(table, mapping)
         return coerce_judgments(validate_judgments(table))
     except UsageError as exc:
         raise UsageError(
