@@ -396,3 +396,19 @@ def test_bootstrap_sums_resample_n_units_whichever_way_they_are_drawn(distinct: 
     np.testing.assert_array_equal(reps[:, 0], n)
     assert reps[:, 1].mean() == pytest.approx(values.sum(), rel=0.002)
     assert reps[:, 1].std() == pytest.approx(values.std() * n**0.5, rel=0.05)
+
+
+def test_a_log_mixing_one_and_two_orders_says_what_the_single_ones_count_as(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Items 0-2 in both orders, item 3 in AB only.
+    rows = [{"item_id": i, "judge": "j", "order": o, "verdict": "candidate"}
+            for i in range(3) for o in ("AB", "BA")] + [
+        {"item_id": 3, "judge": "j", "order": "AB", "verdict": "candidate"}]  # fmt: skip
+    path = tmp_path / "log.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    data, printed = audit(tmp_path, capsys, str(path))
+    assert "1 of 4 judge-item pairs were judged in one order only" in printed
+    assert (data["win_rate"]["wins"], data["win_rate"]["abstained"]) == (3, 1)
+    data, _ = audit(tmp_path, capsys, str(path), "--flip", "two")
+    assert (data["win_rate"]["wins"], data["win_rate"]["abstained"]) == (4, 0)

@@ -97,17 +97,30 @@ class Conventions:
             "abstain": "no vote",
             "two": "two verdicts, one per order",
         }[flip]
+        single, pairs = _order_counts(table)
+        lone = (
+            f"; {single} of {pairs} judge-item pairs were judged in one order only and get no "
+            "combined verdict (--flip two counts them)"
+            if flip != "two" and single
+            else ""
+        )
         return (
             f"conventions: orders that disagree count as {meaning} (--flip {flip}){why}; "
             f"a missing verdict counts as {'a tie' if self.missing == 'tie' else 'missing'} "
-            f"(--missing {self.missing})"
+            f"(--missing {self.missing}){lone}"
         )
+
+
+def _order_counts(table: pd.DataFrame) -> tuple[int, int]:
+    """Pairwise (item, judge, sample) pairs judged in one order only, and all of them."""
+    rows = table.loc[table["mode"] == "pairwise"]
+    if rows.empty:
+        return 0, 0
+    orders = rows.groupby(["suite", "item_id", "judge", "sample"], sort=False)["order"].nunique()
+    return int((orders < 2).sum()), len(orders)
 
 
 def one_order_only(table: pd.DataFrame) -> bool:
     """Whether no pairwise (item, judge, sample) of ``table`` was judged in both orders."""
-    rows = table.loc[table["mode"] == "pairwise"]
-    if rows.empty:
-        return False
-    orders = rows.groupby(["suite", "item_id", "judge", "sample"], sort=False)["order"].nunique()
-    return bool((orders < 2).all())
+    single, pairs = _order_counts(table)
+    return pairs > 0 and single == pairs
