@@ -188,7 +188,7 @@ def test_mtbench_one_order_two_judges_win_rate_by_turn(tmp_path: Path, capsys) -
     # No position figure is made up from a log with one order.
     assert all(p["first_position_rate"] is None for p in data["position"])
     reasons = " ".join(r["reasons"] for r in data["reliability"])
-    assert "position bias not measurable: judged in one order per item" in reasons
+    assert "position bias is not measurable, every call was made in the same order" in reasons
 
 
 def test_alpacaeval_one_order_accuracy_and_win_rate_with_standard_error(

@@ -33,6 +33,10 @@ from evalkit.audit._table import (
 )
 from evalkit.panel import combine_orders
 
+#: ``basis`` of a judge measured on single verdicts whose order varied between items.
+RANDOMISED_ORDER: Final = "one randomised order per item"
+#: ``basis`` of a judge whose every call was made in the same order: nothing to measure.
+ONE_ORDER_ONLY: Final = "one order only"
 RATE_COLUMNS: Final = (
     "judge",
     "judge_family",
@@ -133,8 +137,9 @@ def position_bias(table: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame
     (Wilson) and p_value (exact two-sided binomial test against 0.5), and basis (``both
     orders``; ``one randomised order per item`` for a judge never judged in both orders whose
     single orders were AB on some items and BA on others, the first-position rate then being
-    measured on those single verdicts; missing when there is nothing to measure). Rates are NaN
-    when their n is 0.
+    measured on those single verdicts; ``one order only`` for a judge whose every call was in
+    the same order; missing otherwise, when there is nothing to measure). Rates are NaN when
+    their n is 0.
 
     Raises:
         UsageError: the table is invalid (see :func:`validate_judgments`).
@@ -180,8 +185,12 @@ def position_bias_of(
     one = one.loc[one.index.isin(counts.index[counts["n_items"].fillna(0) == 0])]
     counts.loc[one.index, ["n_decisive", "n_first"]] = one.to_numpy()
     out = _with_rates(counts.reset_index(), confidence)
-    both = pd.Series("both orders", index=out.index, dtype="object").where(out["n_items"] > 0)
-    out["basis"] = both.mask(out["judge"].isin(one.index), "one randomised order per item")
+    # Judges whose every row is in the same order: a log of one order, not failed calls.
+    orders = rows.groupby("judge", sort=True)["order"].nunique()
+    single = out["judge"].isin(orders.index[orders == 1])
+    basis = pd.Series("both orders", index=out.index, dtype="object").where(out["n_items"] > 0)
+    basis = basis.mask(single & (out["n_items"] == 0), ONE_ORDER_ONLY)
+    out["basis"] = basis.mask(out["judge"].isin(one.index), RANDOMISED_ORDER)
     return out
 
 

@@ -20,6 +20,7 @@ from typing import Any, Final, Literal
 
 import pandas as pd
 
+from evalkit.audit._orders import ONE_ORDER_ONLY, RANDOMISED_ORDER
 from evalkit.config import ReliabilityThresholds as ReliabilityThresholds
 
 Status = Literal["ok", "questionable", "untrusted", "not measured"]
@@ -151,17 +152,17 @@ def _order_checks(
     out = []
     for row in frame.to_dict("records"):
         judge = str(row["judge"])
-        one_order = row.get("basis") == "one randomised order per item"
-        never_both = int(row["n_items"]) == 0 and int(row["n_missing_order"]) > 0
-        if mode == "pairwise" and never_both and not one_order:
+        one_order = row.get("basis") == RANDOMISED_ORDER
+        if mode == "pairwise" and row.get("basis") == ONE_ORDER_ONLY:
             out.append(
                 _plain(
                     judge,
                     mode,
                     f"{what} bias",
                     "questionable",
-                    f"{what} bias not measurable: judged in one order per item, always the "
-                    "same order (judge both orders, or randomise the order and record it)",
+                    f"only 0 items were judged validly in both {what}s: {what} bias is not "
+                    "measurable, every call was made in the same order (judge both orders, or "
+                    "randomise the order and record it)",
                 )
             )
             continue
