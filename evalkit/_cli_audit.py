@@ -116,7 +116,8 @@ def add_log_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--map", action="append", metavar="OURS=THEIRS",
         help="read column THEIRS as evalkit's column OURS (repeatable); OURS=THEIRS:1=candidate,"
-        "2=baseline translates values, OURS=@VALUE sets a constant, OURS=A+B joins columns",
+        "2=baseline translates values, OURS=@VALUE sets a constant, OURS=A+B joins columns, "
+        "OURS=#TEXT takes a text's length in words (len_candidate=#output_2)",
     )  # fmt: skip
     parser.add_argument("--map-file", help="a YAML file of such mappings, for reuse")
     parser.add_argument(

@@ -412,3 +412,17 @@ def test_a_log_mixing_one_and_two_orders_says_what_the_single_ones_count_as(
     assert (data["win_rate"]["wins"], data["win_rate"]["abstained"]) == (3, 1)
     data, _ = audit(tmp_path, capsys, str(path), "--flip", "two")
     assert (data["win_rate"]["wins"], data["win_rate"]["abstained"]) == (4, 0)
+
+
+def test_lengths_in_words_let_a_one_order_log_be_audited_for_verbosity(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lengths = ["--map", "len_candidate=#output_2", "--map", "len_baseline=#output_1"]
+    data, _ = audit(tmp_path, capsys, str(ALPACA), *ALPACA_MAP, *lengths)
+    row = judge_row(data, "weighted_alpaca_eval_gpt4_turbo", "verbosity")
+    # output_2 ("Model answer i, a little longer.", 6 words) is always the longer answer
+    # (output_1: "Reference answer i.", 3 words), and is preferred on 6 of 10 items.
+    assert (row["n_unequal"], row["longer_rate"]) == (10, pytest.approx(0.6))
+    table = load_log(ALPACA, [parse_map("len_candidate=#output_2"), parse_map("item_id=instruction"),
+                              parse_map("judge=annotator"), parse_map("verdict=preference:1=baseline,2=candidate")]).table  # fmt: skip
+    assert set(table["len_candidate"]) == {6}

@@ -9,13 +9,18 @@ One :class:`ColumnMap` says where one evalkit column comes from. On the command 
   like); a non-empty value the translation does not list is an error naming it;
 - ``judge=@gpt-4`` — a constant for every row;
 - ``item_id=question_id+turn`` — several columns joined with ``/`` (when no column is called
-  ``question_id+turn``): the identity of an item that spans columns.
+  ``question_id+turn``): the identity of an item that spans columns;
+- ``len_candidate=#output_2`` — the length of a text column in words (whitespace-separated),
+  for logs that keep the answers but not their lengths: the verbosity audit then has lengths
+  to work with (a word is about 1.3 tokens of English, so its "per +100 tokens" odds ratio is
+  per +100 words).
 
 The same in a YAML mapping file (``--map-file``), for reuse::
 
     item_id: question_id
     verdict: {column: winner, values: {model_a: candidate, model_b: baseline, tie: tie}}
     judge: {value: gpt-4}
+    len_candidate: {column: output_2, words: true}
 
 Two targets go beyond the table's columns, for the shapes logs really have:
 
@@ -65,18 +70,22 @@ def value_key(value: object) -> str:
 class ColumnMap:
     """Where one evalkit column (``target``) comes from: a ``source`` column or a ``constant``.
 
-    ``values`` translates the source's values (keys as :func:`value_key` gives them).
+    ``values`` translates the source's values (keys as :func:`value_key` gives them);
+    ``words`` takes the source's length in words instead of its values.
     """
 
     target: str
     source: str | None = None
     values: Mapping[str, str] | None = None
     constant: str | None = None
+    words: bool = False
 
     def written(self) -> str:
         """The mapping as the command line writes it (for messages)."""
         if self.constant is not None:
             return f"{self.target}=@{self.constant}"
+        if self.words:
+            return f"{self.target}=#{self.source}"
         pairs = ",".join(f"{k}={v}" for k, v in (self.values or {}).items())
         return f"{self.target}={self.source}" + (f":{pairs}" if pairs else "")
 
@@ -92,11 +101,13 @@ def parse_map(spec: str, flag: str = "--map") -> ColumnMap:
     if not sep or not target or not rest:
         raise UsageError(
             f"{flag} {spec!r}: write it as OURS=THEIRS (e.g. item_id=question_id), "
-            "OURS=THEIRS:FROM=TO,... (e.g. verdict=winner:1=candidate,2=baseline,0=tie) "
-            "or OURS=@CONSTANT (e.g. judge=@gpt-4)"
+            "OURS=THEIRS:FROM=TO,... (e.g. verdict=winner:1=candidate,2=baseline,0=tie), "
+            "OURS=@CONSTANT (e.g. judge=@gpt-4) or OURS=#TEXT (e.g. len_candidate=#output_2)"
         )
     if rest.startswith("@"):
         return ColumnMap(target, constant=rest[1:])
+    if rest.startswith("#"):
+        return ColumnMap(target, source=rest[1:].strip(), words=True)
     source, colon, pairs = rest.partition(":")
     if not colon:
         return ColumnMap(target, source=source)
@@ -121,6 +132,8 @@ class _FromColumn(pydantic.BaseModel):
     #: keys as YAML reads them (1, true, model_a): matched through :func:`value_key`.
     values: dict[Any, str] | None = None
     value: str | int | float | bool | None = None
+    #: take the column's length in words instead of its values.
+    words: bool = False
 
     @pydantic.model_validator(mode="after")
     def _one_source(self) -> _FromColumn:
@@ -128,6 +141,8 @@ class _FromColumn(pydantic.BaseModel):
             raise ValueError("give either column: (with optional values:) or value:, not both")
         if self.values is not None and self.column is None:
             raise ValueError("values: translates a column; add column:")
+        if self.words and (self.column is None or self.values is not None):
+            raise ValueError("words: measures a column; give column: and no values:")
         return self
 
 
@@ -169,7 +184,7 @@ def load_map_file(path: Path) -> list[ColumnMap]:
             maps.append(ColumnMap(target, constant=value_key(entry.value)))
         else:
             values = {value_key(k): v for k, v in (entry.values or {}).items()} or None
-            maps.append(ColumnMap(target, source=entry.column, values=values))
+            maps.append(ColumnMap(target, source=entry.column, values=values, words=entry.words))
     return maps
 
 
@@ -294,7 +309,10 @@ def apply_maps(
         else:
             assert m.source is not None
             column = _source_column(frame, m.source)
-            built[m.target] = _translate(column, m) if m.values else column
+            if m.words:
+                built[m.target] = column.astype("string").str.count(r"\S+")
+            else:
+                built[m.target] = _translate(column, m) if m.values else column
     # Sources stay too (another map may read them, or --by may group by them), unless a
     # target takes their name.
     out = frame.drop(columns=[c for c in built if c in frame.columns]).assign(**built)
