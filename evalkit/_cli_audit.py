@@ -9,6 +9,7 @@ conventions, call :func:`evalkit.audit.run_audit` (pooled, and per group with ``
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -91,9 +92,11 @@ def _audit(args: argparse.Namespace) -> int:
         raise UsageError(f"--n-boot {args.n_boot}: give a number of resamples, at least 1")
     output = _output(args.output) if args.output else None
     log, conventions = _read_log(args, Path(args.file), keep=[args.by] if args.by else [])
+    head = [*(f"note: {n}" for n in log.notes), conventions.describe(log.table)]
+    # The whole log's default decides the groups' too: every group is counted alike.
+    conventions = dataclasses.replace(conventions, flip=conventions.flip_for(log.table))
     audit = (log.table, conventions, confidence, args.seed, args.n_boot)
     record, lines = _audit_table(*audit)
-    head = [*(f"note: {n}" for n in log.notes), conventions.describe(log.table)]
     lines = [*head, *lines]
     if args.by:
         groups: dict[str, Any] = {}

@@ -426,3 +426,21 @@ def test_lengths_in_words_let_a_one_order_log_be_audited_for_verbosity(
     table = load_log(ALPACA, [parse_map("len_candidate=#output_2"), parse_map("item_id=instruction"),
                               parse_map("judge=annotator"), parse_map("verdict=preference:1=baseline,2=candidate")]).table  # fmt: skip
     assert set(table["len_candidate"]) == {6}
+
+
+def test_groups_are_counted_under_the_whole_logs_convention(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Group "both": items judged in both orders, one flipped; group "one": AB only.
+    rows = [{"item_id": 0, "judge": "j", "order": "AB", "verdict": "candidate", "g": "both"},
+            {"item_id": 0, "judge": "j", "order": "BA", "verdict": "baseline", "g": "both"},
+            {"item_id": 1, "judge": "j", "order": "AB", "verdict": "candidate", "g": "one"}]  # fmt: skip
+    path = tmp_path / "log.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    data, _ = audit(tmp_path, capsys, str(path), "--by", "g")
+    # The log has both orders somewhere: --flip tie for every group, so the AB-only item of
+    # group "one" has no combined verdict there either (not "two" because the group alone
+    # happens to have one order).
+    assert data["by"]["groups"]["one"]["rule"]["disagreement"] == "tie"
+    assert data["by"]["groups"]["one"]["win_rate"]["abstained"] == 1
+    assert data["by"]["groups"]["both"]["win_rate"]["ties"] == 1
