@@ -7,11 +7,13 @@ imports (pandas, statsmodels) happen inside the subcommands so that ``--help`` s
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from evalkit._cli_audit import add_audit_parser, add_log_options, report_log
 from evalkit._cli_data import add_data_parser
 from evalkit._version import __version__
 from evalkit.errors import EvalkitError, UsageError
@@ -37,15 +39,15 @@ def _output(value: str, flag: str = "-o") -> Path:
     return path
 
 
-def _judgments(source: Path, mapping: dict[str, str] | None = None) -> pd.DataFrame:
-    """Read the judgments table at ``source`` (a file or a run folder), mapped and validated.
+def _judgments(source: Path) -> pd.DataFrame:
+    """Read the judgments table at ``source`` (a file or a run folder), validated.
 
     An empty file gives an empty table, unvalidated: whether that is an error is the caller's.
 
     Raises:
         UsageError: the file cannot be read or the table is invalid; the message names it.
     """
-    from evalkit.audit._table import rename_columns, validate_judgments
+    from evalkit.audit._table import validate_judgments
     from evalkit.records._judgments import coerce_judgments
     from evalkit.records._store import JUDGMENTS_FILE, read_table
 
@@ -53,8 +55,6 @@ def _judgments(source: Path, mapping: dict[str, str] | None = None) -> pd.DataFr
     if table.empty:
         return table
     try:
-        if mapping:
-            table = rename_columns(table, mapping)
         return coerce_judgments(validate_judgments(table))
     except UsageError as exc:
         raise UsageError(
@@ -79,6 +79,8 @@ def _report(args: argparse.Namespace) -> int:
     from evalkit.records._store import REPORT_FILE, write_text_atomic
     from evalkit.report import load_run, render
 
+    if Path(args.run_dir).is_file():  # a judge log recorded elsewhere
+        return report_log(args)
     run_dir = Path(args.run_dir)
     out = _output(args.output) if args.output else run_dir / REPORT_FILE
     _check_run(run_dir)
@@ -100,32 +102,6 @@ def _compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def _audit(args: argparse.Namespace) -> int:
-    from evalkit.audit import run_audit
-    from evalkit.config import check_confidence
-    from evalkit.records._run import AuditSummary
-    from evalkit.records._store import write_json_atomic
-
-    confidence = check_confidence(args.confidence, "--confidence")
-    output = _output(args.output) if args.output else None
-    pairs = [pair.split("=", 1) for pair in args.map or ()]
-    bad = [p for p, pair in zip(args.map or (), pairs, strict=True) if len(pair) != 2]
-    if bad:
-        raise UsageError(f"--map {bad[0]!r}: write it as OURS=THEIRS, e.g. verdict=choice")
-    table = _judgments(Path(args.file), {theirs: ours for ours, theirs in pairs})
-    if table.empty:
-        raise UsageError(f"{args.file}: the file is empty; there are no judgments to audit")
-    report = run_audit(table, confidence=confidence, seed=args.seed)
-    for line in report.summary_lines():
-        print(line)
-    if output:
-        # The same model as a run record's audit, so that both read back alike.
-        audit = AuditSummary.model_validate(report.to_dict())
-        write_json_atomic(output, audit.model_dump(mode="json"))
-        print(f"audit: {args.output}")
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``evalkit`` command."""
     parser = argparse.ArgumentParser(
@@ -136,10 +112,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     report = sub.add_parser("report", help="re-render a run's report.html from its folder")
-    report.add_argument("run_dir", help="a run folder, e.g. reports/20261125-160000-ab12")
     report.add_argument(
-        "-o", "--output", help="where to write the HTML (default: in the run folder)"
+        "run_dir", help="a run folder, e.g. reports/20261125-160000-ab12, or a judge log file"
     )
+    report.add_argument(
+        "-o", "--output",
+        help="where to write the HTML (default: in the run folder; for a log, LOG.report.html)",
+    )  # fmt: skip
+    add_log_options(report)
     report.set_defaults(func=_report)
 
     compare = sub.add_parser(
@@ -152,20 +132,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     compare.set_defaults(func=_compare)
 
-    audit = sub.add_parser(
-        "audit", help="audit the judges of a judgments table (JSONL/CSV/Parquet)"
-    )
-    audit.add_argument("file", help="a judgments file, or a run folder")
-    audit.add_argument(
-        "--map", action="append", metavar="OURS=THEIRS",
-        help="read column THEIRS as evalkit's column OURS (repeatable)",
-    )  # fmt: skip
-    audit.add_argument("--confidence", type=float, default=0.95, help="interval level")
-    audit.add_argument("--seed", type=int, default=0, help="bootstrap seed")
-    audit.add_argument("-o", "--output", help="also write the audit as JSON here")
-    audit.set_defaults(func=_audit)
+    add_audit_parser(sub)
     add_data_parser(sub)
     return parser
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that flushing it at exit raises no second BrokenPipeError."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # a stdout without a file (in tests)
+        pass
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -176,6 +154,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EvalkitError as exc:
         print(f"evalkit: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # stdout closed early (`evalkit audit ... | head`): not an error
+        _silence_stdout()
+        return 0
     except OSError as exc:  # a file the checks above could not foresee (permissions, disk full)
         print(f"evalkit: error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
         return 2

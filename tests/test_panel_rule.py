@@ -27,7 +27,7 @@ def test_the_default_rule_is_majority_with_a_majority_quorum_and_flips_as_ties()
     [
         ({"quorum": 0}, "quorum must be a whole number of judges, at least 1; got 0"),
         ({"quorum": True}, "quorum must be a whole number of judges, at least 1; got True"),
-        ({"disagreement": "coin"}, "disagreement must be 'tie' or 'abstain', got 'coin'"),
+        ({"disagreement": "coin"}, "disagreement must be 'tie', 'abstain' or 'two', got 'coin'"),
     ],
 )
 def test_a_rule_no_panel_could_apply_is_refused_naming_the_field(

@@ -31,6 +31,7 @@ import pandas as pd
 from evalkit.audit._agreement import VERDICT_CODES, Ratings
 from evalkit.audit._intervals import (
     FloatArray,
+    Interval,
     percentile_interval,
     resampled_sums,
     rng_for,
@@ -51,6 +52,9 @@ AGREEMENT_COLUMNS: Final = (
     "accuracy",
     "accuracy_low",
     "accuracy_high",
+    "accuracy_orders",
+    "accuracy_orders_low",
+    "accuracy_orders_high",
     "kappa",
     "kappa_low",
     "kappa_high",
@@ -133,6 +137,21 @@ def _unit_labels(r: Ratings, labels: pd.Series) -> FloatArray:
     )
 
 
+def _accuracy(r: Ratings, values: FloatArray, human: FloatArray, confidence: float) -> Interval:
+    """Share of the rater's values that match the label, each labelled item counting once.
+
+    An item's units (its samples; with the ``two`` convention, also its two orders) share its
+    one vote, so this is the per-item accuracy averaged over the items.
+    """
+    both = np.isfinite(values) & np.isfinite(human)
+    agree = np.where(both, values == human, False).astype(float)
+    per_item = r.by_item(np.column_stack([agree, both]))
+    per_item = per_item[per_item[:, -1] > 0]
+    return wilson_interval(
+        float((per_item[:, 0] / per_item[:, 1]).sum()), per_item.shape[0], confidence
+    )
+
+
 def _agreement_row(
     r: Ratings,
     name: str,
@@ -150,14 +169,10 @@ def _agreement_row(
         np.flatnonzero(both),
         np.searchsorted(cats, values[both]) * k + np.searchsorted(cats, human[both]),
     ] = 1.0
-    agree = np.where(both, values == human, False).astype(float)
-    per_item = r.by_item(np.column_stack([cells, agree, both]))
+    per_item = r.by_item(np.column_stack([cells, both]))
     per_item = per_item[per_item[:, -1] > 0]
     weights: KappaWeights = None if r.mode == "pairwise" else "quadratic"
-    # Each item counts once in the accuracy, whatever its number of samples.
-    acc = wilson_interval(
-        float((per_item[:, -2] / per_item[:, -1]).sum()), per_item.shape[0], confidence
-    )
+    acc = _accuracy(r, values, human, confidence)
     reps = resampled_sums(per_item[:, : k * k], n_boot, rng_for(seed, f"human:{r.mode}:{name}"))
     kappa = percentile_interval(
         float(kappa_from_tables(per_item[:, : k * k].sum(axis=0).reshape(k, k), weights)),
@@ -172,6 +187,9 @@ def _agreement_row(
         "accuracy": acc.estimate,
         "accuracy_low": acc.low,
         "accuracy_high": acc.high,
+        "accuracy_orders": np.nan,
+        "accuracy_orders_low": np.nan,
+        "accuracy_orders_high": np.nan,
         "kappa": kappa.estimate,
         "kappa_low": kappa.low,
         "kappa_high": kappa.high,
@@ -191,7 +209,9 @@ def human_agreement(
     One row per (mode, rater) — every judge, and ``panel`` (its verdicts under ``rule``; by
     default majority verdict or mean score, majority quorum) — with columns mode, rater, n_items
     (labelled items the rater judged), accuracy (share of exact matches, items weighted
-    equally) with a Wilson interval, kappa (unweighted for verdicts, quadratic-weighted for
+    equally) with a Wilson interval, accuracy_orders (judges of pairwise items: each order's
+    verdict against the label, averaged over the orders and then the items; Wilson), kappa
+    (unweighted for verdicts, quadratic-weighted for
     scores) with a bootstrap interval over items. Empty when no item has a label on the
     judges' scale.
 
@@ -221,11 +241,33 @@ def human_agreement_of(
     for r, name, values in _raters(prep, panels):
         if not judges and name != PANEL:
             continue
-        human = _unit_labels(r, _label_values(_item_labels(valid, r.mode), r.mode))
+        labels = _label_values(_item_labels(valid, r.mode), r.mode)
+        human = _unit_labels(r, labels)
         if not (np.isfinite(human) & np.isfinite(values)).any():
             continue
-        rows.append(_agreement_row(r, name, values, human, confidence, n_boot, seed))
+        row = _agreement_row(r, name, values, human, confidence, n_boot, seed)
+        if r.mode == "pairwise" and name != PANEL:
+            row.update(_orders_accuracy(prep.order_ratings, name, labels, confidence))
+        rows.append(row)
     return pd.DataFrame(rows, columns=list(AGREEMENT_COLUMNS))
+
+
+def _orders_accuracy(
+    r: Ratings | None, judge: str, labels: pd.Series, confidence: float
+) -> dict[str, float]:
+    """A judge's accuracy averaged over the two orders: each order's verdict against the label.
+
+    The figure many papers report beside (or instead of) the accuracy of the combined verdict.
+    """
+    if r is None or judge not in r.judges:
+        return {}
+    values = np.asarray(r.data[r.judges.index(judge)], dtype=np.float64)
+    acc = _accuracy(r, values, _unit_labels(r, labels), confidence)
+    return {
+        "accuracy_orders": acc.estimate,
+        "accuracy_orders_low": acc.low,
+        "accuracy_orders_high": acc.high,
+    }
 
 
 def _rogan_gladen(sums: FloatArray) -> dict[str, FloatArray]:

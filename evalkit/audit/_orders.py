@@ -33,6 +33,10 @@ from evalkit.audit._table import (
 )
 from evalkit.panel import combine_orders
 
+#: ``basis`` of a judge measured on single verdicts whose order varied between items.
+RANDOMISED_ORDER: Final = "one randomised order per item"
+#: ``basis`` of a judge whose every call was made in the same order: nothing to measure.
+ONE_ORDER_ONLY: Final = "one order only"
 RATE_COLUMNS: Final = (
     "judge",
     "judge_family",
@@ -130,8 +134,12 @@ def position_bias(table: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame
     valid), n_missing_order (pairs missing a valid order), consistency, flip_rate with
     flip_low/flip_high (Wilson), n_decisive (decisive single-order verdicts on those pairs),
     n_first (of them, picks of the answer shown first), first_position_rate with fp_low/fp_high
-    (Wilson) and p_value (exact two-sided binomial test against 0.5). Rates are NaN when their
-    n is 0.
+    (Wilson) and p_value (exact two-sided binomial test against 0.5), and basis (``both
+    orders``; ``one randomised order per item`` for a judge never judged in both orders whose
+    single orders were AB on some items and BA on others, the first-position rate then being
+    measured on those single verdicts; ``one order only`` for a judge whose every call was in
+    the same order; missing otherwise, when there is nothing to measure). Rates are NaN when
+    their n is 0.
 
     Raises:
         UsageError: the table is invalid (see :func:`validate_judgments`).
@@ -140,15 +148,50 @@ def position_bias(table: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame
     return position_bias_of(valid, combine_orders(valid, "tie"), confidence)
 
 
+def _one_order_counts(combined: pd.DataFrame) -> pd.DataFrame:
+    """Per judge judged in one order per item, with that order randomised: decisive, first picks.
+
+    A log with one order per item (most production logs) says nothing about position unless
+    the order varied between items; when it was randomised, the candidate's quality is spread
+    evenly over both positions and the share of picks of the answer shown first is again 0.5
+    for a judge without position bias. Judges whose single orders are all the same order are
+    left out: there, that share is the win rate, not a bias.
+    """
+    single = combined.loc[combined["n_valid_orders"] == 1]
+    ab, ba = single["verdict_ab"], single["verdict_ba"]
+    frame = pd.DataFrame(
+        {
+            "judge": single["judge"],
+            "n_ab": ab.notna(),
+            "n_ba": ba.notna(),
+            "n_decisive": ab.isin(["candidate", "baseline"]) | ba.isin(["candidate", "baseline"]),
+            "n_first": (ab == "candidate").fillna(False) | (ba == "baseline").fillna(False),
+        }
+    )
+    counts = frame.groupby("judge", sort=True).sum()
+    return counts.loc[(counts["n_ab"] > 0) & (counts["n_ba"] > 0), ["n_decisive", "n_first"]]
+
+
 def position_bias_of(
     valid: pd.DataFrame, combined: pd.DataFrame, confidence: float
 ) -> pd.DataFrame:
     """:func:`position_bias` of a validated table and its combined verdicts."""
     rows = valid.loc[valid["mode"] == "pairwise"]
     if rows.empty:
-        return pd.DataFrame(columns=list(RATE_COLUMNS))
+        return pd.DataFrame(columns=[*RATE_COLUMNS, "basis"])
     counts = _judge_rows(rows, verdict_ok(rows)).join(_position_counts(combined))
-    return _with_rates(counts.reset_index(), confidence)
+    # A judge never judged in both orders, but in randomised single orders, is measured on those.
+    one = _one_order_counts(combined)
+    one = one.loc[one.index.isin(counts.index[counts["n_items"].fillna(0) == 0])]
+    counts.loc[one.index, ["n_decisive", "n_first"]] = one.to_numpy()
+    out = _with_rates(counts.reset_index(), confidence)
+    # Judges whose every row is in the same order: a log of one order, not failed calls.
+    orders = rows.groupby("judge", sort=True)["order"].nunique()
+    single = out["judge"].isin(orders.index[orders == 1])
+    basis = pd.Series("both orders", index=out.index, dtype="object").where(out["n_items"] > 0)
+    basis = basis.mask(single & (out["n_items"] == 0), ONE_ORDER_ONLY)
+    out["basis"] = basis.mask(out["judge"].isin(one.index), RANDOMISED_ORDER)
+    return out
 
 
 def option_order_bias(table: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:

@@ -7,6 +7,7 @@ module only counts them, with an interval.
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 import pandas as pd
@@ -24,6 +25,9 @@ class WinRateEstimate:
     reported but not in n). ``interval`` is a Wilson interval on ``wins + ties/2`` successes out
     of n: counting a tie as half a win is the usual convention for pairwise win rates, and since
     a {0, ½, 1} outcome has variance at most p(1-p), the interval errs on the wide side.
+    ``standard_error`` is the standard error of the mean of those {0, ½, 1} outcomes
+    (sample standard deviation / √n, NaN below two items): the figure leaderboards such as
+    AlpacaEval print beside a win rate.
     """
 
     wins: int
@@ -33,6 +37,7 @@ class WinRateEstimate:
     n: int
     rate: float
     interval: Interval
+    standard_error: float = math.nan
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict; NaN becomes None."""
@@ -44,7 +49,25 @@ class WinRateEstimate:
             "n": self.n,
             "rate": finite_or_none(self.rate),
             "interval": self.interval.to_dict(),
+            "standard_error": finite_or_none(self.standard_error),
         }
+
+
+def standard_error(wins: int, losses: int, ties: int) -> float:
+    """Standard error of the win rate, each item's outcome 1 (won), ½ (tied) or 0 (lost).
+
+    ``sd / √n`` with the sample standard deviation (n - 1), as ``pandas.Series.sem`` gives it;
+    NaN with fewer than two items.
+
+    >>> round(standard_error(wins=2, losses=1, ties=1), 4)
+    0.2394
+    """
+    n = wins + losses + ties
+    if n < 2:
+        return math.nan
+    mean = (wins + ties / 2.0) / n
+    squares = wins * (1.0 - mean) ** 2 + ties * (0.5 - mean) ** 2 + losses * mean**2
+    return math.sqrt(squares / (n - 1) / n)
 
 
 def win_rate(panel: pd.DataFrame, confidence: float = 0.95) -> WinRateEstimate:
@@ -62,6 +85,7 @@ def win_rate(panel: pd.DataFrame, confidence: float = 0.95) -> WinRateEstimate:
     n = wins + losses + ties
     interval = wilson_interval(wins + ties / 2.0, n, confidence)
     return WinRateEstimate(
+        standard_error=standard_error(wins, losses, ties),
         wins=wins,
         losses=losses,
         ties=ties,

@@ -14,6 +14,7 @@ import pandas as pd
 from evalkit.audit._agreement import Ratings, ratings_by_mode
 from evalkit.audit._table import audited, score_ok, verdict_ok
 from evalkit.panel import combine_orders
+from evalkit.panel._rule import Disagreement
 
 
 class Prepared:
@@ -23,13 +24,18 @@ class Prepared:
     :func:`~evalkit.audit._table.judges_only`).
     """
 
-    def __init__(self, valid: pd.DataFrame) -> None:
+    def __init__(self, valid: pd.DataFrame, disagreement: Disagreement = "tie") -> None:
         self.table = valid
+        self.disagreement = disagreement
 
     @classmethod
-    def of(cls, table: pd.DataFrame) -> Prepared:
-        """Validate ``table`` and leave graders' rows out (UsageError if it is invalid)."""
-        return cls(audited(table))
+    def of(cls, table: pd.DataFrame, disagreement: Disagreement = "tie") -> Prepared:
+        """Validate ``table`` and leave graders' rows out (UsageError if it is invalid).
+
+        ``disagreement`` is the panel rule's: under ``two`` each order's verdict is a unit of
+        the agreement statistics (and of accuracy against humans) of its own.
+        """
+        return cls(audited(table), disagreement)
 
     @functools.cached_property
     def combined(self) -> pd.DataFrame:
@@ -37,9 +43,21 @@ class Prepared:
         return combine_orders(self.table, "tie")
 
     @functools.cached_property
+    def each_order(self) -> pd.DataFrame:
+        """Each order's verdict as a judgment of its own (``combine_orders(table, "two")``)."""
+        return combine_orders(self.table, "two")
+
+    @functools.cached_property
     def ratings(self) -> list[Ratings]:
         """The judges' values per unit, one :class:`Ratings` per mode."""
-        return ratings_by_mode(self.table, self.combined)
+        units = self.each_order if self.disagreement == "two" else self.combined
+        return ratings_by_mode(self.table, units)
+
+    @functools.cached_property
+    def order_ratings(self) -> Ratings | None:
+        """The judges' pairwise verdicts with each order a unit (None without pairwise rows)."""
+        pairwise = [r for r in ratings_by_mode(self.table, self.each_order) if r.mode == "pairwise"]
+        return pairwise[0] if pairwise else None
 
     @functools.cached_property
     def judges(self) -> pd.DataFrame:

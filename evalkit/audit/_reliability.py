@@ -20,6 +20,7 @@ from typing import Any, Final, Literal
 
 import pandas as pd
 
+from evalkit.audit._orders import ONE_ORDER_ONLY, RANDOMISED_ORDER
 from evalkit.config import ReliabilityThresholds as ReliabilityThresholds
 
 Status = Literal["ok", "questionable", "untrusted", "not measured"]
@@ -151,7 +152,36 @@ def _order_checks(
     out = []
     for row in frame.to_dict("records"):
         judge = str(row["judge"])
-        if int(row["n_items"]) < t.min_items:
+        one_order = row.get("basis") == RANDOMISED_ORDER
+        if mode == "pairwise" and row.get("basis") == ONE_ORDER_ONLY:
+            out.append(
+                _plain(
+                    judge,
+                    mode,
+                    f"{what} bias",
+                    "questionable",
+                    f"only 0 items were judged validly in both {what}s: {what} bias is not "
+                    "measurable, every call was made in the same order (judge both orders, or "
+                    "randomise the order and record it)",
+                )
+            )
+            continue
+        if one_order:
+            # Judged in one randomised order per item: no flips to count, only the first-position
+            # rate, measured on the single verdicts (see evalkit.audit._orders).
+            if int(row["n_decisive"]) < t.min_items:
+                out.append(
+                    _plain(
+                        judge,
+                        mode,
+                        f"{what} bias",
+                        "questionable",
+                        f"only {int(row['n_decisive'])} decisive verdicts in randomised single "
+                        f"orders (at least {t.min_items} needed to tell {what} bias)",
+                    )
+                )
+                continue
+        elif int(row["n_items"]) < t.min_items:
             out.append(
                 _plain(
                     judge,
@@ -163,7 +193,7 @@ def _order_checks(
                 )
             )
             continue
-        if t.max_flip_rate is not None and mode == "pairwise":
+        if t.max_flip_rate is not None and mode == "pairwise" and not one_order:
             out.append(
                 _check(
                     judge,

@@ -179,7 +179,7 @@ def run_audit(
     """
     thresholds = thresholds if thresholds is not None else ReliabilityThresholds()
     rule = rule if rule is not None else PanelRule()
-    prep = Prepared.of(table)
+    prep = Prepared.of(table, rule.disagreement)
     agreement, kappa_with_others = agreement_tables(
         prep.ratings, confidence=confidence, n_boot=n_boot, seed=seed
     )

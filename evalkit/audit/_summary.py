@@ -65,6 +65,26 @@ def _judge_figures(report: AuditReport, judge: str) -> str:
     return f" ({', '.join(parts)})" if parts else ""
 
 
+def _pct(est: float, low: float, high: float) -> str:
+    return f"{est:.1%} [{low:.1%}, {high:.1%}]" if math.isfinite(est) else "n/a"
+
+
+def _human_lines(human: pd.DataFrame) -> list[str]:
+    """Accuracy against the human labels, one line per rater, in percent with one decimal."""
+    lines = []
+    for row in human.to_dict("records"):
+        acc = [float(row[f"accuracy{k}"]) for k in ("", "_low", "_high")]
+        by_order = [float(row[f"accuracy_orders{k}"]) for k in ("", "_low", "_high")]
+        orders = f"; averaged over orders {_pct(*by_order)}" if math.isfinite(by_order[0]) else ""
+        kappa = float(row["kappa"])
+        shown = f", kappa {kappa:.3f}" if math.isfinite(kappa) else ""
+        lines.append(
+            f"humans ({row['mode']}, {int(row['n_items'])} labelled items): {row['rater']} "
+            f"accuracy {_pct(*acc)}{orders}{shown}"
+        )
+    return lines
+
+
 def summary_lines(report: AuditReport) -> list[str]:
     """Return the summary lines of ``report``: calls, panel, agreement, judges, tests."""
     judges = report.judges
@@ -72,11 +92,13 @@ def summary_lines(report: AuditReport) -> list[str]:
     lines = [f"audit: {calls} judge calls by {len(judges)} judges, {calls - usable} unusable"]
     wr = report.win_rate
     if wr.n + wr.abstained:
+        se = f", SE {wr.standard_error:.3f}" if math.isfinite(wr.standard_error) else ""
         lines.append(
-            f"panel: candidate win rate {_iv(wr.rate, wr.interval.low, wr.interval.high)} over "
-            f"{wr.n} items ({wr.wins} won, {wr.ties} tied, {wr.losses} lost; "
+            f"panel: candidate win rate {_iv(wr.rate, wr.interval.low, wr.interval.high)} "
+            f"(Wilson{se}) over {wr.n} items ({wr.wins} won, {wr.ties} tied, {wr.losses} lost; "
             f"{wr.abstained} abstained)"
         )
+    lines += _human_lines(report.human)
     for mode, (k1, name1, k2, name2) in _AGREEMENT.items():
         a = _first(report.panel_agreement, mode=mode, statistic=k1)
         b = _first(report.panel_agreement, mode=mode, statistic=k2)

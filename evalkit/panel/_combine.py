@@ -3,7 +3,9 @@
 Pairwise judgments run in both orders (AB: candidate shown first; BA: baseline shown first) with
 verdicts mapped back to the original labels. A judge whose two orders agree gives that verdict;
 when they disagree the panel's rule decides: a ``tie`` (the judge could not separate the
-answers) or no vote at all (``abstain``).
+answers), no vote at all (``abstain``), or ``two`` verdicts — each order counted as a judgment of
+its own, the convention of benchmarks that average over both orders (and the only one a log
+with a single order per item allows).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from evalkit.panel._rule import Disagreement
 from evalkit.records._status import FAILED_STATUSES, derive_status
 
 #: What a judge's combined verdict is when its two orders disagree.
-_ON_DISAGREEMENT: Final[dict[str, str | None]] = {"tie": "tie", "abstain": None}
+_ON_DISAGREEMENT: Final[dict[str, str | None]] = {"tie": "tie", "abstain": None, "two": None}
 #: One (item, sample) judged by one judge.
 PAIR_KEYS: Final = (*ITEM, "judge", "sample")
 #: Per-item facts carried through to the combined table for later statistics.
@@ -59,6 +61,25 @@ def _row_status(table: pd.DataFrame) -> pd.Series:
     )
 
 
+def _each_order(rows: pd.DataFrame) -> pd.DataFrame:
+    """Each order's verdict as a judgment of its own: ``sample`` becomes 2·sample (+1 for BA)."""
+    keys = list(PAIR_KEYS)
+    valid = rows["status"] == "ok"
+    is_ba = (rows["order"] == "BA").to_numpy()
+    verdict = rows["verdict"].where(valid).astype("string")
+    out = rows[[*keys, *_CARRIED]].copy()
+    out["sample"] = rows["sample"].to_numpy() * 2 + is_ba
+    out["verdict_ab"] = verdict.where(~is_ba)
+    out["verdict_ba"] = verdict.where(is_ba)
+    out["verdict"] = verdict
+    out["consistent"] = pd.Series(pd.NA, index=rows.index, dtype="boolean")
+    out["n_valid_orders"] = valid.astype(int)
+    out["reason"] = ("no valid " + rows["order"] + " verdict (" + rows["status"] + ")").where(
+        ~valid
+    )
+    return out.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
 def combine_orders(table: pd.DataFrame, disagreement: Disagreement = "tie") -> pd.DataFrame:
     """Each judge's combined verdict per (suite, item_id, sample), from its two orders.
 
@@ -75,8 +96,13 @@ def combine_orders(table: pd.DataFrame, disagreement: Disagreement = "tie") -> p
     - missing when an order has no valid verdict (``consistent`` missing), with ``reason``
       saying which order and why: call failed, unparseable, no verdict, or missing.
 
+    With ``disagreement='two'`` nothing is combined: each row is its own judgment, keyed by
+    ``sample`` 2·s for order AB and 2·s+1 for BA, with its verdict (missing when invalid, with
+    the reason); a judge's vote is then split between its two orders by the panel, and an
+    order never recorded is simply absent.
+
     Raises:
-        UsageError: ``disagreement`` is not ``'tie'`` or ``'abstain'``.
+        UsageError: ``disagreement`` is not ``'tie'``, ``'abstain'`` or ``'two'``.
     """
     if disagreement not in _ON_DISAGREEMENT:
         raise UsageError(
@@ -90,6 +116,8 @@ def combine_orders(table: pd.DataFrame, disagreement: Disagreement = "tie") -> p
     if rows.empty:
         return pd.DataFrame(columns=list(COMBINED_COLUMNS))
     rows["status"] = _row_status(rows)
+    if disagreement == "two":
+        return _each_order(rows)
     rows["valid_verdict"] = rows["verdict"].where(rows["status"] == "ok")
     wide = rows.pivot(index=keys, columns="order", values=["valid_verdict", "status"])
     wide = wide.reindex(

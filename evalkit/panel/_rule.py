@@ -15,7 +15,7 @@ import pandas as pd
 
 from evalkit.errors import UsageError
 
-Disagreement = Literal["tie", "abstain"]
+Disagreement = Literal["tie", "abstain", "two"]
 #: What each reliability verdict weighs under ``aggregation: weighted`` unless the panel says.
 DEFAULT_RELIABILITY_WEIGHTS: Final[Mapping[str, float]] = {
     "trusted": 1.0,
@@ -48,8 +48,10 @@ class PanelRule:
     the other kind (scores in a verdict rule, or the reverse) uses ``majority`` for verdicts and
     ``mean`` for scores. ``quorum`` is the fewest judges with a valid value an item needs (None:
     a majority of the mode's judges). ``disagreement`` is what a judge's two orders disagreeing
-    count as: ``tie`` or ``abstain`` (no vote). ``weights`` maps each reliability verdict of
-    the audit (trusted, questionable, untrusted) to a judge's weight under ``weighted``.
+    count as: ``tie``, ``abstain`` (no vote) or ``two`` (each order's verdict is a verdict of
+    its own, the judge's vote split between them; see :func:`combine_orders`). ``weights``
+    maps each reliability verdict of the audit (trusted, questionable, untrusted) to a judge's
+    weight under ``weighted``.
     """
 
     aggregation: str = "majority"
@@ -61,8 +63,10 @@ class PanelRule:
 
     def __post_init__(self) -> None:
         """Refuse a rule no panel could apply, naming the field."""
-        if self.disagreement not in ("tie", "abstain"):
-            raise UsageError(f"disagreement must be 'tie' or 'abstain', got {self.disagreement!r}")
+        if self.disagreement not in ("tie", "abstain", "two"):
+            raise UsageError(
+                f"disagreement must be 'tie', 'abstain' or 'two', got {self.disagreement!r}"
+            )
         if self.quorum is not None:
             check_quorum(self.quorum)
 

@@ -161,6 +161,8 @@ class WinRateRecord(_Record):
     n: int
     rate: float | None
     interval: dict[str, float | int | None]
+    #: standard error of the rate (ties as half a win); None for records written before it.
+    standard_error: float | None = None
 
 
 class StandingRecord(_Record):

@@ -9,6 +9,7 @@ from typing import Any, Final
 import pandas as pd
 
 from evalkit.audit import run_audit
+from evalkit.panel import PanelRule
 from evalkit.records import RunRecord, SuiteRecord, read_judgments, read_run
 from evalkit.records._run import AuditSummary, JudgeRef, ModelRef, SuiteModels
 from evalkit.records._store import read_answers
@@ -38,16 +39,16 @@ def _rows_of(frame: pd.DataFrame, suite: str) -> pd.DataFrame:
 
 
 def audited_suites(
-    judgments: pd.DataFrame, answers: pd.DataFrame, *, seed: int
+    judgments: pd.DataFrame, answers: pd.DataFrame, *, seed: int, rule: PanelRule | None = None
 ) -> list[SuiteRecord]:
     """Suite records for a judgments table recorded without run.json (e.g. by another tool).
 
-    They carry the calls' counts and the audit, measured now, but no gates: gates are
-    decided by the suite that ran.
+    They carry the calls' counts and the audit under ``rule`` (default: the default panel
+    rule), measured now, but no gates: gates are decided by the suite that ran.
     """
     suites = []
     for name, part in judgments.groupby("suite", sort=True):
-        audit = AuditSummary.model_validate(run_audit(part, seed=seed).to_dict())
+        audit = AuditSummary.model_validate(run_audit(part, seed=seed, rule=rule).to_dict())
         judges = part.groupby("judge", sort=True)["judge_family"].first()
         mine = _rows_of(answers, str(name))
         models = SuiteModels(
@@ -57,7 +58,12 @@ def audited_suites(
             baseline=ModelRef(
                 name=_first(part, "baseline"), family=_first(part, "baseline_family")
             ),
-            judges=[JudgeRef(name=str(j), model=str(j), family=str(f)) for j, f in judges.items()],
+            judges=[
+                JudgeRef(
+                    name=str(j), model=str(j), family=str(f) if isinstance(f, str) else "unknown"
+                )
+                for j, f in judges.items()
+            ],
         )
         suites.append(
             SuiteRecord(
@@ -95,6 +101,22 @@ def load_run(run_dir: Path, *, seed: int = 0) -> RunData:
         run = run.model_copy(update={"status": "re-audited", "suites": suites})
     run = with_leaderboards(run, judgments, seed=seed)
     return RunData(run_dir=run_dir, run=run, judgments=judgments, answers=answers)
+
+
+def log_run(
+    path: Path, judgments: pd.DataFrame, *, seed: int = 0, rule: PanelRule | None = None
+) -> RunData:
+    """A judge log recorded elsewhere (no run folder), audited under ``rule``, as a run to render.
+
+    ``judgments`` is the log read and validated (see :func:`evalkit.audit._input.load_log`);
+    the run is named after the file, has no answers and status ``re-audited``.
+    """
+    run = RunRecord(
+        run_id=path.name,
+        status="re-audited",
+        suites=audited_suites(judgments, pd.DataFrame(), seed=seed, rule=rule),
+    )
+    return RunData(run_dir=path.parent, run=run, judgments=judgments, answers=pd.DataFrame())
 
 
 def panel_frame(run: RunRecord) -> pd.DataFrame:
