@@ -105,15 +105,18 @@ def _rank(standing: dict[str, Any] | None) -> int | None:
 def recorded_pairs(judgments: pd.DataFrame, suites: list[SuiteRecord]) -> pd.DataFrame:
     """The rows of each suite's recorded candidate and baseline (every row of other suites).
 
-    The page's per-item views compare one candidate with the baseline; with several
-    candidates they show the suite's recorded pair, and the leaderboard shows the rest.
+    The page's per-item views compare one candidate with the baseline; where an item was
+    judged for several candidates they show the suite's recorded pair, and the leaderboard
+    shows the rest. A log whose items each have their own pair (MT-Bench's human judgments:
+    model_a vs model_b per question) keeps every row.
     """
     if not len(judgments) or "candidate" not in judgments.columns:
         return judgments
     keep = pd.Series(True, index=judgments.index)
     for suite in suites:
         mine = (judgments["suite"] == suite.name) & (judgments["mode"] == "pairwise")
-        if judgments.loc[mine, "candidate"].nunique() < 2:
+        pairs = judgments.loc[mine, ["item_id", "candidate", "baseline"]].drop_duplicates()
+        if not pairs["item_id"].duplicated().any():
             continue
         pair = (judgments["candidate"] == suite.models.candidate.name) & (
             judgments["baseline"] == suite.models.baseline.name
