@@ -88,7 +88,9 @@ def test_three_suites_each_teach_their_lesson(
     arithmetic = table[table["suite"] == "arithmetic"]
     assert set(arithmetic["mode"]) == {"reference"}
     graded = arithmetic[arithmetic["judge_family"] == "deterministic"]
-    assert len(graded) == 2 * 20  # the candidate's and the baseline's answers, every item
+    # The candidate's answers only: a scored suite asks no baseline unless it names one.
+    assert len(graded) == 20
+    assert suites["arithmetic"]["models"]["baseline"] is None
     assert set(graded["score"].dropna()) <= {0.0, 1.0}
     assert {g["name"] for g in suites["arithmetic"]["gates"]} == {
         "mean_score(at_least=5)",

@@ -76,19 +76,27 @@ class SuiteContext:
     suite: Suite
     items: Sequence[Item]
     candidate: Endpoint
-    baseline: Endpoint
+    #: None when the suite asks no baseline (a scored suite without ``baseline=``).
+    baseline: Endpoint | None
     panel: Panel
     judges: Mapping[str, Endpoint]
     templates: Templates
 
     def endpoint(self, role: Role) -> Endpoint:
-        """The candidate's or the baseline's endpoint."""
-        return self.candidate if role == "candidate" else self.baseline
+        """The candidate's or the baseline's endpoint (the baseline must have been asked)."""
+        if role == "candidate":
+            return self.candidate
+        assert self.baseline is not None, "no baseline in this suite"
+        return self.baseline
+
+    def roles(self) -> tuple[Role, ...]:
+        """Who answers the items: the candidate, and the baseline when the suite asks one."""
+        return ROLES if self.baseline is not None else ("candidate",)
 
     def models(self) -> list[tuple[str, Endpoint]]:
         """Every model the suite calls, after its role (``candidate``, ``judge fair``, ...)."""
         judges = [(f"judge {name}", endpoint) for name, endpoint in self.judges.items()]
-        return [("candidate", self.candidate), ("baseline", self.baseline), *judges]
+        return [*((role, self.endpoint(role)) for role in self.roles()), *judges]
 
     @property
     def graders(self) -> Sequence[Grader]:
@@ -96,9 +104,10 @@ class SuiteContext:
         return tuple(self.suite.graders)
 
     def scored_roles(self) -> tuple[Role, ...]:
-        """Whose answers scored judges and graders grade: both, unless they are one model."""
-        same = self.candidate.name == self.baseline.name
-        return ("candidate",) if same else ROLES
+        """Whose answers scored judges and graders grade: every answerer, one if both are one."""
+        if self.baseline is None or self.candidate.name == self.baseline.name:
+            return ("candidate",)
+        return ROLES
 
     def reference(self, item: Item) -> str | None:
         """The item's reference answer (for reference judges), as text."""
@@ -226,7 +235,7 @@ def lineage(ctx: SuiteContext) -> tuple[list[LineageDecision], Exclusions]:
         ctx.panel,
         ctx.items,
         judge_families={name: endpoint.family for name, endpoint in ctx.judges.items()},
-        model_families={role: ctx.endpoint(role).family for role in ROLES},
+        model_families={role: ctx.endpoint(role).family for role in ctx.roles()},
     )
 
 
@@ -303,9 +312,10 @@ def _row(
     ``fields`` must set ``status``: it has no default, so that every row says what became of it.
     """
     if role is None:
+        baseline = ctx.endpoint("baseline")
         models: dict[str, Any] = {
             "candidate": ctx.candidate.name, "candidate_family": ctx.candidate.family,
-            "baseline": ctx.baseline.name, "baseline_family": ctx.baseline.family,
+            "baseline": baseline.name, "baseline_family": baseline.family,
             "len_candidate": _length(answers["candidate"].get(item.id)),
             "len_baseline": _length(answers["baseline"].get(item.id)),
             "human_label": item.human_label,

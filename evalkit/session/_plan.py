@@ -152,8 +152,9 @@ class Plan:
         lines = [
             "evalkit dry run: no model was called and nothing was written",
             *(fmt(row) for row in table),
-            f"model calls: {self.calls('candidate')} candidate + {self.calls('baseline')} "
-            f"baseline + {self.calls('judge')} judge = {self.calls()} (judge calls include "
+            f"model calls: {self.calls('candidate')} candidate + "
+            + (f"{self.calls('baseline')} baseline + " if self._asks_baseline() else "")
+            + f"{self.calls('judge')} judge = {self.calls()} (judge calls include "
             "both orders, every option order and every repeat)"
             + (f"; {graded} grader rows, no model call" if graded else ""),
             f"estimated cost: {_usd(self.cost_usd)}"
@@ -161,6 +162,10 @@ class Plan:
             *(f"  note: {note}" for note in self.notes()),
         ]
         return lines
+
+    def _asks_baseline(self) -> bool:
+        # Scored suites without ``baseline=`` ask none: the totals then do not name one.
+        return any(r.kind == "baseline" for r in self.rows)
 
     def notes(self) -> list[str]:
         """What the reader of the figures needs to know, one sentence each."""
@@ -243,7 +248,7 @@ def _plan_suite(
     items, panel = ctx.items, ctx.panel
     _, skip = lineage(ctx)
     rows: list[PlanRow] = []
-    for role in ROLES:
+    for role in ctx.roles():
         endpoint = ctx.endpoint(role)
         requests = [answer_request(ctx, item, endpoint) for item in items]
         cached = _cached(cache, requests)

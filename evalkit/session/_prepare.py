@@ -47,7 +47,8 @@ def prepare_suite(
     judges' specs and templates, and the suite's prompt rendered for every row are all checked
     before ``resolve`` is first called: a bad input is reported before a server starts or a
     results file is opened. The candidate and the baseline are the suite's own, else the
-    configured ones, reached through the configured ``*_api_base``.
+    configured ones, reached through the configured ``*_api_base``; a scored suite asks a
+    baseline only when it names one (:meth:`~evalkit.session._suite.Suite.baseline_model`).
 
     Raises:
         UsageError: the first bad input found, naming its file, row, field or model (from
@@ -58,7 +59,10 @@ def prepare_suite(
     panel = load_panel(registry, suite.panel or config.panel, suite.mode)
     check_inputs(suite, items, panel, registry.templates)
     candidate = resolve(suite.candidate or config.candidate, api_base=config.candidate_api_base)
-    baseline = resolve(suite.baseline or config.baseline, api_base=config.baseline_api_base)
+    baseline_name = suite.baseline_model(config.baseline)
+    baseline = (
+        None if baseline_name is None else resolve(baseline_name, api_base=config.baseline_api_base)
+    )
     judges = {
         j.name: resolve(
             j.spec.model,

@@ -194,10 +194,12 @@ class EvalSession:
             try:
                 with self.interrupts.stopping(lambda: caller.stop("interrupted")):
                     with self.profile.phase("answers"):
-                        cand, base = await asyncio.gather(
-                            answer_all(ctx, caller, "candidate", ctx.candidate, answers_out),
-                            answer_all(ctx, caller, "baseline", ctx.baseline, answers_out),
-                        )
+                        cand, *rest = await asyncio.gather(
+                            *(answer_all(ctx, caller, role, ctx.endpoint(role), answers_out)
+                              for role in ctx.roles())
+                        )  # fmt: skip
+                        # A scored suite without a baseline has no baseline answers at all.
+                        base = rest[0] if rest else {}
                     with self.profile.phase("judge calls"):
                         graded = grade_all(ctx, cand, base, judgments_out)
                         judged = await judge_all(ctx, caller, cand, base, skip, judgments_out)
@@ -264,7 +266,9 @@ class EvalSession:
             gates = [gate.evaluate(inputs) for gate in ctx.suite.gates]
         models = {
             "candidate": {"name": ctx.candidate.name, "family": ctx.candidate.family},
-            "baseline": {"name": ctx.baseline.name, "family": ctx.baseline.family},
+            "baseline": None
+            if ctx.baseline is None
+            else {"name": ctx.baseline.name, "family": ctx.baseline.family},
             "panel": ctx.panel.name,
             "mode": ctx.suite.mode,
             "family_policy": spec.family_policy,

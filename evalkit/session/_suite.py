@@ -32,7 +32,8 @@ class Suite:
     #: instructions for the answering models (a system message for chat models).
     system: str | None = "Answer the question correctly in one or two sentences."
     gates: Sequence[Gate] = (WinRate(),)
-    #: overrides the configured candidate / baseline model for this suite only.
+    #: overrides the configured candidate / baseline model for this suite only. A pointwise
+    #: or reference suite needs no baseline: it asks one only when ``baseline`` is set here.
     candidate: str | None = None
     baseline: str | None = None
     #: overrides the configured panel for this suite only.
@@ -73,6 +74,20 @@ class Suite:
         if self.required_fields is not None:
             return tuple(self.required_fields)
         return tuple(sorted(Templates.variables(self.prompt)))
+
+    def baseline_model(self, configured: str) -> str | None:
+        """The baseline this suite asks: its own, else ``configured`` if pairwise, else none.
+
+        A scored suite grades each answer on its own, so a baseline answer would be paid for
+        and never needed unless the suite asks for one to compare with.
+
+        >>> Suite("s", dataset="d.jsonl", mode="pointwise").baseline_model("openai/gpt-4o")
+        >>> Suite("s", dataset="d.jsonl").baseline_model("openai/gpt-4o")
+        'openai/gpt-4o'
+        """
+        if self.baseline is not None:
+            return self.baseline
+        return configured if self.mode == "pairwise" else None
 
     def gate_names(self) -> list[str]:
         """The names of the suite's gates, in order.
