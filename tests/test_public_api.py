@@ -18,11 +18,12 @@ import pytest
 import evalkit
 
 PUBLIC = {
-    "evalkit": ["EvalkitError", "Suite", "__version__", "gates", "graders"],
+    "evalkit": ["AppAnswer", "EvalkitError", "Suite", "__version__", "app", "gates", "graders"],
     "evalkit.audit": [
         "AuditReport", "Interval", "ReliabilityThresholds", "WinRateEstimate", "position_bias",
         "run_audit", "self_preference", "verbosity_bias",
     ],
+    "evalkit.candidates": [],
     "evalkit.data": ["Comparison", "Diversity", "compare", "compare_diversity", "diversity"],
     "evalkit.gates": [
         "Gate", "GateInputs", "GateResult", "JudgesTrusted", "MeanScore", "NoRegression",

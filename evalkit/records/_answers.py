@@ -1,4 +1,7 @@
-"""The answers table: one row per answer a candidate or baseline model gave to an item."""
+"""The answers table: one row per answer a candidate or baseline model gave to an item.
+
+Rows of older runs lack ``context`` and ``tool_calls``; they read as None (no context).
+"""
 
 from __future__ import annotations
 
@@ -34,6 +37,10 @@ class Answer:
     cached: bool
     #: the provider's text could not be encoded and was repaired (U+FFFD in its place).
     text_repaired: bool = False
+    #: what an app based its answer on (retrieved documents), when it said; judges see it.
+    context: list[str] | None = None
+    #: the tool calls an app reported making, as JSON objects.
+    tool_calls: list[dict[str, Any]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the row as a plain dict keyed by column name."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from evalkit.candidates._app import App
 from evalkit.models import ModelRequest, family_of
 from evalkit.models._local import LocalModelServer, is_local, local_model
 from evalkit.models._types import PromptStyle
@@ -30,6 +31,19 @@ class Endpoint:
     api_key: str | None = dataclasses.field(default=None, repr=False)
     #: the server's stable identity for the cache, when its address is not stable.
     cache_scope: str | None = None
+    #: the user's app, when the candidate is code rather than a model (see :func:`app_endpoint`).
+    app: App | None = None
+
+
+def app_endpoint(app: App) -> Endpoint:
+    """The endpoint of an app: its calls go through the model client under ``app/<name>``.
+
+    Its ``name`` is ``name@version``, which the answers and judgments tables record.
+    """
+    return Endpoint(
+        name=app.label, model=app.model, api_base=None, family=app.family,
+        prompt_style="chat", concurrency=app.concurrency, cache_scope=app.cache_scope, app=app,
+    )  # fmt: skip
 
 
 class Resolver:

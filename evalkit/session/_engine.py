@@ -21,6 +21,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
+from evalkit.candidates._answer import AppAnswer, decode
 from evalkit.errors import CallNotMade, DatasetError, ModelError, SpecError
 from evalkit.graders import Grader
 from evalkit.graders._base import GRADER_FAMILY, check_fields, check_graders
@@ -48,6 +49,7 @@ __all__ = [
     "SuiteContext",
     "answer_all",
     "answer_request",
+    "candidate_request",
     "check_inputs",
     "grade_all",
     "judge_all",
@@ -247,6 +249,13 @@ def _failure(exc: ModelError) -> dict[str, Any]:
     return {"status": "failed", "error": f"{exc.kind}: {exc}"}
 
 
+def candidate_request(ctx: SuiteContext, item: Item, endpoint: Endpoint) -> ModelRequest:
+    """The call that asks ``endpoint`` about the item: its question, or an app's whole row."""
+    if endpoint.app is not None:
+        return endpoint.app.request({**item.fields, "id": item.id})
+    return answer_request(ctx, item, endpoint)
+
+
 async def answer_all(
     ctx: SuiteContext,
     caller: Caller,
@@ -257,22 +266,28 @@ async def answer_all(
     """Ask ``endpoint`` every item's question concurrently; append each answer as it lands."""
 
     async def one(item: Item) -> Answer:
-        request = answer_request(ctx, item, endpoint)
+        request = candidate_request(ctx, item, endpoint)
         text: str | None = None
         outcome: dict[str, Any] = {"status": "ok", "error": None}
         completion: Completion | None = None
+        reply = AppAnswer("")
         try:
             completion = await caller.complete(request)
-            text = completion.text.strip()
+            # An app's reply carries its context with the text (see evalkit.candidates).
+            reply = decode(completion.text) if endpoint.app else AppAnswer(completion.text)
+            text = reply.text.strip()
             if not text:
                 text, outcome = None, {"status": "failed", "error": "empty answer"}
         except ModelError as exc:
             outcome = _failure(exc)
+        documents = reply.documents()
         answer = Answer(
             run_id=ctx.run_id, suite=ctx.suite.name, item_id=item.id, role=role,
             model=endpoint.name, family=endpoint.family,
-            prompt=_shown(request),
+            prompt=_question(ctx, item) if endpoint.app else _shown(request),
             text=text, **outcome,
+            context=None if documents is None else list(documents),
+            tool_calls=None if reply.tool_calls is None else [dict(c) for c in reply.tool_calls],
             latency_s=completion.latency_s if completion else 0.0,
             input_tokens=completion.input_tokens if completion else 0,
             output_tokens=completion.output_tokens if completion else 0,

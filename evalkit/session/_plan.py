@@ -36,7 +36,7 @@ from evalkit.models._litellm import estimate_cost
 from evalkit.models._local import is_local
 from evalkit.records._answers import Role
 from evalkit.session._endpoints import Endpoint, Resolver
-from evalkit.session._engine import ROLES, answer_request, judge_request, lineage
+from evalkit.session._engine import ROLES, candidate_request, judge_request, lineage
 from evalkit.session._prepare import prepare_suite
 from evalkit.session._session import EvalSession
 from evalkit.session._suite import Suite
@@ -250,9 +250,10 @@ def _plan_suite(
     rows: list[PlanRow] = []
     for role in ctx.roles():
         endpoint = ctx.endpoint(role)
-        requests = [answer_request(ctx, item, endpoint) for item in items]
+        requests = [candidate_request(ctx, item, endpoint) for item in items]
         cached = _cached(cache, requests)
-        rows.append(_row(suite.name, role, "", endpoint, requests, cached, f"{len(items)} items"))
+        detail = f"{len(items)} items" + (", app calls" if endpoint.app else "")
+        rows.append(_row(suite.name, role, "", endpoint, requests, cached, detail))
 
     roles = ctx.scored_roles()
     placeholder = "x" * (CHARS_PER_TOKEN * _answer_tokens(suite))
@@ -327,8 +328,9 @@ def _answer_tokens(suite: Suite) -> int:
 
 def _cost(endpoint: Endpoint, calls: Iterable[tuple[int, int | None]]) -> float | None:
     """The estimated cost of the calls (input tokens, max_tokens); None when unpriced."""
-    if is_local(endpoint.name):
-        return 0.0  # the bundled models run on this machine
+    if is_local(endpoint.name) or endpoint.app is not None:
+        # The bundled models run on this machine; an app reports its own cost when it runs.
+        return 0.0
     # Priced call by call (tiered prices), but each distinct size is looked up once.
     sizes = collections.Counter((n_in, n_out or 0) for n_in, n_out in calls)
     total = 0.0

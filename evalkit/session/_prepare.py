@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from evalkit.candidates._app import App
 from evalkit.config import EvalkitConfig
 from evalkit.judging import JudgeRegistry
 from evalkit.models._types import PromptStyle
-from evalkit.session._endpoints import Endpoint
+from evalkit.session._endpoints import Endpoint, app_endpoint
 from evalkit.session._engine import SuiteContext, check_inputs, load_panel
 from evalkit.session._suite import Suite
 
@@ -58,7 +59,10 @@ def prepare_suite(
     items = suite.items()
     panel = load_panel(registry, suite.panel or config.panel, suite.mode)
     check_inputs(suite, items, panel, registry.templates)
-    candidate = resolve(suite.candidate or config.candidate, api_base=config.candidate_api_base)
+    if isinstance(suite.candidate, App):
+        candidate = app_endpoint(suite.candidate)
+    else:
+        candidate = resolve(suite.candidate or config.candidate, api_base=config.candidate_api_base)
     baseline_name = suite.baseline_model(config.baseline)
     baseline = (
         None if baseline_name is None else resolve(baseline_name, api_base=config.baseline_api_base)

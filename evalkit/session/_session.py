@@ -21,17 +21,20 @@ import pandas as pd
 from evalkit._profile import Profile
 from evalkit._runid import new_run_id
 from evalkit.audit import position_bias, run_audit
+from evalkit.candidates._transport import AppTransport
 from evalkit.config import EvalkitConfig
 from evalkit.errors import ConfigError, EvalkitError, PermanentModelError
 from evalkit.gates import GateInputs, GateResult
 from evalkit.graders._base import GRADER_FAMILY
 from evalkit.judging import JudgeRegistry
 from evalkit.models import ModelClient, ModelRequest
+from evalkit.models._litellm import LiteLLMTransport
 from evalkit.models._local import is_local
 from evalkit.panel import PanelRule, combine_orders
 from evalkit.records._baselines import read_accepted
 from evalkit.records._judgments import judgments_frame
 from evalkit.records._store import ANSWERS_FILE, JUDGMENTS_FILE, JsonlAppender
+from evalkit.session._app_models import SessionModels
 from evalkit.session._endpoints import Endpoint, Resolver
 from evalkit.session._engine import SuiteContext, answer_all, grade_all, judge_all, lineage
 from evalkit.session._finalize import ClosedRun, finalize_run, worker_files, write_part
@@ -80,6 +83,7 @@ class EvalSession:
         self.started = time.time()
         self._resolver: Resolver | None = None
         self._caller: ModelClient | None = None
+        self._apps = AppTransport(LiteLLMTransport())
         self._answers_out: JsonlAppender | None = None
         self._judgments_out: JsonlAppender | None = None
 
@@ -92,7 +96,11 @@ class EvalSession:
         if self._resolver is not None:
             return
         self._resolver = Resolver(self.config.cache_dir)
-        self._caller = ModelClient.from_config(self.config, locate=self._resolver.locate)
+        # Apps are called through the client like models (cache, limits, timeout, budget).
+        self._caller = ModelClient.from_config(
+            self.config, transport=self._apps, locate=self._resolver.locate
+        )
+        self._apps.models = SessionModels(self._caller, self._resolver.resolve, self._caller.limits)
         if self.worker is None:
             answers, judgments = self.run_dir / ANSWERS_FILE, self.run_dir / JUDGMENTS_FILE
         else:
@@ -146,8 +154,8 @@ class EvalSession:
             for suite in suites:
                 ctx = prepare_suite(suite, cfg, self.registry, resolve, run_id=self.run_id)
                 for role, endpoint in ctx.models():
-                    if is_local(endpoint.name):
-                        continue  # resolving it checked that the bundled model exists
+                    if is_local(endpoint.name) or endpoint.app is not None:
+                        continue  # a bundled model exists once resolved; an app needs no key
                     try:
                         client.check(ModelRequest(model=endpoint.model, api_base=endpoint.api_base))
                     except PermanentModelError as exc:
@@ -161,6 +169,8 @@ class EvalSession:
         for _, endpoint in ctx.models():
             if endpoint.concurrency is not None:
                 self._caller.limits.per_model[endpoint.model] = endpoint.concurrency
+            if endpoint.app is not None:
+                self._apps.add(endpoint.app)
         return ctx
 
     def _resolve(self, name: str, **overrides: Any) -> Endpoint:

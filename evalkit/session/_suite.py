@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from evalkit.candidates._app import App
 from evalkit.errors import UsageError
 from evalkit.gates import Gate, WinRate
 from evalkit.graders import Grader
@@ -34,7 +35,8 @@ class Suite:
     gates: Sequence[Gate] = (WinRate(),)
     #: overrides the configured candidate / baseline model for this suite only. A pointwise
     #: or reference suite needs no baseline: it asks one only when ``baseline`` is set here.
-    candidate: str | None = None
+    #: The candidate may also be the user's code (:func:`evalkit.app`).
+    candidate: str | App | None = None
     baseline: str | None = None
     #: overrides the configured panel for this suite only.
     panel: str | None = None
