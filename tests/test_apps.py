@@ -218,3 +218,50 @@ def test_what_is_not_an_app_is_refused_with_what_to_pass() -> None:
         evalkit.app(raises, version="v1", concurrency=0)
     with pytest.raises(UsageError, match=r"timeout_s=inf; give a finite number"):
         evalkit.app(raises, version="v1", timeout_s=float("inf"))
+
+
+def test_an_apps_context_reaches_the_judges_the_answers_table_and_the_report(
+    root: Path, fake: FakeProvider
+) -> None:
+    (root / "judges" / "faithful.j2").write_text(
+        "Is the answer supported by the context?\n[Context]\n{{ context }}\n[Question]\n"
+        "{{ question }}\n[Answer]\n{{ answer }}\nRate from {{ scale_min }} to {{ scale_max }}: "
+        "Rating: [[n]]"
+    )
+    spec = (root / "judges" / "fair.yaml").read_text()
+    (root / "judges" / "fair.yaml").write_text(spec.replace("rubric_chat.j2", "faithful.j2"))
+
+    def answer(row: dict[str, Any]) -> AppAnswer:
+        return AppAnswer(
+            f"Paris, says {row['id']}",
+            context=[f"Doc for {row['id']}: Paris is the capital.", "Second passage."],
+            tool_calls=[{"name": "search", "query": row["question"]}],
+        )
+
+    result = run(root, evalkit.app(answer, version="v1"))
+    shown = [r.body["messages"][-1]["content"] for r in fake.received() if "judge" in r.model]
+    assert len(shown) == N_ITEMS
+    q2 = next(text for text in shown if "Doc for q2" in text)
+    assert "[1] Doc for q2: Paris is the capital.\n\n[2] Second passage." in q2
+    assert 'tool call: {"name": "search", "query": "Question 2?"}' in q2
+    # The answers table keeps the context as data, and the report's drill-down shows it.
+    run_dir = next((root / "reports").iterdir())
+    rows = [json.loads(line) for line in (run_dir / "answers.jsonl").open()]
+    q0 = next(r for r in rows if r["item_id"] == "q0")
+    assert q0["context"] == ["Doc for q0: Paris is the capital.", "Second passage."]
+    assert q0["tool_calls"] == [{"name": "search", "query": "Question 0?"}]
+    assert result.answers["candidate"]["q0"].context == q0["context"]
+    html = (run_dir / "report.html").read_text()
+    assert "Doc for q3: Paris is the capital." in html
+    assert "candidate context" in html
+
+
+def test_a_rerun_from_the_cache_keeps_the_context(root: Path) -> None:
+    def answer(row: dict[str, Any]) -> AppAnswer:
+        return AppAnswer("text", context="the one document")
+
+    run(root, evalkit.app(answer, version="v1"))
+    again = answers(run(root, evalkit.app(answer, version="v1")))
+    assert {(a.cached, tuple(a.context or ())) for a in again.values()} == {
+        (True, ("the one document",))
+    }

@@ -116,18 +116,3 @@ def decode(text: str) -> AppAnswer:
     except (ValueError, KeyError, TypeError) as exc:
         raise AppFailed(f"a cached app answer could not be read ({exc}); rerun with "
                         "--evalkit-cache-mode=refresh") from None  # fmt: skip
-
-
-def context_text(documents: Sequence[str] | None, tool_calls: Sequence[Any] | None) -> str:
-    """The context as judge templates see it: numbered documents, then the tool calls.
-
-    >>> print(context_text(["Paris is in France.", "Lyon too."], [{"name": "search"}]))
-    [1] Paris is in France.
-    <BLANKLINE>
-    [2] Lyon too.
-    <BLANKLINE>
-    tool call: {"name": "search"}
-    """
-    parts = [f"[{n}] {doc}" for n, doc in enumerate(documents or (), start=1)]
-    parts += [f"tool call: {json.dumps(call, ensure_ascii=False)}" for call in tool_calls or ()]
-    return "\n\n".join(parts)

@@ -91,8 +91,11 @@ def judge_prompt(
     question: str,
     answers: Mapping[Role, str],
     reference: str | None = None,
+    contexts: Mapping[Role, str] | None = None,
 ) -> str:
     """Render the call's prompt from the question, the answers by role and the reference.
+
+    ``contexts`` holds, by role, what an app based its answer on (scored calls show it).
 
     Raises:
         SpecError: the template fails to render (checked before the run, so only a template
@@ -110,6 +113,7 @@ def judge_prompt(
             answers=(answers[call.role],),
             reference=reference,
             option_order=call.option_order or judge.spec.option_orders[0],
+            context=(contexts or {}).get(call.role, ""),
         )
     return templates.render(judge.spec.template, variables)
 

@@ -29,9 +29,12 @@ from evalkit.records._judgments import Mode
 #: Variables a judge template receives, by mode.
 VARIABLES: Final[Mapping[Mode, tuple[str, ...]]] = {
     "pairwise": ("question", "answer_a", "answer_b"),
-    "pointwise": ("question", "answer", "scale_min", "scale_max", "options", "option_order"),
+    "pointwise": (
+        "question", "answer", "context", "scale_min", "scale_max", "options", "option_order",
+    ),
     "reference": (
-        "question", "answer", "reference", "scale_min", "scale_max", "options", "option_order",
+        "question", "answer", "reference", "context", "scale_min", "scale_max", "options",
+        "option_order",
     ),
 }  # fmt: skip
 #: Variables whose text must reach the prompt (a template that drops one judges blind).
@@ -103,13 +106,19 @@ class Judge:
         answers: tuple[str, ...],
         reference: str | None = None,
         option_order: OptionOrder = "ascending",
+        context: str = "",
     ) -> dict[str, Any]:
-        """The template variables of one call: two answers (as shown) or one answer."""
+        """The template variables of one call: two answers (as shown) or one answer.
+
+        A scored answer comes with its ``context``: what the candidate app based it on
+        (retrieved documents, tool calls), "" when it gave none.
+        """
         if self.mode == "pairwise":
             answer_a, answer_b = answers
             return {"question": question, "answer_a": answer_a, "answer_b": answer_b}
         (answer,) = answers
-        out = {"question": question, "answer": answer, **self.scale_variables(option_order)}
+        out = {"question": question, "answer": answer, "context": context,
+               **self.scale_variables(option_order)}  # fmt: skip
         if self.mode == "reference":
             out["reference"] = reference
         return out
@@ -119,7 +128,7 @@ class Judge:
         answers = ("⟨answer_a⟩", "⟨answer_b⟩") if self.mode == "pairwise" else ("⟨answer⟩",)
         return self.variables(
             question="⟨question⟩", answers=answers, reference="⟨reference⟩",
-            option_order=self.spec.option_orders[0],
+            option_order=self.spec.option_orders[0], context="⟨context⟩",
         )  # fmt: skip
 
     def repair_prompt(self, templates: Templates, raw: str, reason: str) -> str | None:

@@ -6,6 +6,8 @@ Rows of older runs lack ``context`` and ``tool_calls``; they read as None (no co
 from __future__ import annotations
 
 import dataclasses
+import json
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from evalkit.records._status import AnswerStatus
@@ -45,3 +47,18 @@ class Answer:
     def to_dict(self) -> dict[str, Any]:
         """Return the row as a plain dict keyed by column name."""
         return dataclasses.asdict(self)
+
+
+def context_text(documents: Sequence[str] | None, tool_calls: Sequence[Any] | None) -> str:
+    """The context as judge templates see it: numbered documents, then the tool calls.
+
+    >>> print(context_text(["Paris is in France.", "Lyon too."], [{"name": "search"}]))
+    [1] Paris is in France.
+    <BLANKLINE>
+    [2] Lyon too.
+    <BLANKLINE>
+    tool call: {"name": "search"}
+    """
+    parts = [f"[{n}] {doc}" for n, doc in enumerate(documents or (), start=1)]
+    parts += [f"tool call: {json.dumps(call, ensure_ascii=False)}" for call in tool_calls or ()]
+    return "\n\n".join(parts)

@@ -33,7 +33,7 @@ from evalkit.judging._pairwise import to_verdict
 from evalkit.judging._templates import Templates
 from evalkit.models import Completion, ModelRequest
 from evalkit.panel._aggregate import AggregatorKinds
-from evalkit.records._answers import Answer, Role
+from evalkit.records._answers import Answer, Role, context_text
 from evalkit.records._dataset import Item
 from evalkit.records._judgments import Judgment, Mode
 from evalkit.session._endpoints import Endpoint
@@ -173,12 +173,17 @@ def answer_request(ctx: SuiteContext, item: Item, endpoint: Endpoint) -> ModelRe
     return _request(endpoint, question, system=suite.system, params=params)
 
 
-def judge_request(ctx: SuiteContext, call: JudgeCall, answers: Mapping[Role, str]) -> ModelRequest:
-    """The call that asks ``call.judge`` about the answers (by role) of ``call.item``."""
+def judge_request(
+    ctx: SuiteContext,
+    call: JudgeCall,
+    answers: Mapping[Role, str],
+    contexts: Mapping[Role, str] | None = None,
+) -> ModelRequest:
+    """The call that asks ``call.judge`` about the answers (and contexts) by role of an item."""
     judge = call.judge
     content = judge_prompt(
         ctx.templates, call, question=_question(ctx, call.item), answers=answers,
-        reference=ctx.reference(call.item),
+        reference=ctx.reference(call.item), contexts=contexts,
     )  # fmt: skip
     endpoint = ctx.judges[judge.name]
     params = judge.spec.sample_params(call.sample)
@@ -444,12 +449,15 @@ async def judge_all(
                         **fields, **more)  # fmt: skip
 
         texts: dict[Role, str] = {}
+        contexts: dict[Role, str] = {}
         for role in call.roles():
-            text = answers[role][call.item.id].text
-            if text is None:
+            answer = answers[role][call.item.id]
+            if answer.text is None:
                 return row(status="no_answer", error=f"no {role} answer")
-            texts[role] = text
-        return row(**await _ask(ctx, caller, call, judge_request(ctx, call, texts)))
+            texts[role] = answer.text
+            contexts[role] = context_text(answer.context, answer.tool_calls)
+        request = judge_request(ctx, call, texts, contexts)
+        return row(**await _ask(ctx, caller, call, request))
 
     async def record(call: JudgeCall) -> Judgment:
         judgment = await one(call)
