@@ -9,6 +9,16 @@ from evalkit._pytest_tests import Suite
 from evalkit._version import __version__
 from evalkit.candidates._answer import AppAnswer
 from evalkit.candidates._app import app
+from evalkit.candidates._recorded import recorded
 from evalkit.errors import EvalkitError
 
-__all__ = ["AppAnswer", "EvalkitError", "Suite", "__version__", "app", "gates", "graders"]
+__all__ = [
+    "AppAnswer",
+    "EvalkitError",
+    "Suite",
+    "__version__",
+    "app",
+    "gates",
+    "graders",
+    "recorded",
+]

@@ -18,7 +18,9 @@ import pytest
 import evalkit
 
 PUBLIC = {
-    "evalkit": ["AppAnswer", "EvalkitError", "Suite", "__version__", "app", "gates", "graders"],
+    "evalkit": [
+        "AppAnswer", "EvalkitError", "Suite", "__version__", "app", "gates", "graders", "recorded",
+    ],
     "evalkit.audit": [
         "AuditReport", "Interval", "ReliabilityThresholds", "WinRateEstimate", "position_bias",
         "run_audit", "self_preference", "verbosity_bias",

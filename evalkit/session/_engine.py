@@ -271,25 +271,32 @@ async def answer_all(
     """Ask ``endpoint`` every item's question concurrently; append each answer as it lands."""
 
     async def one(item: Item) -> Answer:
-        request = candidate_request(ctx, item, endpoint)
         text: str | None = None
         outcome: dict[str, Any] = {"status": "ok", "error": None}
         completion: Completion | None = None
         reply = AppAnswer("")
-        try:
-            completion = await caller.complete(request)
-            # An app's reply carries its context with the text (see evalkit.candidates).
-            reply = decode(completion.text) if endpoint.app else AppAnswer(completion.text)
+        # Apps and recorded answers are asked about the row; the judges see the question.
+        prompt = _question(ctx, item)
+        if endpoint.recorded is not None:
+            reply = endpoint.recorded[item.id]  # one per item: checked when it was loaded
+        else:
+            request = candidate_request(ctx, item, endpoint)
+            prompt = prompt if endpoint.app else _shown(request)
+            try:
+                completion = await caller.complete(request)
+                # An app's reply carries its context with the text (see evalkit.candidates).
+                reply = decode(completion.text) if endpoint.app else AppAnswer(completion.text)
+            except ModelError as exc:
+                outcome = _failure(exc)
+        if outcome["status"] == "ok":
             text = reply.text.strip()
             if not text:
                 text, outcome = None, {"status": "failed", "error": "empty answer"}
-        except ModelError as exc:
-            outcome = _failure(exc)
         documents = reply.documents()
         answer = Answer(
             run_id=ctx.run_id, suite=ctx.suite.name, item_id=item.id, role=role,
             model=endpoint.name, family=endpoint.family,
-            prompt=_question(ctx, item) if endpoint.app else _shown(request),
+            prompt=prompt,
             text=text, **outcome,
             context=None if documents is None else list(documents),
             tool_calls=None if reply.tool_calls is None else [dict(c) for c in reply.tool_calls],

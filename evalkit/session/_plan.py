@@ -250,9 +250,13 @@ def _plan_suite(
     rows: list[PlanRow] = []
     for role in ctx.roles():
         endpoint = ctx.endpoint(role)
-        requests = [candidate_request(ctx, item, endpoint) for item in items]
+        # Recorded answers are judged as they are: nothing to call.
+        asked = items if endpoint.recorded is None else []
+        requests = [candidate_request(ctx, item, endpoint) for item in asked]
         cached = _cached(cache, requests)
         detail = f"{len(items)} items" + (", app calls" if endpoint.app else "")
+        if endpoint.recorded is not None:
+            detail += ", recorded answers: no call"
         rows.append(_row(suite.name, role, "", endpoint, requests, cached, detail))
 
     roles = ctx.scored_roles()

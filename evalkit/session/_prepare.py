@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import Protocol
 
 from evalkit.candidates._app import App
+from evalkit.candidates._recorded import Recorded
 from evalkit.config import EvalkitConfig
 from evalkit.judging import JudgeRegistry
 from evalkit.models._types import PromptStyle
-from evalkit.session._endpoints import Endpoint, app_endpoint
+from evalkit.session._endpoints import Endpoint, app_endpoint, recorded_endpoint
 from evalkit.session._engine import SuiteContext, check_inputs, load_panel
 from evalkit.session._suite import Suite
 
@@ -50,6 +51,8 @@ def prepare_suite(
     results file is opened. The candidate and the baseline are the suite's own, else the
     configured ones, reached through the configured ``*_api_base``; a scored suite asks a
     baseline only when it names one (:meth:`~evalkit.session._suite.Suite.baseline_model`).
+    A candidate app becomes an endpoint of its own; recorded answers are read and matched
+    with the items here, so that a missing or unknown id stops the run before it starts.
 
     Raises:
         UsageError: the first bad input found, naming its file, row, field or model (from
@@ -61,6 +64,9 @@ def prepare_suite(
     check_inputs(suite, items, panel, registry.templates)
     if isinstance(suite.candidate, App):
         candidate = app_endpoint(suite.candidate)
+    elif isinstance(suite.candidate, Recorded):
+        recorded = suite.candidate.load(items, suite.base_dir, suite.dataset_path())
+        candidate = recorded_endpoint(suite.candidate, recorded)
     else:
         candidate = resolve(suite.candidate or config.candidate, api_base=config.candidate_api_base)
     baseline_name = suite.baseline_model(config.baseline)

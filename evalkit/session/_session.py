@@ -154,8 +154,8 @@ class EvalSession:
             for suite in suites:
                 ctx = prepare_suite(suite, cfg, self.registry, resolve, run_id=self.run_id)
                 for role, endpoint in ctx.models():
-                    if is_local(endpoint.name) or endpoint.app is not None:
-                        continue  # a bundled model exists once resolved; an app needs no key
+                    if is_local(endpoint.name) or not endpoint.is_model:
+                        continue  # a bundled model exists once resolved; apps need no key
                     try:
                         client.check(ModelRequest(model=endpoint.model, api_base=endpoint.api_base))
                     except PermanentModelError as exc:

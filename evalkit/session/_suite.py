@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.candidates._app import App
+from evalkit.candidates._recorded import Recorded
 from evalkit.errors import UsageError
 from evalkit.gates import Gate, WinRate
 from evalkit.graders import Grader
@@ -35,8 +36,9 @@ class Suite:
     gates: Sequence[Gate] = (WinRate(),)
     #: overrides the configured candidate / baseline model for this suite only. A pointwise
     #: or reference suite needs no baseline: it asks one only when ``baseline`` is set here.
-    #: The candidate may also be the user's code (:func:`evalkit.app`).
-    candidate: str | App | None = None
+    #: The candidate may also be the user's code (:func:`evalkit.app`) or answers that
+    #: already exist (:func:`evalkit.recorded`).
+    candidate: str | App | Recorded | None = None
     baseline: str | None = None
     #: overrides the configured panel for this suite only.
     panel: str | None = None
