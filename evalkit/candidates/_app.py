@@ -43,6 +43,11 @@ class App:
     wants_models: bool = False
     #: whether ``fn`` is a coroutine function (else it runs in a thread of its own).
     is_async: bool = False
+    #: a service's transient failures (timeout, 429, 5xx) are retried as a model's are; a
+    #: function's failures are its answer, and never retried.
+    transient: bool = False
+    #: retries of a transient failure; None means the run's ``max_retries``.
+    retries: int | None = None
 
     @property
     def label(self) -> str:
@@ -64,7 +69,7 @@ class App:
         content = json.dumps(dict(row), sort_keys=True, ensure_ascii=False, default=_plain)
         return ModelRequest(
             model=self.model, messages=({"role": "user", "content": content},),
-            cache_scope=self.cache_scope, timeout_s=self.timeout_s,
+            cache_scope=self.cache_scope, timeout_s=self.timeout_s, max_retries=self.retries,
         )  # fmt: skip
 
 
@@ -74,52 +79,122 @@ def _plain(value: Any) -> Any:
     return tolist() if callable(tolist) else str(value)
 
 
-def app(
+class AppFactory:
+    """``evalkit.app(fn, version=...)`` for a function; ``evalkit.app.http(...)`` for a service."""
+
+    def __call__(
+        self,
+        fn: Callable[..., Any],
+        *,
+        version: str | None = None,
+        name: str | None = None,
+        family: str | None = None,
+        concurrency: int | None = None,
+        timeout_s: float | None = None,
+    ) -> App:
+        """Declare ``fn`` as a candidate: ``Suite(candidate=evalkit.app(answer, version="v3"))``.
+
+        ``fn(row)`` or ``fn(row, models)``, sync or async, returns a ``str`` or an
+        :class:`~evalkit.candidates.AppAnswer`. ``version`` is required: answers are cached
+        under it, so a new version is asked again. ``family`` is the model family behind the
+        app (for the panel's family policy and self-preference); unknown when not given.
+
+        Raises:
+            UsageError: ``fn`` is not callable, ``version`` is missing or empty, or a limit is
+                not a positive number. The message names the function and what to pass.
+        """
+        label = getattr(fn, "__name__", type(fn).__name__)
+        if not callable(fn):
+            raise UsageError(
+                f"evalkit.app() needs a function, got a {type(fn).__name__} ({fn!r:.60}); pass "
+                "the function itself, e.g. evalkit.app(answer, version='v1'), not its result"
+            )
+        return _declare(fn, f"evalkit.app({label})", label, version=version, name=name,
+                        family=family, concurrency=concurrency, timeout_s=timeout_s)  # fmt: skip
+
+    def http(
+        self,
+        url: str,
+        *,
+        body: str,
+        answer_path: str,
+        version: str | None = None,
+        context_path: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        name: str | None = None,
+        family: str | None = None,
+        concurrency: int | None = None,
+        timeout_s: float | None = None,
+        retries: int | None = None,
+    ) -> App:
+        """Declare the user's HTTP service as a candidate (see :mod:`evalkit.candidates._http`).
+
+        ``body`` is a jinja2 template of the JSON request body over the row's fields;
+        ``answer_path`` (and ``context_path``) a dotted path into the JSON reply. Timeouts,
+        429 and 5xx are retried like a model call (``retries``: the run's ``max_retries``
+        unless given). ``headers`` are sent as they are and never recorded.
+
+        Raises:
+            UsageError: the URL is not http(s), the body or answer path is empty, ``version``
+                is missing, or a limit is not a positive number.
+        """
+        from evalkit.candidates._http import HttpApp
+
+        where = f"evalkit.app.http({url!r})"
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise UsageError(f"{where}: give the service's http:// or https:// URL")
+        if not isinstance(body, str) or not body.strip():
+            raise UsageError(f"{where}: body is empty; give the JSON body as a jinja2 template,"
+                             " e.g. body='{\"input\": {{ question | tojson }}}'")  # fmt: skip
+        if not isinstance(answer_path, str) or not answer_path.strip():
+            raise UsageError(f"{where}: answer_path is empty; give where the answer is in the "
+                             "reply, e.g. answer_path='output.text'")  # fmt: skip
+        if retries is not None and (not isinstance(retries, int) or retries < 0):
+            raise UsageError(f"{where}: retries={retries!r}; give 0 or more")
+        service = HttpApp(url, body=body, answer_path=answer_path, context_path=context_path,
+                          headers=headers)  # fmt: skip
+        default = url.split("//", 1)[1].split("/", 1)[0].replace(":", "-")
+        declared = _declare(service, where, default, version=version, name=name, family=family,
+                            concurrency=concurrency, timeout_s=timeout_s)  # fmt: skip
+        return dataclasses.replace(declared, transient=True, retries=retries)
+
+
+def _declare(
     fn: Callable[..., Any],
+    where: str,
+    label: str,
     *,
-    version: str | None = None,
-    name: str | None = None,
-    family: str | None = None,
-    concurrency: int | None = None,
-    timeout_s: float | None = None,
+    version: str | None,
+    name: str | None,
+    family: str | None,
+    concurrency: int | None,
+    timeout_s: float | None,
 ) -> App:
-    """Declare ``fn`` as a candidate: ``Suite(candidate=evalkit.app(answer, version="v3"))``.
-
-    ``fn(row)`` or ``fn(row, models)``, sync or async, returns a ``str`` or an
-    :class:`~evalkit.candidates.AppAnswer`. ``version`` is required: answers are cached under
-    it, so a new version is asked again. ``family`` is the model family behind the app (for
-    the panel's family policy and self-preference); unknown when not given.
-
-    Raises:
-        UsageError: ``fn`` is not callable, ``version`` is missing or empty, or a limit is
-            not a positive number. The message names the function and what to pass.
-    """
-    label = getattr(fn, "__name__", type(fn).__name__)
-    if not callable(fn):
-        raise UsageError(
-            f"evalkit.app() needs a function, got a {type(fn).__name__} ({fn!r:.60}); pass the "
-            "function itself, e.g. evalkit.app(answer, version='v1'), not its result"
-        )
+    """Check what every app declares, then make the :class:`App`."""
     if not isinstance(version, str) or not version.strip():
         raise UsageError(
-            f"evalkit.app({label}): version is {'missing' if version is None else repr(version)};"
-            " give version='v1' (answers are cached under it: change it when the app changes)"
+            f"{where}: version is {'missing' if version is None else repr(version)}; give "
+            "version='v1' (answers are cached under it: change it when the app changes)"
         )
     name = name if name is not None else label
     if not name.strip() or "/" in name:
-        raise UsageError(f"evalkit.app({label}): name {name!r} must be non-empty, without '/'")
+        raise UsageError(f"{where}: name {name!r} must be non-empty, without '/'")
     if concurrency is not None and (not isinstance(concurrency, int) or concurrency < 1):
-        raise UsageError(f"evalkit.app({label}): concurrency={concurrency!r}; give 1 or more")
+        raise UsageError(f"{where}: concurrency={concurrency!r}; give 1 or more")
     if timeout_s is not None and not (
         isinstance(timeout_s, int | float) and math.isfinite(timeout_s) and timeout_s > 0
     ):
-        raise UsageError(f"evalkit.app({label}): timeout_s={timeout_s!r}; give a finite number "
-                         "of seconds above 0")  # fmt: skip
+        raise UsageError(f"{where}: timeout_s={timeout_s!r}; give a finite number of seconds "
+                         "above 0")  # fmt: skip
     return App(
         fn=fn, name=name, version=version.strip(), family=family or UNKNOWN,
         concurrency=concurrency, timeout_s=timeout_s, wants_models=_takes_two(fn),
         is_async=_is_async(fn),
     )  # fmt: skip
+
+
+#: ``evalkit.app``: see :class:`AppFactory`.
+app = AppFactory()
 
 
 def _is_async(fn: Callable[..., Any]) -> bool:

@@ -28,7 +28,7 @@ from typing import Any
 from evalkit.candidates._answer import checked, encode
 from evalkit.candidates._app import App
 from evalkit.candidates._models import ModelCaller, Models
-from evalkit.errors import AppFailed, UsageError
+from evalkit.errors import AppFailed, CallNotMade, CallTimeout, ModelError, UsageError
 from evalkit.models import Completion, ModelRequest
 from evalkit.models._types import ModelTransport
 
@@ -63,10 +63,12 @@ class AppTransport:
             checker(request)
 
     async def aclose(self) -> None:
-        """Close the fallback's HTTP clients."""
-        closer = getattr(self.fallback, "aclose", None)
-        if closer is not None:
-            await closer()
+        """Close the HTTP clients of the fallback and of the apps that have one."""
+        for closer in [getattr(a.fn, "aclose", None) for a in self._apps.values()] + [
+            getattr(self.fallback, "aclose", None)
+        ]:
+            if closer is not None:
+                await closer()
 
     async def attempt(self, request: ModelRequest, timeout_s: float) -> Completion:
         """Run the app the request names on its row (or pass the call on).
@@ -80,11 +82,16 @@ class AppTransport:
             return await self.fallback.attempt(request, timeout_s)
         row = json.loads(request.messages[-1]["content"])
         where = f"app {app.label}, item {row.get('id', '?')!r}"
+        opener = getattr(app.fn, "open", None)
+        if opener is not None:  # a service's HTTP client is made before the clock starts
+            opener()
         start = time.perf_counter()
         try:
             result = await asyncio.wait_for(self._run(app, row, where), timeout_s)
         except TimeoutError:
             # _run turns the app's own exceptions into AppFailed: a TimeoutError here is ours.
+            if app.transient:  # a service may answer next time: retried like a model
+                raise CallTimeout(f"{where} did not answer within {timeout_s:g} s") from None
             raise AppFailed(
                 f"{where} did not answer within {timeout_s:g} s; make it faster, or give it "
                 "more time with evalkit.app(..., timeout_s=...)"
@@ -108,6 +115,12 @@ class AppTransport:
             return result
         except asyncio.CancelledError:
             raise
+        except ModelError as exc:
+            # A service's 429 or 5xx is retried by the client; a stopped run is not the app's
+            # failure. A function's failed model call is its failure, not retried whole.
+            if app.transient or isinstance(exc, CallNotMade):
+                raise
+            raise AppFailed(f"{where} raised {type(exc).__name__}: {exc}") from exc
         except Exception as exc:  # the app is the user's code: any exception is its answer
             raise AppFailed(f"{where} raised {type(exc).__name__}: {exc}") from exc
 

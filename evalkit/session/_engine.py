@@ -49,6 +49,7 @@ __all__ = [
     "SuiteContext",
     "answer_all",
     "answer_request",
+    "app_row",
     "candidate_request",
     "check_inputs",
     "grade_all",
@@ -254,10 +255,15 @@ def _failure(exc: ModelError) -> dict[str, Any]:
     return {"status": "failed", "error": f"{exc.kind}: {exc}"}
 
 
+def app_row(item: Item) -> dict[str, Any]:
+    """What an app is given: the item's fields, with its id (also when the dataset has none)."""
+    return {**item.fields, "id": item.id}
+
+
 def candidate_request(ctx: SuiteContext, item: Item, endpoint: Endpoint) -> ModelRequest:
     """The call that asks ``endpoint`` about the item: its question, or an app's whole row."""
     if endpoint.app is not None:
-        return endpoint.app.request({**item.fields, "id": item.id})
+        return endpoint.app.request(app_row(item))
     return answer_request(ctx, item, endpoint)
 
 

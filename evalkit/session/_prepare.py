@@ -11,12 +11,13 @@ from __future__ import annotations
 from typing import Protocol
 
 from evalkit.candidates._app import App
+from evalkit.candidates._http import HttpApp
 from evalkit.candidates._recorded import Recorded
 from evalkit.config import EvalkitConfig
 from evalkit.judging import JudgeRegistry
 from evalkit.models._types import PromptStyle
 from evalkit.session._endpoints import Endpoint, app_endpoint, recorded_endpoint
-from evalkit.session._engine import SuiteContext, check_inputs, load_panel
+from evalkit.session._engine import SuiteContext, app_row, check_inputs, load_panel
 from evalkit.session._suite import Suite
 
 
@@ -63,6 +64,9 @@ def prepare_suite(
     panel = load_panel(registry, suite.panel or config.panel, suite.mode)
     check_inputs(suite, items, panel, registry.templates)
     if isinstance(suite.candidate, App):
+        if isinstance(suite.candidate.fn, HttpApp):
+            for item in items:  # a body template that fails for a row fails before any call
+                suite.candidate.fn.payload(app_row(item), f"item {item.id!r}")
         candidate = app_endpoint(suite.candidate)
     elif isinstance(suite.candidate, Recorded):
         recorded = suite.candidate.load(items, suite.base_dir, suite.dataset_path())
