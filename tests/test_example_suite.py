@@ -82,7 +82,13 @@ def test_three_suites_each_teach_their_lesson(
     proc, reports = example_run
     run = json.loads((only_run(reports) / "run.json").read_text())
     suites = {s["name"]: s for s in run["suites"]}
-    assert set(suites) == {"general-knowledge", "arithmetic", "lineage"}
+    assert set(suites) == {
+        "general-knowledge",
+        "arithmetic",
+        "lineage",
+        "handbook-rag",
+        "support-recorded",
+    }
     # The scored suite: judges that see the reference, and a deterministic check beside them.
     table = pd.read_json(only_run(reports) / "judgments.jsonl", lines=True)
     arithmetic = table[table["suite"] == "arithmetic"]
@@ -100,3 +106,20 @@ def test_three_suites_each_teach_their_lesson(
     generator = [d for d in suites["lineage"]["lineage"] if d["shared_with"] == "generator"]
     assert [d["judge"] for d in generator] == ["gemma"]
     assert "like the generator on 20 item(s)" in proc.stdout
+
+
+def test_the_app_and_recorded_examples(
+    example_run: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    _, reports = example_run
+    answers = pd.read_json(only_run(reports) / "answers.jsonl", lines=True)
+    rag = answers[answers["suite"] == "handbook-rag"]
+    # One answer per item from the app, each with the passage it retrieved; no baseline.
+    assert list(rag["role"].unique()) == ["candidate"]
+    assert len(rag) == 8
+    assert set(rag["model"]) == {"answer@keyword-v1"}
+    assert rag["context"].map(len).eq(1).all()
+    recorded = answers[answers["suite"] == "support-recorded"]
+    assert len(recorded) == 6
+    assert set(recorded["model"]) == {"support-bot-logs"}
+    assert recorded["latency_s"].eq(0).all()  # nothing was generated
