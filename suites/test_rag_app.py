@@ -16,9 +16,10 @@ import evalkit
 
 HANDBOOK = Path(__file__).parent / "data" / "handbook"
 STOPWORDS = frozenset(
-    "a an and are at be by do does each for from how i in is it many much my of on or the to "
-    "what when where which who with".split()
-)
+    {"a", "an", "and", "are", "at", "be", "by", "do", "does", "each", "for", "from", "how", "i",
+     "in", "is", "it", "many", "much", "my", "of", "on", "or", "the", "to", "what", "when",
+     "where", "which", "who", "with"}
+)  # fmt: skip
 
 
 def words(text: str) -> set[str]:
