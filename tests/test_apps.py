@@ -130,7 +130,10 @@ def test_an_app_calls_models_through_evalkits_client(root: Path, fake: FakeProvi
     first = answers(run(root, evalkit.app(answer, version="v1", family="openai")))
     assert fake.requests("sim-writer-openai-q0.90") == N_ITEMS
     assert all(a.text and a.family == "openai" for a in first.values())
-    assert {(a.input_tokens, a.output_tokens) for a in first.values()} == {(3, 5)}
+    # The app's model calls are charged to its answers: its own counts plus the model's
+    # (the fake counts words: "Question 0?" is 2 input tokens).
+    assert {a.input_tokens for a in first.values()} == {3 + 2}
+    assert all(a.output_tokens == 5 + len((a.text or "").split()) for a in first.values())
     # The app's own calls are cached too: a new version reuses the model's answers.
     run(root, evalkit.app(answer, version="v2", family="openai"))
     assert fake.requests("sim-writer-openai-q0.90") == N_ITEMS

@@ -86,8 +86,9 @@ class AppTransport:
         if opener is not None:  # a service's HTTP client is made before the clock starts
             opener()
         start = time.perf_counter()
+        models = Models(self.models, asyncio.get_running_loop())
         try:
-            result = await asyncio.wait_for(self._run(app, row, where), timeout_s)
+            result = await asyncio.wait_for(self._run(app, row, models, where), timeout_s)
         except TimeoutError:
             # _run turns the app's own exceptions into AppFailed: a TimeoutError here is ours.
             if app.transient:  # a service may answer next time: retried like a model
@@ -97,15 +98,15 @@ class AppTransport:
                 "more time with evalkit.app(..., timeout_s=...)"
             ) from None
         answer = checked(result, where)
+        n_in, n_out, cost = models.spent  # the app's own model calls, charged to its answer
         return Completion(
-            text=encode(answer), input_tokens=answer.input_tokens,
-            output_tokens=answer.output_tokens, cost_usd=answer.cost_usd,
+            text=encode(answer), input_tokens=answer.input_tokens + n_in,
+            output_tokens=answer.output_tokens + n_out, cost_usd=answer.cost_usd + cost,
             latency_s=time.perf_counter() - start,
         )  # fmt: skip
 
-    async def _run(self, app: App, row: dict[str, Any], where: str) -> object:
-        loop = asyncio.get_running_loop()
-        args: tuple[Any, ...] = (row, Models(self.models, loop)) if app.wants_models else (row,)
+    async def _run(self, app: App, row: dict[str, Any], models: Models, where: str) -> object:
+        args: tuple[Any, ...] = (row, models) if app.wants_models else (row,)
         try:
             if app.is_async:
                 return await app.fn(*args)

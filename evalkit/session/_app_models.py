@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from evalkit.candidates._models import Messages
-from evalkit.models import ConcurrencyLimits, ModelRequest
+from evalkit.models import Completion, ConcurrencyLimits, ModelRequest
 from evalkit.session._endpoints import Endpoint
 from evalkit.session._engine import Caller
 
@@ -30,8 +30,8 @@ class SessionModels:
         self._resolve = resolve
         self._limits = limits
 
-    async def complete(self, model: str, messages: Messages, **params: Any) -> str:
-        """Return ``model``'s answer to ``messages`` (a string is one user message).
+    async def complete(self, model: str, messages: Messages, **params: Any) -> Completion:
+        """Return ``model``'s completion of ``messages`` (a string is one user message).
 
         ``params`` are sampling parameters (``temperature`` 0 and ``max_tokens`` 256 unless
         given), and ``api_base`` for a model on an OpenAI-compatible server.
@@ -59,5 +59,4 @@ class SessionModels:
             request = ModelRequest(prompt=prompt, **common)
         else:
             request = ModelRequest(messages=tuple(dict(m) for m in chat), **common)
-        completion = await self._caller.complete(request)
-        return completion.text
+        return await self._caller.complete(request)
