@@ -10,6 +10,10 @@ compare the two answers in both orders; pointwise and reference judges score eac
 answer (the row's ``candidate`` column names the model whose answer was scored). Deterministic
 graders grade every answer without a model (see :mod:`evalkit.graders` for their rows).
 Everything that can be wrong with the input is found by :func:`check_inputs` before any call.
+
+The candidate is a model, the user's app (called through the same client, see
+:mod:`evalkit.candidates`) or recorded answers (no call at all); a scored suite asks no
+baseline unless it names one (:meth:`SuiteContext.roles`).
 """
 
 from __future__ import annotations
