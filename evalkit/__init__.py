@@ -7,6 +7,18 @@ subpackages: ``evalkit.gates``, ``evalkit.audit``, ``evalkit.judging``, ``evalki
 from evalkit import gates, graders
 from evalkit._pytest_tests import Suite
 from evalkit._version import __version__
+from evalkit.candidates._answer import AppAnswer
+from evalkit.candidates._app import app
+from evalkit.candidates._recorded import recorded
 from evalkit.errors import EvalkitError
 
-__all__ = ["EvalkitError", "Suite", "__version__", "gates", "graders"]
+__all__ = [
+    "AppAnswer",
+    "EvalkitError",
+    "Suite",
+    "__version__",
+    "app",
+    "gates",
+    "graders",
+    "recorded",
+]

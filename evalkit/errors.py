@@ -20,7 +20,8 @@ libraries are translated into this tree at the boundary where they enter evalkit
     │   ├── PermanentModelError     retrying cannot help: 400/401/404, unknown model, no API key
     │   │   ├── AuthError           missing or rejected credentials
     │   │   ├── BadRequest          the provider rejected the request or does not know the model
-    │   │   └── ClientError         evalkit's side: the call cannot be sent as configured
+    │   │   ├── ClientError         evalkit's side: the call cannot be sent as configured
+    │   │   └── AppFailed           a candidate app raised, hung, or returned no usable answer
     │   └── CallNotMade             the run stopped first (Ctrl-C, or the budget was reached)
     ├── CacheMiss                   replay mode found no cached answer for a call
     ├── BudgetExceeded              the next call would take the run past its budget
@@ -111,6 +112,16 @@ class ClientError(PermanentModelError):
     """
 
     kind = "client"
+
+
+class AppFailed(PermanentModelError):
+    """A candidate application raised, timed out, or returned something that is not an answer.
+
+    Not retried: the app is the user's code, and asking it again would repeat the failure (or
+    pile up another hung thread). The message names the app, the item and what went wrong.
+    """
+
+    kind = "app"
 
 
 class CallNotMade(ModelError):

@@ -181,7 +181,8 @@ def test_scored_judges_see_the_conversation_before_the_judged_turn(
     root: Path, fake: FakeProvider
 ) -> None:
     write_rows(root, [{"id": "trip", "turns": ["Plan a trip.", "Make it shorter."]}])
-    run_suite(root, fake, panel="r", mode="pointwise", gates=[])
+    # A scored suite asks a baseline only when it names one: here it does, to see both.
+    run_suite(root, fake, panel="r", mode="pointwise", gates=[], baseline=f"openai/{BASELINE}")
 
     prompts = sorted(
         r.body["messages"][-1]["content"] for r in fake.received() if r.model == "sim-judge-rubric"

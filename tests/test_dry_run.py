@@ -237,8 +237,10 @@ def test_the_run_makes_exactly_the_planned_calls_and_its_answers_are_then_cached
         baseline="openai/sim-writer-meta-q0.40", baseline_api_base=fake.base_url,
         panel="raters", cache_dir=root / "cache", reports_dir=root / "reports", max_retries=0,
     )  # fmt: skip
+    # A scored suite asks a baseline only when it names one; name it to plan both answers.
     suite = Suite("s", dataset="data.jsonl", base_dir=root, mode=mode,  # type: ignore[arg-type]
-                  graders=[ExactMatch(field="reference")])  # fmt: skip
+                  graders=[ExactMatch(field="reference")],
+                  baseline="openai/sim-writer-meta-q0.40")  # fmt: skip
     before = plan_suites(EvalSession(config, root), [suite])
     assert rows_by_role(before)["candidate"].cached == 0
     run = EvalSession(config, root)

@@ -82,13 +82,23 @@ def test_three_suites_each_teach_their_lesson(
     proc, reports = example_run
     run = json.loads((only_run(reports) / "run.json").read_text())
     suites = {s["name"]: s for s in run["suites"]}
-    assert set(suites) == {"general-knowledge", "arithmetic", "lineage", "conversation"}
+    assert set(suites) == {
+        "general-knowledge",
+        "arithmetic",
+        "lineage",
+        "conversation",
+        "handbook-rag",
+        "support-recorded",
+        "support-realism",
+    }
     # The scored suite: judges that see the reference, and a deterministic check beside them.
     table = pd.read_json(only_run(reports) / "judgments.jsonl", lines=True)
     arithmetic = table[table["suite"] == "arithmetic"]
     assert set(arithmetic["mode"]) == {"reference"}
     graded = arithmetic[arithmetic["judge_family"] == "deterministic"]
-    assert len(graded) == 2 * 20  # the candidate's and the baseline's answers, every item
+    # The candidate's answers only: a scored suite asks no baseline unless it names one.
+    assert len(graded) == 20
+    assert suites["arithmetic"]["models"]["baseline"] is None
     assert set(graded["score"].dropna()) <= {0.0, 1.0}
     assert {g["name"] for g in suites["arithmetic"]["gates"]} == {
         "mean_score(at_least=5)",
@@ -113,3 +123,37 @@ def test_the_conversation_suite_answers_each_turn_after_its_own_answer(
         assert transcript[-1]["content"] == row.text  # the answer recorded is the last turn's
     judged = pd.read_json(only_run(reports) / "judgments.jsonl", lines=True)
     assert set(judged.loc[judged["suite"] == "conversation", "order"]) == {"AB", "BA"}
+
+
+def test_the_app_and_recorded_examples(
+    example_run: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    _, reports = example_run
+    answers = pd.read_json(only_run(reports) / "answers.jsonl", lines=True)
+    rag = answers[answers["suite"] == "handbook-rag"]
+    # One answer per item from the app, each with the passage it retrieved; no baseline.
+    assert list(rag["role"].unique()) == ["candidate"]
+    assert len(rag) == 8
+    assert set(rag["model"]) == {"answer@keyword-v1"}
+    assert rag["context"].map(len).eq(1).all()
+    recorded = answers[answers["suite"] == "support-recorded"]
+    assert len(recorded) == 6
+    assert set(recorded["model"]) == {"support-bot-logs"}
+    assert recorded["latency_s"].eq(0).all()  # nothing was generated
+
+
+def test_the_data_gates_example_asks_each_question_clean_and_perturbed(
+    example_run: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    _, reports = example_run
+    answers = pd.read_json(only_run(reports) / "answers.jsonl", lines=True)
+    realism = answers[answers["suite"] == "support-realism"]
+    assert len(realism) == 2 * 16  # 8 questions, each also in chat register, both models
+    assert realism["item_id"].str.endswith("~chat_register").sum() == 16
+    run = json.loads((only_run(reports) / "run.json").read_text())
+    gates = {g["name"]: g for s in run["suites"] if s["name"] == "support-realism"
+             for g in s["gates"]}  # fmt: skip
+    assert set(gates) == {"matches_production", "robustness(max_drop=0.15, min_items=8)"}
+    assert gates["matches_production"]["details"]["n_eval"] == 8
+    drops = gates["robustness(max_drop=0.15, min_items=8)"]["details"]["perturbations"]
+    assert [(d["perturbation"], d["n"]) for d in drops] == [("chat_register", 8)]

@@ -140,7 +140,9 @@ class Project:
         async def go() -> None:
             try:
                 cand = await answer_all(ctx, client, "candidate", ctx.candidate, lambda a: None)
-                base = await answer_all(ctx, client, "baseline", ctx.baseline, lambda a: None)
+                base = {}  # a scored suite asks no baseline unless it names one
+                if ctx.baseline is not None:
+                    base = await answer_all(ctx, client, "baseline", ctx.baseline, lambda a: None)
                 if interrupt:
                     client.stop("interrupted")
                 grade_all(ctx, cand, base, rows.append)
@@ -208,7 +210,7 @@ def test_pointwise_scores_each_answer_with_independent_repeats(
 ) -> None:
     project.scorer("noisy-r", "anthropic", "samples: 3\nparams: {temperature: 1.0}\n")
     project.panel("pr", ["noisy-r"], "aggregation: mean\n")
-    table = project.run(project.suite(mode="pointwise"), "pr")
+    table = project.run(project.suite(mode="pointwise", baseline=BASELINE), "pr")
     assert len(table) == N_ITEMS * 2 * 3  # both answers, three samples each
     assert set(table["mode"]) == {"pointwise"}
     assert table["order"].isna().all()
@@ -231,7 +233,7 @@ def test_pointwise_scores_each_answer_with_independent_repeats(
 def test_reference_judges_see_the_reference(project: Project, fake: FakeProvider) -> None:
     project.scorer("fair-ref", "anthropic", mode="reference")
     project.panel("rr", ["fair-ref"], "aggregation: median\n")
-    table = project.run(project.suite(mode="reference"), "rr")
+    table = project.run(project.suite(mode="reference", baseline=BASELINE), "rr")
     assert set(table["mode"]) == {"reference"}
     assert table["parse_ok"].all()
     prompts = [b["messages"][-1]["content"] for b in received(fake, "sim-judge-fair")]
@@ -242,7 +244,7 @@ def test_reference_judges_see_the_reference(project: Project, fake: FakeProvider
 def test_option_orders_feed_the_option_order_audit(project: Project, fake: FakeProvider) -> None:
     project.scorer("fair-lk", "anthropic", LIKERT + "option_orders: [ascending, descending]\n")
     project.panel("lk", ["fair-lk"], "aggregation: mean\n")
-    table = project.run(project.suite(mode="pointwise"), "lk")
+    table = project.run(project.suite(mode="pointwise", baseline=BASELINE), "lk")
     assert len(table) == N_ITEMS * 2 * 2
     assert set(table["option_order"]) == {"ascending", "descending"}
     prompts = [b["messages"][-1]["content"] for b in received(fake, "sim-judge-fair")]
@@ -338,7 +340,7 @@ def test_editing_a_rubric_invalidates_exactly_its_calls(
     project.scorer("fair-a", "anthropic", "template: mine.j2\n")
     project.scorer("noisy-b", "google")
     project.panel("pr", ["fair-a", "noisy-b"], "aggregation: mean\n")
-    suite = project.suite(mode="pointwise")
+    suite = project.suite(mode="pointwise", baseline=BASELINE)
     first = project.run(suite, "pr", cache="use")
     total = fake.requests()
     project.file("mine.j2", rubric.replace("Do not reward", "Never reward"))

@@ -18,11 +18,14 @@ import pytest
 import evalkit
 
 PUBLIC = {
-    "evalkit": ["EvalkitError", "Suite", "__version__", "gates", "graders"],
+    "evalkit": [
+        "AppAnswer", "EvalkitError", "Suite", "__version__", "app", "gates", "graders", "recorded",
+    ],
     "evalkit.audit": [
         "AuditReport", "Interval", "ReliabilityThresholds", "WinRateEstimate", "position_bias",
         "run_audit", "self_preference", "verbosity_bias",
     ],
+    "evalkit.candidates": [],
     "evalkit.data": ["Comparison", "Diversity", "compare", "compare_diversity", "diversity"],
     "evalkit.gates": [
         "Gate", "GateInputs", "GateResult", "JudgesTrusted", "Lineage", "MatchesProduction",
@@ -51,7 +54,11 @@ TESTING = [
     "parse_markers", "refused_base_url", "write_answer",
 ]  # fmt: skip
 
-MAX_PUBLIC_NAMES = 70
+#: Raised from 70 when three capabilities arrived together: candidates that are apps or recorded
+#: answers (app, AppAnswer, recorded), the data gates (Lineage, MatchesProduction, Robustness)
+#: and the leaderboard (Leaderboard, Standing, leaderboard); the session's plumbing left the
+#: surface at the same time. Grow it only for what users call or read.
+MAX_PUBLIC_NAMES = 75
 
 
 def _packages() -> list[str]:

@@ -93,13 +93,15 @@ def judge_prompt(
     answers: Mapping[Role, str],
     reference: str | None = None,
     transcripts: Mapping[Role, Sequence[Message] | None] | None = None,
+    contexts: Mapping[Role, str] | None = None,
 ) -> str:
     """Render the call's prompt from the question, the answers by role and the reference.
 
     ``transcripts`` (by role) are conversation items' transcripts; the template's
     ``conversation`` is then the messages before the judged turn: a list for a scored call,
     a pair (answer A's, answer B's, in the order shown) for a pairwise one. It is None for a
-    single-turn item, or when nothing came before the judged turn.
+    single-turn item, or when nothing came before the judged turn. ``contexts`` holds, by
+    role, what an app based its answer on (scored calls show it).
 
     Raises:
         SpecError: the template fails to render (checked before the run, so only a template
@@ -122,6 +124,7 @@ def judge_prompt(
             reference=reference,
             option_order=call.option_order or judge.spec.option_orders[0],
             conversation=before[call.role] or None,
+            context=(contexts or {}).get(call.role, ""),
         )
     return templates.render(judge.spec.template, variables)
 

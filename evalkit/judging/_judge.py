@@ -29,9 +29,12 @@ from evalkit.records._judgments import Mode
 #: Variables a judge template receives, by mode.
 VARIABLES: Final[Mapping[Mode, tuple[str, ...]]] = {
     "pairwise": ("question", "answer_a", "answer_b"),
-    "pointwise": ("question", "answer", "scale_min", "scale_max", "options", "option_order"),
+    "pointwise": (
+        "question", "answer", "context", "scale_min", "scale_max", "options", "option_order",
+    ),
     "reference": (
-        "question", "answer", "reference", "scale_min", "scale_max", "options", "option_order",
+        "question", "answer", "reference", "context", "scale_min", "scale_max", "options",
+        "option_order",
     ),
 }  # fmt: skip
 #: Variables whose text must reach the prompt (a template that drops one judges blind).
@@ -104,11 +107,14 @@ class Judge:
         reference: str | None = None,
         option_order: OptionOrder = "ascending",
         conversation: Any = None,
+        context: str = "",
     ) -> dict[str, Any]:
         """The template variables of one call: two answers (as shown) or one answer.
 
         ``conversation`` is what came before the judged turn (see
-        :func:`evalkit.judging._calls.judge_prompt`); None for a single-turn item.
+        :func:`evalkit.judging._calls.judge_prompt`); None for a single-turn item. A scored
+        answer comes with its ``context``: what the candidate app based it on (retrieved
+        documents, tool calls), "" when it gave none.
         """
         if self.mode == "pairwise":
             answer_a, answer_b = answers
@@ -116,6 +122,7 @@ class Judge:
                     "conversation": conversation}  # fmt: skip
         (answer,) = answers
         out = {"question": question, "answer": answer, "conversation": conversation,
+               "context": context,
                **self.scale_variables(option_order)}  # fmt: skip
         if self.mode == "reference":
             out["reference"] = reference
@@ -128,7 +135,7 @@ class Judge:
         talk = [{"role": "user", "content": "⟨turn⟩"}, {"role": "assistant", "content": "⟨said⟩"}]
         return self.variables(
             question="⟨question⟩", answers=answers, reference="⟨reference⟩",
-            option_order=self.spec.option_orders[0],
+            option_order=self.spec.option_orders[0], context="⟨context⟩",
             conversation=(talk, talk) if self.mode == "pairwise" else talk,
         )  # fmt: skip
 

@@ -78,7 +78,8 @@ def family_policy(
     """Apply the panel's family policy: the decisions made, and the calls to leave out.
 
     ``judge_families`` maps each judge's name to its family as resolved for the run;
-    ``model_families`` gives the candidate's and the baseline's.
+    ``model_families`` gives the candidate's and the baseline's (none when no baseline
+    is asked).
 
     Raises:
         SpecError: the policy is ``error`` and a judge shares a family with a judged model
@@ -95,7 +96,7 @@ def family_policy(
         shared: list[tuple[str, Sequence[Item], tuple[Role, ...]]] = [
             (role, items, (role,) if scored else ROLES)
             for role in ROLES
-            if model_families[role] == family
+            if model_families.get(role) == family
         ]
         written = [i for i in items if i.generator_family == family]
         if written:

@@ -32,6 +32,7 @@ class Templates:
             keep_trailing_newline=False,
             autoescape=False,
         )
+        self._inline: dict[str, jinja2.Template] = {}
 
     def render(self, name: str, variables: Mapping[str, Any]) -> str:
         """Render template ``name`` with ``variables``.
@@ -101,7 +102,11 @@ class Templates:
             SpecError: the template is malformed or uses an undefined variable.
         """
         try:
-            return self._env.from_string(source).render(**variables).strip()
+            # Compiled once per source: a suite's prompt is rendered for every call it makes.
+            template = self._inline.get(source)
+            if template is None:
+                template = self._inline[source] = self._env.from_string(source)
+            return template.render(**variables).strip()
         except jinja2.TemplateSyntaxError as exc:
             raise SpecError(f"{where}: {exc.message}") from None
         except jinja2.UndefinedError as exc:

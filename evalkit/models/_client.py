@@ -270,6 +270,9 @@ class ModelClient:
 
     async def _attempts(self, request: ModelRequest, timeout_s: float) -> Completion:
         slot = self.limits.slot(request.model, request.api_base)
+        policy = self.retry
+        if request.max_retries is not None:  # e.g. an HTTP app's own retries=
+            policy = dataclasses.replace(policy, max_retries=request.max_retries)
         attempt = 0
         while True:
             attempt += 1
@@ -281,7 +284,7 @@ class ModelClient:
                         raise CallNotMade(self.stopped)
                     completion = await self.transport.attempt(request, timeout_s)
             except ModelError as err:
-                delay = retry_delay(self.retry, attempt, err, self._rng)
+                delay = retry_delay(policy, attempt, err, self._rng)
                 if delay is None:
                     if attempt > 1:
                         # Keep the error's type (and the chain to the provider's exception);

@@ -34,6 +34,8 @@ class ModelRequest:
     cache_scope: str | None = None
     #: per-attempt timeout of this call; None means the client's (the run's ``timeout_s``).
     timeout_s: float | None = None
+    #: retries of this call; None means the client's (the run's ``max_retries``).
+    max_retries: int | None = None
 
     @property
     def style(self) -> PromptStyle:

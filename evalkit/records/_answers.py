@@ -1,9 +1,13 @@
-"""The answers table: one row per answer a candidate or baseline model gave to an item."""
+"""The answers table: one row per answer a candidate or baseline model gave to an item.
+
+Rows of older runs lack ``context`` and ``tool_calls``; they read as None (no context).
+"""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from evalkit.records._status import AnswerStatus
@@ -38,7 +42,26 @@ class Answer:
     #: a conversation item's messages as this model had them, its own answers included (the
     #: suite's system message left out); None for a single-turn item.
     transcript: tuple[Mapping[str, str], ...] | None = None
+    #: what an app based its answer on (retrieved documents), when it said; judges see it.
+    context: list[str] | None = None
+    #: the tool calls an app reported making, as JSON objects.
+    tool_calls: list[dict[str, Any]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the row as a plain dict keyed by column name."""
         return dataclasses.asdict(self)
+
+
+def context_text(documents: Sequence[str] | None, tool_calls: Sequence[Any] | None) -> str:
+    """The context as judge templates see it: numbered documents, then the tool calls.
+
+    >>> print(context_text(["Paris is in France.", "Lyon too."], [{"name": "search"}]))
+    [1] Paris is in France.
+    <BLANKLINE>
+    [2] Lyon too.
+    <BLANKLINE>
+    tool call: {"name": "search"}
+    """
+    parts = [f"[{n}] {doc}" for n, doc in enumerate(documents or (), start=1)]
+    parts += [f"tool call: {json.dumps(call, ensure_ascii=False)}" for call in tool_calls or ()]
+    return "\n\n".join(parts)

@@ -55,10 +55,13 @@ class JudgeRef(_Record):
 
 
 class SuiteModels(_Record):
-    """Who was judged, and by which panel (``panel`` is empty for a re-audited table)."""
+    """Who was judged, and by which panel (``panel`` is empty for a re-audited table).
+
+    ``baseline`` is None when the suite asked no baseline (a scored suite without ``baseline=``).
+    """
 
     candidate: ModelRef
-    baseline: ModelRef
+    baseline: ModelRef | None = None
     panel: str = ""
     mode: Mode | None = None
     family_policy: str | None = None

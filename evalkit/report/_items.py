@@ -21,6 +21,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
+from evalkit.records._answers import context_text
 from evalkit.records._status import FAILED_STATUSES
 from evalkit.records._store import ANSWERS_FILE, JUDGMENTS_FILE
 from evalkit.report._redact import redact_texts
@@ -119,20 +120,27 @@ def _cut(
 
 def _answers_wide(answers: pd.DataFrame) -> pd.DataFrame:
     """One row per item: prompt, both answers (or their errors), and tags."""
-    columns = [*_ITEM, "prompt", "cand", "cand_error", "base", "base_error", "tags",
-               "cand_conv", "base_conv"]  # fmt: skip
+    columns = [*_ITEM, "prompt", "cand", "cand_error", "cand_context", "base", "base_error",
+               "tags", "cand_conv", "base_conv"]  # fmt: skip
     if answers.empty:
         return pd.DataFrame(columns=columns)
     answers = answers.drop_duplicates([*_ITEM, "role"], keep="last")
     talks = answers["transcript"] if "transcript" in answers else pd.Series(None, answers.index)
-    answers = answers.assign(conv=talks.map(conversation_text))
-    wide = answers.pivot(index=_ITEM, columns="role", values=["text", "error", "prompt", "conv"])
+    answers = answers.assign(
+        conv=talks.map(conversation_text), context_text=_context_texts(answers)
+    )
+    wide = answers.pivot(
+        index=_ITEM, columns="role", values=["text", "error", "prompt", "conv", "context_text"]
+    )
     out = pd.DataFrame(index=wide.index)
     for role, short in (("candidate", "cand"), ("baseline", "base")):
         has = ("text", role) in wide.columns
         out[short] = wide[("text", role)] if has else None
         out[f"{short}_error"] = wide[("error", role)] if has else None
         out[f"{short}_conv"] = wide[("conv", role)] if has else None
+    out["cand_context"] = (
+        wide[("context_text", "candidate")] if ("text", "candidate") in wide else None
+    )
     prompts = [wide[("prompt", r)] for r in ("candidate", "baseline") if ("prompt", r) in wide]
     out["prompt"] = prompts[0].fillna(prompts[1]) if len(prompts) == 2 else prompts[0]
     out["tags"] = answers.groupby(_ITEM)["tags"].first() if "tags" in answers else None
@@ -149,6 +157,18 @@ def conversation_text(transcript: Any) -> str | None:
     if not isinstance(transcript, list | tuple | np.ndarray):
         return None
     return "\n\n".join(f"{m['role']}: {m['content']}" for m in transcript)
+
+
+def _context_texts(answers: pd.DataFrame) -> pd.Series:
+    """Per answer, what the app based it on, as judges saw it (None: no context given)."""
+
+    def listed(value: Any) -> list[Any] | None:
+        return list(value) if isinstance(value, list | tuple | np.ndarray) else None
+
+    docs = answers["context"] if "context" in answers else pd.Series(None, index=answers.index)
+    calls = answers["tool_calls"] if "tool_calls" in answers else docs.map(lambda _: None)
+    texts = [context_text(listed(d), listed(c)) for d, c in zip(docs, calls, strict=True)]
+    return pd.Series([t or None for t in texts], index=answers.index, dtype=object)
 
 
 def _tag_lists(values: pd.Series) -> list[list[str]]:
@@ -261,11 +281,12 @@ def item_data(
     texts = [plain(items[c].astype("string")) for c in ("prompt", "cand", "base")]
     texts += [plain(items[c].astype("string")) for c in ("cand_error", "base_error")]
     texts += [plain(calls[c].astype("string")) for c in ("raw_output", "error")]
+    texts += [plain(items["cand_context"].astype("string"))]
     # Conversations only when the run has some, so that other reports keep their shape.
     talks = [plain(items[c].astype("string")) for c in ("cand_conv", "base_conv")]
     has_talks = any(t is not None for column in talks for t in column)
     texts, cut, cap, n_cut = _cut(texts + (talks if has_talks else []), budget)
-    prompt, cand, base, cand_error, base_error, raw, error = texts[:7]
+    prompt, cand, base, cand_error, base_error, raw, error, context = texts[:8]
     tags = _tag_lists(items["tags"]) if "tags" in items else [[] for _ in range(len(items))]
     score = calls["score"].astype(float)
     data = {
@@ -287,8 +308,9 @@ def item_data(
             "cand": cand, "cand_cut": cut[1],
             "base": base, "base_cut": cut[2],
             "cand_error": cand_error, "base_error": base_error,
-            **({"cand_conv": texts[7], "cand_conv_cut": cut[7],
-                "base_conv": texts[8], "base_conv_cut": cut[8]} if has_talks else {}),
+            "context": context, "context_cut": cut[7],
+            **({"cand_conv": texts[8], "cand_conv_cut": cut[8],
+                "base_conv": texts[9], "base_conv_cut": cut[9]} if has_talks else {}),
             "first": first[: len(items)],
             "n": per_item.astype(int).tolist(),
         },

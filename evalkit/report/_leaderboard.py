@@ -49,8 +49,9 @@ def suite_leaderboard(
     confidence = suite.audit.confidence if suite.audit is not None else 0.95
     # The recorded baseline anchors the ratings, unless it was judged as a candidate too
     # (a re-audited table records its first row's models): then the table tells.
-    recorded = suite.models.baseline.name
-    baseline = recorded if recorded not in set(rows["candidate"].astype(str)) else None
+    recorded = suite.models.baseline.name if suite.models.baseline is not None else None
+    taken = set(rows["candidate"].astype(str))
+    baseline = recorded if recorded is not None and recorded not in taken else None
     board = leaderboard(
         rows, rule, baseline=baseline, judge_weights=weights, seed=seed, confidence=confidence
     )
@@ -116,7 +117,7 @@ def recorded_pairs(judgments: pd.DataFrame, suites: list[SuiteRecord]) -> pd.Dat
     for suite in suites:
         mine = (judgments["suite"] == suite.name) & (judgments["mode"] == "pairwise")
         pairs = judgments.loc[mine, ["item_id", "candidate", "baseline"]].drop_duplicates()
-        if not pairs["item_id"].duplicated().any():
+        if not pairs["item_id"].duplicated().any() or suite.models.baseline is None:
             continue
         pair = (judgments["candidate"] == suite.models.candidate.name) & (
             judgments["baseline"] == suite.models.baseline.name

@@ -55,9 +55,9 @@ def audited_suites(
             candidate=ModelRef(
                 name=_first(part, "candidate"), family=_first(part, "candidate_family")
             ),
-            baseline=ModelRef(
-                name=_first(part, "baseline"), family=_first(part, "baseline_family")
-            ),
+            baseline=ModelRef(name=_first(part, "baseline"), family=_first(part, "baseline_family"))
+            if part["baseline"].notna().any() or (part["mode"] == "pairwise").any()
+            else None,  # a scored suite that asked no baseline
             judges=[
                 JudgeRef(
                     name=str(j), model=str(j), family=str(f) if isinstance(f, str) else "unknown"

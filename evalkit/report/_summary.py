@@ -97,9 +97,11 @@ def usage(run: RunData) -> dict[str, Any]:
     """
     answers, judgments = run.answers, run.judgments
     role = answers["role"] if len(answers) else pd.Series(dtype=object)
+    baseline = answers.loc[role == "baseline"]
     rows = [
         _usage(answers.loc[role == "candidate"], "candidate answers"),
-        _usage(answers.loc[role == "baseline"], "baseline answers"),
+        # A run whose suites asked no baseline (scored suites) has no baseline row at all.
+        *([_usage(baseline, "baseline answers")] if len(baseline) else []),
         _usage(judgments, "judges"),
         _usage(
             judgments.loc[judgments["order"] == "BA"],

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from pathlib import Path
 
+from evalkit.candidates._answer import AppAnswer
+from evalkit.candidates._app import App
+from evalkit.candidates._recorded import Recorded
 from evalkit.models import ModelRequest, family_of
 from evalkit.models._local import LocalModelServer, is_local, local_model
 from evalkit.models._types import PromptStyle
@@ -30,6 +34,34 @@ class Endpoint:
     api_key: str | None = dataclasses.field(default=None, repr=False)
     #: the server's stable identity for the cache, when its address is not stable.
     cache_scope: str | None = None
+    #: the user's app, when the candidate is code rather than a model (see :func:`app_endpoint`).
+    app: App | None = None
+    #: answers that already exist, by item id, when none is generated (recorded_endpoint).
+    recorded: Mapping[str, AppAnswer] | None = dataclasses.field(default=None, repr=False)
+
+    @property
+    def is_model(self) -> bool:
+        """Whether this is a model (not the user's app, nor answers that already exist)."""
+        return self.app is None and self.recorded is None
+
+
+def app_endpoint(app: App) -> Endpoint:
+    """The endpoint of an app: its calls go through the model client under ``app/<name>``.
+
+    Its ``name`` is ``name@version``, which the answers and judgments tables record.
+    """
+    return Endpoint(
+        name=app.label, model=app.model, api_base=None, family=app.family,
+        prompt_style="chat", concurrency=app.concurrency, cache_scope=app.cache_scope, app=app,
+    )  # fmt: skip
+
+
+def recorded_endpoint(source: Recorded, answers: Mapping[str, AppAnswer]) -> Endpoint:
+    """The endpoint of recorded answers (``answers`` from :meth:`Recorded.load`): no calls."""
+    return Endpoint(
+        name=source.label, model="recorded", api_base=None, family=source.family,
+        prompt_style="chat", recorded=answers,
+    )  # fmt: skip
 
 
 class Resolver:

@@ -10,6 +10,10 @@ compare the two answers in both orders; pointwise and reference judges score eac
 answer (the row's ``candidate`` column names the model whose answer was scored). Deterministic
 graders grade every answer without a model (see :mod:`evalkit.graders` for their rows).
 Everything that can be wrong with the input is found by :func:`check_inputs` before any call.
+
+The candidate is a model, the user's app (called through the same client, see
+:mod:`evalkit.candidates`) or recorded answers (no call at all); a scored suite asks no
+baseline unless it names one (:meth:`SuiteContext.roles`).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
+from evalkit.candidates._answer import AppAnswer, decode
 from evalkit.errors import CallNotMade, DatasetError, ModelError, SpecError
 from evalkit.gates._gates import check_gates
 from evalkit.graders import Grader
@@ -33,7 +38,7 @@ from evalkit.judging._pairwise import to_verdict
 from evalkit.judging._templates import Templates
 from evalkit.models import Completion, ModelRequest
 from evalkit.panel._aggregate import AggregatorKinds
-from evalkit.records._answers import Answer, Role
+from evalkit.records._answers import Answer, Role, context_text
 from evalkit.records._dataset import Item
 from evalkit.records._judgments import Judgment, Mode
 from evalkit.session._conversation import ANSWER_TEMPLATE, Conversations
@@ -50,6 +55,8 @@ __all__ = [
     "SuiteContext",
     "answer_all",
     "answer_request",
+    "app_row",
+    "candidate_request",
     "check_inputs",
     "grade_all",
     "judge_all",
@@ -79,19 +86,27 @@ class SuiteContext:
     suite: Suite
     items: Sequence[Item]
     candidate: Endpoint
-    baseline: Endpoint
+    #: None when the suite asks no baseline (a scored suite without ``baseline=``).
+    baseline: Endpoint | None
     panel: Panel
     judges: Mapping[str, Endpoint]
     templates: Templates
 
     def endpoint(self, role: Role) -> Endpoint:
-        """The candidate's or the baseline's endpoint."""
-        return self.candidate if role == "candidate" else self.baseline
+        """The candidate's or the baseline's endpoint (the baseline must have been asked)."""
+        if role == "candidate":
+            return self.candidate
+        assert self.baseline is not None, "no baseline in this suite"
+        return self.baseline
+
+    def roles(self) -> tuple[Role, ...]:
+        """Who answers the items: the candidate, and the baseline when the suite asks one."""
+        return ROLES if self.baseline is not None else ("candidate",)
 
     def models(self) -> list[tuple[str, Endpoint]]:
         """Every model the suite calls, after its role (``candidate``, ``judge fair``, ...)."""
         judges = [(f"judge {name}", endpoint) for name, endpoint in self.judges.items()]
-        return [("candidate", self.candidate), ("baseline", self.baseline), *judges]
+        return [*((role, self.endpoint(role)) for role in self.roles()), *judges]
 
     @property
     def graders(self) -> Sequence[Grader]:
@@ -99,9 +114,10 @@ class SuiteContext:
         return tuple(self.suite.graders)
 
     def scored_roles(self) -> tuple[Role, ...]:
-        """Whose answers scored judges and graders grade: both, unless they are one model."""
-        same = self.candidate.name == self.baseline.name
-        return ("candidate",) if same else ROLES
+        """Whose answers scored judges and graders grade: every answerer, one if both are one."""
+        if self.baseline is None or self.candidate.name == self.baseline.name:
+            return ("candidate",)
+        return ROLES
 
     def reference(self, item: Item) -> str | None:
         """The item's reference answer (for reference judges), as text."""
@@ -177,12 +193,13 @@ def judge_request(
     call: JudgeCall,
     answers: Mapping[Role, str],
     transcripts: Mapping[Role, Sequence[Mapping[str, str]] | None] | None = None,
+    contexts: Mapping[Role, str] | None = None,
 ) -> ModelRequest:
-    """The call that asks ``call.judge`` about the answers (and transcripts) of ``call.item``."""
+    """The call that asks ``call.judge`` about the answers (transcripts, contexts) of an item."""
     judge = call.judge
     content = judge_prompt(
         ctx.templates, call, question=_question(ctx, call.item), answers=answers,
-        reference=ctx.reference(call.item), transcripts=transcripts,
+        reference=ctx.reference(call.item), transcripts=transcripts, contexts=contexts,
     )  # fmt: skip
     endpoint = ctx.judges[judge.name]
     params = judge.spec.sample_params(call.sample)
@@ -244,7 +261,7 @@ def lineage(ctx: SuiteContext) -> tuple[list[LineageDecision], Exclusions]:
         ctx.panel,
         ctx.items,
         judge_families={name: endpoint.family for name, endpoint in ctx.judges.items()},
-        model_families={role: ctx.endpoint(role).family for role in ROLES},
+        model_families={role: ctx.endpoint(role).family for role in ctx.roles()},
     )
 
 
@@ -254,6 +271,18 @@ def _failure(exc: ModelError) -> dict[str, Any]:
         return {"status": "not_run", "error": str(exc)}
     # "failed" does not say how (timeout, rate limit, bad credentials): the message keeps it.
     return {"status": "failed", "error": f"{exc.kind}: {exc}"}
+
+
+def app_row(item: Item) -> dict[str, Any]:
+    """What an app is given: the item's fields, with its id (also when the dataset has none)."""
+    return {**item.fields, "id": item.id}
+
+
+def candidate_request(ctx: SuiteContext, item: Item, endpoint: Endpoint) -> ModelRequest:
+    """The call that asks ``endpoint`` about the item: its question, or an app's whole row."""
+    if endpoint.app is not None:
+        return endpoint.app.request(app_row(item))
+    return answer_request(ctx, item, endpoint)
 
 
 async def answer_all(
@@ -267,26 +296,40 @@ async def answer_all(
     conversations = Conversations(ctx, caller, role, endpoint, _failure)
 
     async def one(item: Item) -> Answer:
-        request = answer_request(ctx, item, endpoint)
-        if item.conversation is not None:
-            talk = await conversations.answer(item, request)
+        # A model answers a conversation turn by turn; an app is given the whole row.
+        if item.conversation is not None and endpoint.app is None and endpoint.recorded is None:
+            talk = await conversations.answer(item, answer_request(ctx, item, endpoint))
             sink(talk)
             return talk
         text: str | None = None
         outcome: dict[str, Any] = {"status": "ok", "error": None}
         completion: Completion | None = None
-        try:
-            completion = await caller.complete(request)
-            text = completion.text.strip()
+        reply = AppAnswer("")
+        # Apps and recorded answers are asked about the row; the judges see the question.
+        prompt = _question(ctx, item)
+        if endpoint.recorded is not None:
+            reply = endpoint.recorded[item.id]  # one per item: checked when it was loaded
+        else:
+            request = candidate_request(ctx, item, endpoint)
+            prompt = prompt if endpoint.app else _shown(request)
+            try:
+                completion = await caller.complete(request)
+                # An app's reply carries its context with the text (see evalkit.candidates).
+                reply = decode(completion.text) if endpoint.app else AppAnswer(completion.text)
+            except ModelError as exc:
+                outcome = _failure(exc)
+        if outcome["status"] == "ok":
+            text = reply.text.strip()
             if not text:
                 text, outcome = None, {"status": "failed", "error": "empty answer"}
-        except ModelError as exc:
-            outcome = _failure(exc)
+        documents = reply.documents()
         answer = Answer(
             run_id=ctx.run_id, suite=ctx.suite.name, item_id=item.id, role=role,
             model=endpoint.name, family=endpoint.family,
-            prompt=_shown(request),
+            prompt=prompt,
             text=text, **outcome,
+            context=None if documents is None else list(documents),
+            tool_calls=None if reply.tool_calls is None else [dict(c) for c in reply.tool_calls],
             latency_s=completion.latency_s if completion else 0.0,
             input_tokens=completion.input_tokens if completion else 0,
             output_tokens=completion.output_tokens if completion else 0,
@@ -326,9 +369,10 @@ def _row(
     ``fields`` must set ``status``: it has no default, so that every row says what became of it.
     """
     if role is None:
+        baseline = ctx.endpoint("baseline")
         models: dict[str, Any] = {
             "candidate": ctx.candidate.name, "candidate_family": ctx.candidate.family,
-            "baseline": ctx.baseline.name, "baseline_family": ctx.baseline.family,
+            "baseline": baseline.name, "baseline_family": baseline.family,
             "len_candidate": _length(answers["candidate"].get(item.id)),
             "len_baseline": _length(answers["baseline"].get(item.id)),
             "human_label": item.human_label,
@@ -431,13 +475,16 @@ async def judge_all(
                         **fields, **more)  # fmt: skip
 
         texts: dict[Role, str] = {}
+        contexts: dict[Role, str] = {}
         for role in call.roles():
-            text = answers[role][call.item.id].text
-            if text is None:
+            answer = answers[role][call.item.id]
+            if answer.text is None:
                 return row(status="no_answer", error=f"no {role} answer")
-            texts[role] = text
+            texts[role] = answer.text
+            contexts[role] = context_text(answer.context, answer.tool_calls)
         said = {role: answers[role][call.item.id].transcript for role in call.roles()}
-        return row(**await _ask(ctx, caller, call, judge_request(ctx, call, texts, said)))
+        request = judge_request(ctx, call, texts, said, contexts)
+        return row(**await _ask(ctx, caller, call, request))
 
     async def record(call: JudgeCall) -> Judgment:
         judgment = await one(call)

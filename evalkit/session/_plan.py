@@ -37,7 +37,13 @@ from evalkit.models._local import is_local
 from evalkit.records._answers import Role
 from evalkit.session._conversation import placeholder_transcript, planned_requests
 from evalkit.session._endpoints import Endpoint, Resolver
-from evalkit.session._engine import ROLES, answer_request, judge_request, lineage
+from evalkit.session._engine import (
+    ROLES,
+    answer_request,
+    candidate_request,
+    judge_request,
+    lineage,
+)
 from evalkit.session._prepare import prepare_suite
 from evalkit.session._session import EvalSession
 from evalkit.session._suite import Suite
@@ -153,8 +159,9 @@ class Plan:
         lines = [
             "evalkit dry run: no model was called and nothing was written",
             *(fmt(row) for row in table),
-            f"model calls: {self.calls('candidate')} candidate + {self.calls('baseline')} "
-            f"baseline + {self.calls('judge')} judge = {self.calls()} (judge calls include "
+            f"model calls: {self.calls('candidate')} candidate + "
+            + (f"{self.calls('baseline')} baseline + " if self._asks_baseline() else "")
+            + f"{self.calls('judge')} judge = {self.calls()} (judge calls include "
             "both orders, every option order and every repeat)"
             + (f"; {graded} grader rows, no model call" if graded else ""),
             f"estimated cost: {_usd(self.cost_usd)}"
@@ -162,6 +169,10 @@ class Plan:
             *(f"  note: {note}" for note in self.notes()),
         ]
         return lines
+
+    def _asks_baseline(self) -> bool:
+        # Scored suites without ``baseline=`` ask none: the totals then do not name one.
+        return any(r.kind == "baseline" for r in self.rows)
 
     def notes(self) -> list[str]:
         """What the reader of the figures needs to know, one sentence each."""
@@ -244,13 +255,22 @@ def _plan_suite(
     items, panel = ctx.items, ctx.panel
     _, skip = lineage(ctx)
     rows: list[PlanRow] = []
-    for role in ROLES:
+    for role in ctx.roles():
         endpoint = ctx.endpoint(role)
-        said = "x" * (CHARS_PER_TOKEN * _answer_tokens(suite))  # the model's own earlier turns
-        singles = [(item, answer_request(ctx, item, endpoint)) for item in items]
-        requests = [r for item, one in singles for r in planned_requests(ctx, item, one, said)]
+        # Recorded answers are judged as they are: nothing to call. An app is given the whole
+        # row in one call; a model answers a conversation turn by turn.
+        asked = items if endpoint.recorded is None else []
+        if endpoint.app is not None:
+            requests = [candidate_request(ctx, item, endpoint) for item in asked]
+        else:
+            said = "x" * (CHARS_PER_TOKEN * _answer_tokens(suite))  # its own earlier turns
+            singles = [(item, answer_request(ctx, item, endpoint)) for item in asked]
+            requests = [r for item, one in singles for r in planned_requests(ctx, item, one, said)]
         cached = _cached(cache, requests)
-        rows.append(_row(suite.name, role, "", endpoint, requests, cached, f"{len(items)} items"))
+        detail = f"{len(items)} items" + (", app calls" if endpoint.app else "")
+        if endpoint.recorded is not None:
+            detail += ", recorded answers: no call"
+        rows.append(_row(suite.name, role, "", endpoint, requests, cached, detail))
 
     roles = ctx.scored_roles()
     placeholder = "x" * (CHARS_PER_TOKEN * _answer_tokens(suite))
@@ -327,8 +347,9 @@ def _answer_tokens(suite: Suite) -> int:
 
 def _cost(endpoint: Endpoint, calls: Iterable[tuple[int, int | None]]) -> float | None:
     """The estimated cost of the calls (input tokens, max_tokens); None when unpriced."""
-    if is_local(endpoint.name):
-        return 0.0  # the bundled models run on this machine
+    if is_local(endpoint.name) or endpoint.app is not None:
+        # The bundled models run on this machine; an app reports its own cost when it runs.
+        return 0.0
     # Priced call by call (tiered prices), but each distinct size is looked up once.
     sizes = collections.Counter((n_in, n_out or 0) for n_in, n_out in calls)
     total = 0.0

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from evalkit.candidates._app import App
+from evalkit.candidates._http import HttpApp
+from evalkit.candidates._recorded import Recorded
 from evalkit.config import EvalkitConfig
 from evalkit.judging import JudgeRegistry
 from evalkit.models._types import PromptStyle
-from evalkit.session._endpoints import Endpoint
-from evalkit.session._engine import SuiteContext, check_inputs, load_panel
+from evalkit.session._endpoints import Endpoint, app_endpoint, recorded_endpoint
+from evalkit.session._engine import SuiteContext, app_row, check_inputs, load_panel
 from evalkit.session._suite import Suite
 
 
@@ -47,7 +50,10 @@ def prepare_suite(
     judges' specs and templates, and the suite's prompt rendered for every row are all checked
     before ``resolve`` is first called: a bad input is reported before a server starts or a
     results file is opened. The candidate and the baseline are the suite's own, else the
-    configured ones, reached through the configured ``*_api_base``.
+    configured ones, reached through the configured ``*_api_base``; a scored suite asks a
+    baseline only when it names one (:meth:`~evalkit.session._suite.Suite.baseline_model`).
+    A candidate app becomes an endpoint of its own; recorded answers are read and matched
+    with the items here, so that a missing or unknown id stops the run before it starts.
 
     Raises:
         UsageError: the first bad input found, naming its file, row, field or model (from
@@ -57,8 +63,20 @@ def prepare_suite(
     items = suite.items()
     panel = load_panel(registry, suite.panel or config.panel, suite.mode)
     check_inputs(suite, items, panel, registry.templates)
-    candidate = resolve(suite.candidate or config.candidate, api_base=config.candidate_api_base)
-    baseline = resolve(suite.baseline or config.baseline, api_base=config.baseline_api_base)
+    if isinstance(suite.candidate, App):
+        if isinstance(suite.candidate.fn, HttpApp):
+            for item in items:  # a body template that fails for a row fails before any call
+                suite.candidate.fn.payload(app_row(item), f"item {item.id!r}")
+        candidate = app_endpoint(suite.candidate)
+    elif isinstance(suite.candidate, Recorded):
+        recorded = suite.candidate.load(items, suite.base_dir, suite.dataset_path())
+        candidate = recorded_endpoint(suite.candidate, recorded)
+    else:
+        candidate = resolve(suite.candidate or config.candidate, api_base=config.candidate_api_base)
+    baseline_name = suite.baseline_model(config.baseline)
+    baseline = (
+        None if baseline_name is None else resolve(baseline_name, api_base=config.baseline_api_base)
+    )
     judges = {
         j.name: resolve(
             j.spec.model,

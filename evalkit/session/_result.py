@@ -55,13 +55,12 @@ class SuiteResult:
         raise KeyError(name)
 
     def item_summary(self, item_id: str) -> str:
-        """A few lines on one item: both answers and every judge's verdict in each order."""
-        cand = self.answers["candidate"][item_id]
-        base = self.answers["baseline"][item_id]
-        lines = [
-            f"candidate ({cand.model}): {cand.text if cand.text is not None else cand.error}",
-            f"baseline ({base.model}): {base.text if base.text is not None else base.error}",
-        ]
+        """A few lines on one item: its answers and every judge's verdict in each order."""
+        lines = []
+        for role, by_item in self.answers.items():
+            if item_id in by_item:  # a scored suite may ask no baseline
+                a = by_item[item_id]
+                lines.append(f"{role} ({a.model}): {a.text if a.text is not None else a.error}")
         rows = self.judgments[self.judgments["item_id"] == item_id]
         for row in rows.to_dict("records"):
             ok = row["status"] == "ok"

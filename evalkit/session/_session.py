@@ -21,6 +21,7 @@ import pandas as pd
 from evalkit._profile import Profile
 from evalkit._runid import new_run_id
 from evalkit.audit import position_bias, run_audit
+from evalkit.candidates._transport import AppTransport
 from evalkit.config import EvalkitConfig
 from evalkit.data._perturb import variant_of
 from evalkit.errors import ConfigError, EvalkitError, PermanentModelError
@@ -28,11 +29,13 @@ from evalkit.gates import GateInputs, GateResult
 from evalkit.graders._base import GRADER_FAMILY
 from evalkit.judging import JudgeRegistry
 from evalkit.models import ModelClient, ModelRequest
+from evalkit.models._litellm import LiteLLMTransport
 from evalkit.models._local import is_local
 from evalkit.panel import PanelRule, combine_orders
 from evalkit.records._baselines import read_accepted
 from evalkit.records._judgments import judgments_frame
 from evalkit.records._store import ANSWERS_FILE, JUDGMENTS_FILE, JsonlAppender
+from evalkit.session._app_models import SessionModels
 from evalkit.session._endpoints import Endpoint, Resolver
 from evalkit.session._engine import (
     SuiteContext,
@@ -88,6 +91,7 @@ class EvalSession:
         self.started = time.time()
         self._resolver: Resolver | None = None
         self._caller: ModelClient | None = None
+        self._apps = AppTransport(LiteLLMTransport())
         self._answers_out: JsonlAppender | None = None
         self._judgments_out: JsonlAppender | None = None
 
@@ -100,7 +104,11 @@ class EvalSession:
         if self._resolver is not None:
             return
         self._resolver = Resolver(self.config.cache_dir)
-        self._caller = ModelClient.from_config(self.config, locate=self._resolver.locate)
+        # Apps are called through the client like models (cache, limits, timeout, budget).
+        self._caller = ModelClient.from_config(
+            self.config, transport=self._apps, locate=self._resolver.locate
+        )
+        self._apps.models = SessionModels(self._caller, self._resolver.resolve, self._caller.limits)
         if self.worker is None:
             answers, judgments = self.run_dir / ANSWERS_FILE, self.run_dir / JUDGMENTS_FILE
         else:
@@ -154,8 +162,8 @@ class EvalSession:
             for suite in suites:
                 ctx = prepare_suite(suite, cfg, self.registry, resolve, run_id=self.run_id)
                 for role, endpoint in ctx.models():
-                    if is_local(endpoint.name):
-                        continue  # resolving it checked that the bundled model exists
+                    if is_local(endpoint.name) or not endpoint.is_model:
+                        continue  # a bundled model exists once resolved; apps need no key
                     try:
                         client.check(ModelRequest(model=endpoint.model, api_base=endpoint.api_base))
                     except PermanentModelError as exc:
@@ -169,6 +177,8 @@ class EvalSession:
         for _, endpoint in ctx.models():
             if endpoint.concurrency is not None:
                 self._caller.limits.per_model[endpoint.model] = endpoint.concurrency
+            if endpoint.app is not None:
+                self._apps.add(endpoint.app)
         return ctx
 
     def _resolve(self, name: str, **overrides: Any) -> Endpoint:
@@ -202,10 +212,12 @@ class EvalSession:
             try:
                 with self.interrupts.stopping(lambda: caller.stop("interrupted")):
                     with self.profile.phase("answers"):
-                        cand, base = await asyncio.gather(
-                            answer_all(ctx, caller, "candidate", ctx.candidate, answers_out),
-                            answer_all(ctx, caller, "baseline", ctx.baseline, answers_out),
-                        )
+                        cand, *rest = await asyncio.gather(
+                            *(answer_all(ctx, caller, role, ctx.endpoint(role), answers_out)
+                              for role in ctx.roles())
+                        )  # fmt: skip
+                        # A scored suite without a baseline has no baseline answers at all.
+                        base = rest[0] if rest else {}
                     with self.profile.phase("judge calls"):
                         graded = grade_all(ctx, cand, base, judgments_out)
                         judged = await judge_all(ctx, caller, cand, base, skip, judgments_out)
@@ -276,7 +288,9 @@ class EvalSession:
             gates = [gate.evaluate(inputs) for gate in ctx.suite.gates]
         models = {
             "candidate": {"name": ctx.candidate.name, "family": ctx.candidate.family},
-            "baseline": {"name": ctx.baseline.name, "family": ctx.baseline.family},
+            "baseline": None
+            if ctx.baseline is None
+            else {"name": ctx.baseline.name, "family": ctx.baseline.family},
             "panel": ctx.panel.name,
             "mode": ctx.suite.mode,
             "family_policy": spec.family_policy,

@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+from evalkit.candidates._app import App
+from evalkit.candidates._recorded import Recorded
 from evalkit.data._perturb import check_perturbations, with_variants
 from evalkit.errors import UsageError
 from evalkit.gates import Gate, WinRate
@@ -33,8 +35,11 @@ class Suite:
     #: instructions for the answering models (a system message for chat models).
     system: str | None = "Answer the question correctly in one or two sentences."
     gates: Sequence[Gate] = (WinRate(),)
-    #: overrides the configured candidate / baseline model for this suite only.
-    candidate: str | None = None
+    #: overrides the configured candidate / baseline model for this suite only. A pointwise
+    #: or reference suite needs no baseline: it asks one only when ``baseline`` is set here.
+    #: The candidate may also be the user's code (:func:`evalkit.app`) or answers that
+    #: already exist (:func:`evalkit.recorded`).
+    candidate: str | App | Recorded | None = None
     baseline: str | None = None
     #: overrides the configured panel for this suite only.
     panel: str | None = None
@@ -114,6 +119,20 @@ class Suite:
         if self.required_fields is not None:
             return tuple(self.required_fields)
         return tuple(sorted(Templates.variables(self.prompt)))
+
+    def baseline_model(self, configured: str) -> str | None:
+        """The baseline this suite asks: its own, else ``configured`` if pairwise, else none.
+
+        A scored suite grades each answer on its own, so a baseline answer would be paid for
+        and never needed unless the suite asks for one to compare with.
+
+        >>> Suite("s", dataset="d.jsonl", mode="pointwise").baseline_model("openai/gpt-4o")
+        >>> Suite("s", dataset="d.jsonl").baseline_model("openai/gpt-4o")
+        'openai/gpt-4o'
+        """
+        if self.baseline is not None:
+            return self.baseline
+        return configured if self.mode == "pairwise" else None
 
     def gate_names(self) -> list[str]:
         """The names of the suite's gates, in order.

@@ -44,9 +44,9 @@ def _pct(x: float | int | str | bool | None) -> str:
 def suite_lines(suite: SuiteRecord) -> list[str]:
     """Lines for one suite: models, gates, judges' position behaviour, warnings, calls."""
     m = suite.models
+    versus = "" if m.baseline is None else f" vs {m.baseline.name} ({m.baseline.family})"
     lines = [
-        f"suite {suite.name}: {m.candidate.name} ({m.candidate.family}) vs "
-        f"{m.baseline.name} ({m.baseline.family}), panel {m.panel}",
+        f"suite {suite.name}: {m.candidate.name} ({m.candidate.family}){versus}, panel {m.panel}"
     ]
     # Gate names carry their non-default parameters: align on the suite's longest.
     width = max([13, *(len(gate.name) for gate in suite.gates)])
