@@ -1,7 +1,6 @@
 """The fake provider and its simulated models: pure decision functions, then the HTTP server."""
 
 import asyncio
-import email.utils
 import http.client
 import json
 import time
@@ -202,11 +201,15 @@ def test_scripted_faults_come_in_order_then_answers(fake_provider: FakeProvider)
     assert fake_provider.requests("m") == 6
 
 
-def test_http_date_retry_after_is_computed_when_sent(fake_provider: FakeProvider) -> None:
-    fake_provider.script("m", Fault.rate_limited(date_in_s=30))
-    _, headers, _ = _post(fake_provider, "/v1/completions", {"model": "m", "prompt": "x"})
-    when = email.utils.parsedate_to_datetime(headers["Retry-After"]).timestamp()
-    assert 28 <= when - time.time() <= 31
+def test_http_date_retry_after_is_computed_when_sent() -> None:
+    now = [1_700_000_000.0]  # Tue, 14 Nov 2023 22:13:20 GMT
+    with FakeProvider(clock=lambda: now[0]) as fake:
+        fake.script("m", Fault.rate_limited(date_in_s=30), Fault.rate_limited(date_in_s=30))
+        _, first, _ = _post(fake, "/v1/completions", {"model": "m", "prompt": "x"})
+        now[0] += 60  # the date is computed when each answer is sent, not when it was scripted
+        _, second, _ = _post(fake, "/v1/completions", {"model": "m", "prompt": "x"})
+    assert first["Retry-After"] == "Tue, 14 Nov 2023 22:13:50 GMT"
+    assert second["Retry-After"] == "Tue, 14 Nov 2023 22:14:50 GMT"
 
 
 def test_malformed_and_dropped_answers(fake_provider: FakeProvider) -> None:

@@ -27,7 +27,7 @@ import random
 import socket
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, Final
 
@@ -58,10 +58,20 @@ class FakeProvider:
     """An OpenAI-compatible HTTP server on ``127.0.0.1``, with scripted latency and faults.
 
     Thread-safe: configure it and read its counters from any thread while it serves.
+    ``clock`` (seconds since the epoch) dates what it sends: HTTP-date ``Retry-After`` headers
+    and the answers' ``created`` field; inject one to assert exact dates.
     """
 
-    def __init__(self, *, seed: int = 0, record: bool = True, port: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        record: bool = True,
+        port: int = 0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._record = record
+        self._clock = clock
         self._requested_port = port
         self._lock = threading.Lock()
         self._rng = random.Random(seed)
@@ -325,7 +335,7 @@ class FakeProvider:
             if fault.retry_after is not None:
                 headers["Retry-After"] = fault.retry_after
             if fault.retry_after_date_s is not None:
-                when = time.time() + fault.retry_after_date_s
+                when = self._clock() + fault.retry_after_date_s
                 headers["Retry-After"] = email.utils.formatdate(when, usegmt=True)
             return _error(fault.status, fault.message, headers)
         if fault.kind == "echo_headers":
@@ -403,7 +413,7 @@ class FakeProvider:
         return {
             "id": f"fake-{time.monotonic_ns()}",
             "object": "chat.completion" if chat else "text_completion",
-            "created": int(time.time()),
+            "created": int(self._clock()),
             "model": model,
             "choices": [choice],
             "usage": usage,
