@@ -17,11 +17,12 @@ from evalkit.testing import (
     ModelBehaviour,
     WriterParams,
     decide,
-    judge_reply,
     p_first,
     parse_markers,
+    simulate_judgments,
     write_answer,
 )
+from evalkit.testing._sim import judge_reply
 
 EVEN = Marker("x", 0.5, 100)
 
@@ -43,6 +44,40 @@ def test_position_bias_is_the_first_pick_rate_at_equal_quality() -> None:
         0.65, abs=0.03
     )
     assert _share_first(JudgeParams(seed=1), EVEN, EVEN) == pytest.approx(0.5, abs=0.03)
+
+
+def test_position_bias_is_the_first_pick_rate_whatever_the_quality() -> None:
+    # The override model: the auditor measures the share of first picks over both orders, and
+    # a judge made with position_bias=0.85 must show 0.85 even when one answer is far better.
+    good, bad = Marker("x", 0.9, 100), Marker("x", 0.1, 100)
+    params = JudgeParams(position_bias=0.85, tie_rate=0.1, seed=2)
+    assert (p_first(params, good, bad) + p_first(params, bad, good)) / 2 == pytest.approx(0.85)
+    both_orders = [decide(params, _pair_prompt(i, *pair)).label
+                   for i in range(1500) for pair in ((good, bad), (bad, good))]  # fmt: skip
+    decisive = [label for label in both_orders if label in ("A", "B")]
+    assert decisive.count("A") / len(decisive) == pytest.approx(0.85, abs=0.03)
+
+
+def test_a_request_judge_and_a_simulated_table_share_one_model() -> None:
+    params = JudgeParams(name="j", self_family="x", position_bias=0.7, tie_rate=0.2,
+                         quality_weight=1.0, seed=3)  # fmt: skip
+    table = simulate_judgments([params], n_items=2000, seed=3)
+    shown_first = table["order"].map({"AB": "candidate", "BA": "baseline"})
+    decisive = table["verdict"].isin(["candidate", "baseline"])
+    table_rate = (table["verdict"] == shown_first)[decisive].mean()
+    labels = [decide(params, _pair_prompt(i, EVEN, Marker("x", 0.2, 300))).label
+              for i in range(3000)]  # fmt: skip
+    request_rate = labels.count("A") / sum(label in ("A", "B") for label in labels)
+    ties = table["verdict"].eq("tie").mean(), labels.count("C") / len(labels)
+    assert table_rate == pytest.approx(0.7, abs=0.03)
+    # One order only here: the override adds to the quality pick, it does not replace it.
+    expected = p_first(params, EVEN, Marker("x", 0.2, 300))
+    assert request_rate == pytest.approx(expected, abs=0.03)
+    pi = params.override_probability
+    assert ties == (
+        pytest.approx((1 - pi) * 0.2, abs=0.02),
+        pytest.approx((1 - pi) * 0.2, abs=0.02),
+    )
 
 
 def test_quality_difference_drives_the_pick() -> None:
@@ -69,8 +104,10 @@ def test_verbosity_is_log_odds_per_hundred_tokens() -> None:
 
 def test_noise_ties_and_parse_failures_happen_at_their_rates() -> None:
     n = 3000
-    noisy = JudgeParams(position_bias=0.9, noise=1.0)
-    assert _share_first(noisy, EVEN, EVEN, n) == pytest.approx(0.5, abs=0.03)
+    noisy = JudgeParams(noise=1.0)
+    assert _share_first(noisy, Marker("x", 0.9, 100), EVEN, n) == pytest.approx(0.5, abs=0.03)
+    table = simulate_judgments([noisy], n_items=n // 2, quality_mean=2.0)
+    assert (table["verdict"] == "candidate").mean() == pytest.approx(0.5, abs=0.03)
     params = JudgeParams(tie_rate=0.2, parse_failure_rate=0.1, seed=3)
     labels = [decide(params, _pair_prompt(i, EVEN, EVEN)).label for i in range(n)]
     assert labels.count(None) / n == pytest.approx(0.1, abs=0.02)

@@ -31,7 +31,7 @@ URL_SECRET = "urlPw-Secret-1234"
 def fake() -> FakeProvider:
     with FakeProvider(seed=3) as provider:
         provider.register_judge("sim-judge-fair", JudgeParams(position_bias=0.5, seed=1))
-        provider.register_judge("sim-judge-first", JudgeParams(position_bias=0.8, seed=2))
+        provider.register_judge("sim-judge-first", JudgeParams(position_bias=0.6, seed=2))
         yield provider
 
 

@@ -47,9 +47,9 @@ PUBLIC = {
 
 #: The test kit keeps its own, separate list: it is not part of the library's surface.
 TESTING = [
-    "Decision", "FakeProvider", "Fault", "FaultKind", "JudgeParams", "Label", "Marker",
-    "ModelBehaviour", "ReceivedRequest", "WriterParams", "decide", "judge_reply", "p_first",
-    "parse_markers", "refused_base_url", "write_answer",
+    "FakeProvider", "Fault", "JudgeParams", "Marker", "ModelBehaviour", "ReceivedRequest",
+    "SimJudge", "WriterParams", "decide", "p_first", "parse_markers", "refused_base_url",
+    "simulate_judgments", "simulate_pointwise", "write_answer",
 ]  # fmt: skip
 
 MAX_PUBLIC_NAMES = 70

@@ -207,7 +207,7 @@ def fake_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The run folder of a whole suite run against the fake provider."""
     with FakeProvider(seed=3) as fake:
         fake.register_judge("sim-judge-fair", JudgeParams(position_bias=0.5, seed=1))
-        fake.register_judge("sim-judge-first", JudgeParams(position_bias=0.9, seed=2))
+        fake.register_judge("sim-judge-first", JudgeParams(position_bias=0.6, seed=2))
         fake.register_judge("sim-judge-flaky", JudgeParams(parse_failure_rate=0.2, seed=3))
         # A provider error that echoes the request's header, as some proxies do.
         echo = Fault.http_error(400, f"rejected request with Authorization: Bearer {SECRET}")

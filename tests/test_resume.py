@@ -52,7 +52,7 @@ def final_table(root: Path) -> pd.DataFrame:
 def slow_fake() -> FakeProvider:
     with FakeProvider(seed=5) as fake:
         fake.register_judge("sim-judge-fair", JudgeParams(position_bias=0.5, seed=1))
-        fake.register_judge("sim-judge-first", JudgeParams(position_bias=0.85, seed=2))
+        fake.register_judge("sim-judge-first", JudgeParams(position_bias=0.6, seed=2))
         for model in ("sim-writer-openai-q0.70", "sim-writer-meta-q0.50",
                       "sim-judge-fair", "sim-judge-first"):  # fmt: skip
             fake.behave(model, ModelBehaviour(latency_s=0.03))

@@ -41,7 +41,7 @@ JUDGES = ("sim-judge-fair", "sim-judge-first")
 def fake() -> Iterator[FakeProvider]:
     with FakeProvider(seed=3) as provider:
         provider.register_judge("sim-judge-fair", JudgeParams(position_bias=0.5, seed=1))
-        provider.register_judge("sim-judge-first", JudgeParams(position_bias=0.85, seed=2))
+        provider.register_judge("sim-judge-first", JudgeParams(position_bias=0.6, seed=2))
         for model in (*WRITERS, *JUDGES):
             provider.behave(model, ModelBehaviour(latency_s=0.03))
         yield provider

@@ -80,7 +80,7 @@ def run_pytest(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def fake() -> FakeProvider:
     with FakeProvider(seed=1) as provider:
         provider.register_judge("sim-judge-fair", JudgeParams(position_bias=0.5, seed=1))
-        provider.register_judge("sim-judge-first", JudgeParams(position_bias=0.85, seed=2))
+        provider.register_judge("sim-judge-first", JudgeParams(position_bias=0.6, seed=2))
         yield provider
 
 

@@ -34,8 +34,9 @@ from typing import Any, Final
 from aiohttp import web
 
 from evalkit.models._types import ModelRequest
+from evalkit.testing._bias import JudgeParams
 from evalkit.testing._faults import Fault, ModelBehaviour
-from evalkit.testing._sim import JudgeParams, WriterParams, decide, judge_reply, write_answer
+from evalkit.testing._sim import WriterParams, decide, judge_reply, write_answer
 
 _SHUTDOWN_GRACE_S: Final = 0.2
 _TRANSPORT_HEADERS: Final = frozenset(
