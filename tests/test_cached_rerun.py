@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_suite_runs import make_project, run_pytest
+from _project import make_project, run_pytest
 
 from evalkit._profile import PHASES
 from evalkit.testing import FakeProvider, JudgeParams

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_suite_runs import N_ITEMS, SECRET, make_project
+from _project import N_ITEMS, SECRET, clean_env, make_project
 
 from evalkit.testing import FakeProvider, JudgeParams, ModelBehaviour
 
@@ -29,8 +29,7 @@ CALLS = N_ITEMS * 6  # two answers and four judge calls per item
 
 
 def command(root: Path) -> tuple[list[str], dict[str, str]]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("EVALKIT_", "PYTEST_", "CI"))}
-    env["OPENAI_API_KEY"] = SECRET
+    env = clean_env(SECRET)
     args = [sys.executable, "-m", "pytest", "suites/", "-q", "-p", "no:cacheprovider",
             f"--evalkit-concurrency={CONCURRENCY}"]  # fmt: skip
     return args, env

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_suite_runs import make_project, run_dir, run_pytest
+from _project import make_project, run_dir, run_pytest
 
 from evalkit.testing import FakeProvider, Fault, JudgeParams, ModelBehaviour
 
