@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+from _clocks import RecordedSleep
 
 from evalkit.models import Completion, ModelClient, ResponseCache
 from evalkit.testing import (
@@ -270,20 +271,19 @@ def test_random_faults_follow_the_fault_rate(fake_provider: FakeProvider) -> Non
     assert {500, 503, 200} == set(statuses)
 
 
-def test_latency_counts_and_headers_are_observable(fake_provider: FakeProvider) -> None:
-    fake_provider.behave("slow", ModelBehaviour(latency_s=(0.1, 0.15)))
-    start = time.perf_counter()
-    _post(fake_provider, "/v1/completions", {"model": "slow", "prompt": "x"})
-    assert time.perf_counter() - start >= 0.1  # a lower bound: a loaded machine only adds to it
-    [received] = fake_provider.received()
-    assert (received.path, received.model, received.body["prompt"]) == (
-        "/v1/completions",
-        "slow",
-        "x",
-    )
-    assert received.headers["Content-Type"] == "application/json"
-    fake_provider.reset()
-    assert (fake_provider.requests(), fake_provider.received()) == (0, [])
+def test_latency_counts_and_headers_are_observable() -> None:
+    slept = RecordedSleep()
+    with FakeProvider(sleep=slept) as fake_provider:
+        fake_provider.behave("slow", ModelBehaviour(latency_s=(0.1, 0.15)))
+        _post(fake_provider, "/v1/completions", {"model": "slow", "prompt": "x"})
+        _post(fake_provider, "/v1/completions", {"model": "fast", "prompt": "x"})
+        [slow, _] = fake_provider.received()
+        fake_provider.reset()
+        assert (fake_provider.requests(), fake_provider.received()) == (0, [])
+    [latency] = slept.delays  # the slow model's only: no latency, no wait
+    assert 0.1 <= latency <= 0.15
+    assert (slow.path, slow.model, slow.body["prompt"]) == ("/v1/completions", "slow", "x")
+    assert slow.headers["Content-Type"] == "application/json"
 
 
 def test_a_simulated_judge_is_reached_through_litellm(

@@ -27,7 +27,7 @@ import random
 import socket
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any, Final
 
@@ -60,7 +60,8 @@ class FakeProvider:
 
     Thread-safe: configure it and read its counters from any thread while it serves.
     ``clock`` (seconds since the epoch) dates what it sends: HTTP-date ``Retry-After`` headers
-    and the answers' ``created`` field; inject one to assert exact dates.
+    and the answers' ``created`` field; inject one to assert exact dates. ``sleep`` waits out a
+    model's latency (on the server's own event loop); inject one to assert the latency drawn.
     """
 
     def __init__(
@@ -70,9 +71,11 @@ class FakeProvider:
         record: bool = True,
         port: int = 0,
         clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._record = record
         self._clock = clock
+        self._sleep = sleep
         self._requested_port = port
         self._lock = threading.Lock()
         self._rng = random.Random(seed)
@@ -290,7 +293,7 @@ class FakeProvider:
             self._handlers.add(task)
         try:
             if latency > 0:
-                await asyncio.sleep(latency)
+                await self._sleep(latency)
             if fault is not None:
                 return await self._inject(request, fault, model, body, chat=chat)
             return web.json_response(self._answer(model, body, chat=chat))
