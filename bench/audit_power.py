@@ -11,18 +11,14 @@ flagged when its test gives p < 0.01.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-
-from audit_sim import panel_of_three, simulate_pairwise
-
 from evalkit.audit import position_bias, run_audit, self_preference, verbosity_bias
+from evalkit.testing import simulate_judgments
+from evalkit.testing._tables import panel_of_three
 
 JUDGES = ["judge-alpha", "judge-beta", "judge-gamma"]
 SCENARIOS = {
@@ -39,7 +35,7 @@ SCENARIOS = {
 def run(statistic, column, bias, seeds, n_items):
     p, est = [], []
     for seed in seeds:
-        frame = statistic(simulate_pairwise(panel_of_three(**bias), n_items=n_items, seed=seed))
+        frame = statistic(simulate_judgments(panel_of_three(**bias), n_items=n_items, seed=seed))
         frame = frame.set_index("judge").reindex(JUDGES)
         p.append(frame["p_value"].to_numpy(float))
         est.append(frame[column].to_numpy(float))
@@ -72,7 +68,7 @@ def main() -> None:
         )
     print(f"{args.seeds} seeds, {args.items} items, 3 judges, flag at p < 0.01")
     print(pd.DataFrame(rows).to_string(index=False, float_format=lambda x: f"{x:.3f}"))
-    table = simulate_pairwise(panel_of_three(), n_items=args.items, seed=0, human_labels=True)
+    table = simulate_judgments(panel_of_three(), n_items=args.items, seed=0, human_labels=True)
     start = time.perf_counter()
     run_audit(table, n_boot=1000)
     print(

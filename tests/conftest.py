@@ -3,12 +3,14 @@ import os
 # Set before anything imports litellm: offline, its price-table download would retry for ~15 s.
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
+import asyncio
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from _clocks import RecordedSleep
 
 from evalkit.models import (
     ConcurrencyLimits,
@@ -46,7 +48,8 @@ def make_client(tmp_path: Path) -> Callable[..., ModelClient]:
     """Build ModelClients with a cache under tmp_path and fast, seeded retries.
 
     Keywords: ``mode`` (cache mode, default off), ``retries``, ``backoff_s``,
-    ``max_backoff_s``, ``timeout_s``, ``concurrency``, ``budget``.
+    ``max_backoff_s``, ``timeout_s``, ``concurrency``, ``budget``, ``sleep`` (the client's
+    wait between attempts; pass a :class:`RecordedSleep` to assert the delays, not the clock).
     """
 
     def build(
@@ -58,6 +61,7 @@ def make_client(tmp_path: Path) -> Callable[..., ModelClient]:
         timeout_s: float = 5.0,
         concurrency: int = 16,
         budget: Any = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> ModelClient:
         return ModelClient(
             cache=ResponseCache(tmp_path / "cache", mode),
@@ -66,6 +70,13 @@ def make_client(tmp_path: Path) -> Callable[..., ModelClient]:
             limits=ConcurrencyLimits(concurrency),
             budget=budget,
             rng=random.Random(0),
+            sleep=sleep,
         )
 
     return build
+
+
+@pytest.fixture
+def recorded_sleep() -> RecordedSleep:
+    """A fresh :class:`RecordedSleep` for ``make_client(sleep=...)``."""
+    return RecordedSleep()

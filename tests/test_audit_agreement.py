@@ -4,7 +4,6 @@ import krippendorff
 import numpy as np
 import pandas as pd
 import pytest
-from audit_sim import SimJudge, pairwise_table, panel_of_three, simulate_pairwise
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -16,6 +15,8 @@ from evalkit.audit._agreement import judge_agreement, kappa_with_others, panel_a
 from evalkit.audit._kappa import cohen_kappa, fleiss_kappa, kappa_from_tables, krippendorff_alpha
 from evalkit.audit._table import validate_judgments
 from evalkit.panel import combine_orders
+from evalkit.testing import SimJudge, simulate_judgments
+from evalkit.testing._tables import pairwise_table, panel_of_three
 
 C, B, T = "candidate", "baseline", "tie"
 
@@ -103,7 +104,7 @@ def test_krippendorff_alpha_agrees_with_the_krippendorff_package(data, level):
 
 
 def test_judge_agreement_matches_scikit_learn_on_the_combined_verdicts():
-    table = simulate_pairwise(panel_of_three(), n_items=120, seed=4, quality_sd=2.0)
+    table = simulate_judgments(panel_of_three(), n_items=120, seed=4, quality_sd=2.0)
     got = judge_agreement(table, n_boot=200).set_index(["judge_a", "judge_b"])
     combined = combine_orders(validate_judgments(table)).pivot(
         index="item_id", columns="judge", values="verdict"
@@ -119,7 +120,7 @@ def test_judge_agreement_matches_scikit_learn_on_the_combined_verdicts():
 
 def test_panel_agreement_matches_reference_libraries_with_missing_verdicts():
     judges = [SimJudge(f"j{i}", f"f{i}", fail_rate=0.2) for i in range(4)]
-    table = simulate_pairwise(judges, n_items=150, seed=2, quality_sd=2.0)
+    table = simulate_judgments(judges, n_items=150, seed=2, quality_sd=2.0)
     got = panel_agreement(table, n_boot=200).set_index("statistic")["estimate"]
     codes = {B: -1.0, T: 0.0, C: 1.0}
     combined = combine_orders(validate_judgments(table))
@@ -139,7 +140,7 @@ def test_panel_agreement_matches_reference_libraries_with_missing_verdicts():
 
 def test_the_bootstrap_spread_of_kappa_is_close_to_its_asymptotic_standard_error():
     judges = [SimJudge("a", "x"), SimJudge("b", "y")]
-    table = simulate_pairwise(judges, n_items=400, seed=7, quality_sd=2.0)
+    table = simulate_judgments(judges, n_items=400, seed=7, quality_sd=2.0)
     got = judge_agreement(table, n_boot=2000).iloc[0]
     combined = combine_orders(validate_judgments(table)).pivot(
         index="item_id", columns="judge", values="verdict"
@@ -153,14 +154,14 @@ def test_the_bootstrap_spread_of_kappa_is_close_to_its_asymptotic_standard_error
 
 
 def test_intervals_are_reproducible_for_a_seed_and_differ_across_seeds():
-    table = simulate_pairwise(panel_of_three(), n_items=80, seed=1)
+    table = simulate_judgments(panel_of_three(), n_items=80, seed=1)
     a = panel_agreement(table, n_boot=300, seed=5)
     pd.testing.assert_frame_equal(a, panel_agreement(table, n_boot=300, seed=5))
     assert not a["low"].equals(panel_agreement(table, n_boot=300, seed=6)["low"])
 
 
 def test_kappa_with_others_averages_its_pairs_and_names_the_best():
-    table = simulate_pairwise(panel_of_three(), n_items=100, seed=3, quality_sd=2.0)
+    table = simulate_judgments(panel_of_three(), n_items=100, seed=3, quality_sd=2.0)
     pairs = judge_agreement(table, n_boot=100)
     got = kappa_with_others(table, n_boot=100).set_index("judge")
     mine = pairs[(pairs["judge_a"] == "judge-beta") | (pairs["judge_b"] == "judge-beta")]
@@ -180,7 +181,7 @@ def test_a_random_judge_agrees_with_nobody_and_does_not_drag_the_others_best_dow
         SimJudge("good2", "b"),
         SimJudge("coin", "c", quality_weight=0.0),
     ]
-    table = simulate_pairwise(judges, n_items=300, seed=0, quality_sd=3.0)
+    table = simulate_judgments(judges, n_items=300, seed=0, quality_sd=3.0)
     got = kappa_with_others(table, n_boot=200).set_index("judge")
     assert got.loc["coin", "kappa_best_high"] < 0.15
     for good in ("good1", "good2"):

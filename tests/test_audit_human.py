@@ -1,13 +1,14 @@
 import numpy as np
 import pandas as pd
 import pytest
-from audit_sim import SimJudge, pairwise_table, simulate_pairwise
 from sklearn.metrics import cohen_kappa_score
 
 from evalkit.audit._human import corrected_pass_rate, human_agreement
 from evalkit.audit._table import validate_judgments
 from evalkit.errors import UsageError
 from evalkit.panel import combine_orders
+from evalkit.testing import SimJudge, simulate_judgments
+from evalkit.testing._tables import pairwise_table
 
 C, B, T = "candidate", "baseline", "tie"
 JUDGES = [
@@ -24,7 +25,7 @@ def labelled(rows, labels):
 
 
 def test_accuracy_and_kappa_against_humans_match_scikit_learn():
-    table = simulate_pairwise(JUDGES, n_items=200, seed=3, human_labels=True, quality_sd=1.5)
+    table = simulate_judgments(JUDGES, n_items=200, seed=3, human_labels=True, quality_sd=1.5)
     got = human_agreement(table, n_boot=200).set_index("rater")
     combined = combine_orders(validate_judgments(table))
     for judge in ["good", "fair", "poor"]:
@@ -67,7 +68,7 @@ def test_no_labels_no_rows():
 
 def test_corrected_rate_equals_the_human_rate_when_every_item_is_labelled():
     # With every item labelled, Rogan-Gladen inverts the judge's errors exactly.
-    table = simulate_pairwise(JUDGES, n_items=150, seed=1, human_labels=True, quality_sd=1.5)
+    table = simulate_judgments(JUDGES, n_items=150, seed=1, human_labels=True, quality_sd=1.5)
     got = corrected_pass_rate(table, n_boot=100).set_index("rater")
     human_rate = (table.groupby("item_id")["human_label"].first() == C).mean()
     assert got["corrected_rate"].to_numpy() == pytest.approx(human_rate)
@@ -78,11 +79,11 @@ def test_corrected_rate_removes_the_judges_bias_and_its_interval_covers_the_trut
     """30 seeds, 300 items, 30 % labelled: the corrected interval must cover the true rate."""
     covered, corrected_err, observed_err = [], [], []
     for seed in range(30):
-        everything = simulate_pairwise(
+        everything = simulate_judgments(
             JUDGES, n_items=300, seed=seed, human_labels=True, quality_sd=1.5
         )
         truth = (everything.groupby("item_id")["human_label"].first() == C).mean()
-        table = simulate_pairwise(
+        table = simulate_judgments(
             JUDGES, n_items=300, seed=seed, human_labels=True, quality_sd=1.5, label_share=0.3
         )
         row = corrected_pass_rate(table, n_boot=300).set_index("rater").loc["fair"]

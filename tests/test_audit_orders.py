@@ -1,7 +1,6 @@
 import numpy as np
 import pandas as pd
 import pytest
-from audit_sim import FAILED, UNPARSEABLE, pairwise_table, panel_of_three, simulate_pairwise
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy import stats
@@ -10,6 +9,8 @@ from evalkit.audit import position_bias
 from evalkit.audit._orders import option_order_bias
 from evalkit.errors import UsageError
 from evalkit.panel import combine_orders
+from evalkit.testing import simulate_judgments
+from evalkit.testing._tables import FAILED, UNPARSEABLE, pairwise_table, panel_of_three
 
 C, B, T = "candidate", "baseline", "tie"
 
@@ -156,7 +157,7 @@ def test_relabelling_candidate_and_baseline_with_the_orders_changes_nothing(pair
 
 
 def test_simulated_position_bias_is_found_in_the_biased_judge_only():
-    table = simulate_pairwise(panel_of_three(first_position=0.7), seed=3)
+    table = simulate_judgments(panel_of_three(first_position=0.7), seed=3)
     got = position_bias(table).set_index("judge")
     assert got.loc["judge-alpha", "first_position_rate"] == pytest.approx(0.7, abs=0.05)
     assert got.loc["judge-alpha", "p_value"] < 1e-6

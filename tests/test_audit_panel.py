@@ -2,7 +2,6 @@ import math
 
 import pandas as pd
 import pytest
-from audit_sim import FAILED, UNPARSEABLE, pairwise_table
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -12,6 +11,7 @@ from evalkit.audit._table import validate_judgments
 from evalkit.errors import UsageError
 from evalkit.panel import AGGREGATORS, aggregator, combine_orders
 from evalkit.panel._aggregate import panel_verdicts
+from evalkit.testing._tables import FAILED, UNPARSEABLE, pairwise_table
 
 C, B, T = "candidate", "baseline", "tie"
 

@@ -20,9 +20,10 @@ on 20 000 items, bounded by the injected conditional odds ratio.
 import numpy as np
 import pandas as pd
 import pytest
-from audit_sim import panel_of_three, simulate_many, simulate_pairwise
 
 from evalkit.audit import position_bias, self_preference, verbosity_bias
+from evalkit.testing import simulate_judgments
+from evalkit.testing._tables import panel_of_three, simulate_many
 
 # The everyday loop (-m 'not slow') leaves these out: power and false-alarm rates over many seeds.
 pytestmark = pytest.mark.slow
@@ -46,7 +47,7 @@ def seed_by_seed(statistic, **bias: float) -> pd.DataFrame:
     """``statistic`` run on each seed's table, stacked with judges named "<judge>@<seed>"."""
     frames = []
     for seed in SEEDS:
-        table = simulate_pairwise(panel_of_three(**bias), n_items=N_ITEMS, seed=seed)
+        table = simulate_judgments(panel_of_three(**bias), n_items=N_ITEMS, seed=seed)
         result = statistic(table)
         frames.append(result.assign(judge=result["judge"] + f"@{seed}"))
     return pd.concat(frames, ignore_index=True)
@@ -141,7 +142,7 @@ VERBOSITY = 0.5  # log-odds toward the longer answer per +100 tokens of length a
 
 @pytest.fixture(scope="module")
 def verbosity_target() -> float:
-    big = simulate_pairwise(panel_of_three(verbosity=VERBOSITY), n_items=20_000, seed=12345)
+    big = simulate_judgments(panel_of_three(verbosity=VERBOSITY), n_items=20_000, seed=12345)
     return float(verbosity_bias(big).set_index("judge").loc["judge-alpha", "odds_ratio"])
 
 

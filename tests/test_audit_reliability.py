@@ -2,13 +2,14 @@ import math
 
 import pydantic
 import pytest
-from audit_sim import FAILED, SimJudge, pairwise_table, simulate_pairwise
 
 from evalkit.audit import ReliabilityThresholds, run_audit
 from evalkit.audit._reliability import judge_interval
 from evalkit.audit._table import validate_judgments
 from evalkit.panel import PanelRule, combine_orders
 from evalkit.panel._aggregate import panel_verdicts
+from evalkit.testing import SimJudge, simulate_judgments
+from evalkit.testing._tables import FAILED, pairwise_table
 
 C, B = "candidate", "baseline"
 
@@ -19,7 +20,7 @@ def consistent(name, family, **bias):
 
 
 def audit(judges, *, n_items=300, seed=1, **kwargs):
-    table = simulate_pairwise(judges, n_items=n_items, seed=seed, quality_sd=6.0)
+    table = simulate_judgments(judges, n_items=n_items, seed=seed, quality_sd=6.0)
     return run_audit(table, n_boot=300, **kwargs)
 
 
@@ -126,7 +127,7 @@ def test_thresholds_are_validated_and_frozen():
 
 def test_reliability_weights_drive_the_weighted_panel():
     judges = [consistent("judge-alpha", "alpha", first_position=0.95), *PANEL[1:]]
-    table = simulate_pairwise(judges, n_items=300, seed=1, quality_sd=6.0)
+    table = simulate_judgments(judges, n_items=300, seed=1, quality_sd=6.0)
     report = run_audit(table, n_boot=200)
     weights = PanelRule().judge_weights(report.reliability)
     assert weights == {"judge-alpha": 0.0, "judge-beta": 1.0, "judge-gamma": 1.0}

@@ -3,11 +3,12 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from audit_sim import SimJudge, panel_of_three, simulate_pairwise, simulate_pointwise
 
 from evalkit.audit import AuditReport, run_audit
 from evalkit.errors import UsageError
 from evalkit.panel import PanelRule
+from evalkit.testing import SimJudge, simulate_judgments, simulate_pointwise
+from evalkit.testing._tables import panel_of_three
 
 JUDGES = [
     SimJudge("judge-alpha", "alpha", first_position=0.7),
@@ -18,7 +19,7 @@ JUDGES = [
 
 @pytest.fixture(scope="module")
 def report() -> AuditReport:
-    table = simulate_pairwise(
+    table = simulate_judgments(
         JUDGES, n_items=200, seed=3, human_labels=True, label_share=0.5, quality_sd=2.0
     )
     return run_audit(table, n_boot=200)
@@ -79,7 +80,7 @@ def test_every_p_value_has_its_holm_adjustment_beside_it(report):
 
 
 def test_the_same_seed_gives_the_same_report_and_another_seed_other_intervals():
-    table = simulate_pairwise(panel_of_three(), n_items=80, seed=1, human_labels=True)
+    table = simulate_judgments(panel_of_three(), n_items=80, seed=1, human_labels=True)
     a = run_audit(table, n_boot=100, seed=4).to_dict()
     assert run_audit(table, n_boot=100, seed=4).to_dict() == a
     b = run_audit(table, n_boot=100, seed=5).to_dict()
@@ -109,7 +110,7 @@ def test_a_pointwise_table_is_audited_too():
 
 
 def test_a_table_with_both_modes_keeps_them_apart():
-    pairwise = simulate_pairwise(panel_of_three(), n_items=60, seed=1, suite="duel")
+    pairwise = simulate_judgments(panel_of_three(), n_items=60, seed=1, suite="duel")
     pointwise = simulate_pointwise(panel_of_three(), n_items=60, seed=1, suite="grade")
     report = run_audit(pd.concat([pairwise, pointwise], ignore_index=True), n_boot=50)
     assert set(report.panel_agreement["mode"]) == {"pairwise", "pointwise"}
@@ -119,7 +120,7 @@ def test_a_table_with_both_modes_keeps_them_apart():
 
 
 def test_a_bad_table_is_one_usage_error():
-    table = simulate_pairwise(panel_of_three(), n_items=5)
+    table = simulate_judgments(panel_of_three(), n_items=5)
     table.loc[3, "verdict"] = "B"
     with pytest.raises(UsageError, match="row 3 holds 'B'"):
         run_audit(table)

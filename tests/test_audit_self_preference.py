@@ -1,15 +1,10 @@
 import numpy as np
 import pandas as pd
 import pytest
-from audit_sim import (
-    SimJudge,
-    pairwise_table,
-    panel_of_three,
-    simulate_pairwise,
-    simulate_pointwise,
-)
 
 from evalkit.audit import self_preference
+from evalkit.testing import SimJudge, simulate_judgments, simulate_pointwise
+from evalkit.testing._tables import pairwise_table, panel_of_three
 
 C, B, T = "candidate", "baseline", "tie"
 
@@ -86,7 +81,7 @@ def test_judges_of_the_same_family_are_never_the_reference():
     ],
 )
 def test_not_measurable_says_why(judges, reason):
-    got = self_preference(simulate_pairwise(judges, n_items=20), n_boot=20)
+    got = self_preference(simulate_judgments(judges, n_items=20), n_boot=20)
     assert not got["measurable"].any()
     assert got["reason"].str.contains(reason).all()
 
@@ -99,7 +94,7 @@ def test_unknown_family_is_not_measurable():
 
 
 def test_injected_self_preference_is_found_in_that_judge_only():
-    table = simulate_pairwise(panel_of_three(self_preference=1.5), n_items=300, seed=11)
+    table = simulate_judgments(panel_of_three(self_preference=1.5), n_items=300, seed=11)
     got = self_preference(table, n_boot=500).set_index("judge")
     assert got.loc["judge-alpha", "low"] > 0.05
     assert got.loc["judge-alpha", "p_value"] < 1e-4
@@ -109,7 +104,7 @@ def test_injected_self_preference_is_found_in_that_judge_only():
 
 def test_quality_of_the_own_family_answer_does_not_count_as_self_preference():
     # The candidate (alpha) is much better; every judge sees it: no self-preference.
-    table = simulate_pairwise(panel_of_three(), n_items=300, seed=5, quality_mean=1.5)
+    table = simulate_judgments(panel_of_three(), n_items=300, seed=5, quality_mean=1.5)
     got = self_preference(table, n_boot=300).set_index("judge")
     assert got.loc["judge-alpha", "own_favour"] > 0.6
     assert abs(got.loc["judge-alpha", "self_preference"]) < 0.06
@@ -126,7 +121,7 @@ def test_pointwise_self_preference_is_in_score_points():
 
 
 def test_missing_verdicts_are_left_out_not_counted_against():
-    table = simulate_pairwise(
+    table = simulate_judgments(
         [SimJudge("judge-alpha", "alpha", fail_rate=0.3), SimJudge("g", "gamma")],
         n_items=200,
         seed=1,

@@ -3,23 +3,18 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from audit_sim import (
-    SimJudge,
-    pairwise_table,
-    panel_of_three,
-    simulate_pairwise,
-    simulate_pointwise,
-)
 from statsmodels.discrete.discrete_model import Logit
 
 from evalkit.audit import verbosity_bias
 from evalkit.audit._verbosity import length_slope
+from evalkit.testing import SimJudge, simulate_judgments, simulate_pointwise
+from evalkit.testing._tables import pairwise_table, panel_of_three
 
 C, B, T = "candidate", "baseline", "tie"
 
 
 def test_odds_ratio_matches_a_direct_logit_fit():
-    table = simulate_pairwise(panel_of_three(verbosity=0.5), n_items=200, seed=8)
+    table = simulate_judgments(panel_of_three(verbosity=0.5), n_items=200, seed=8)
     got = verbosity_bias(table).set_index("judge").loc["judge-alpha"]
     rows = table[(table["judge"] == "judge-alpha") & table["verdict"].isin([C, B])]
     cand_first = (rows["order"] == "AB").to_numpy()
@@ -37,7 +32,7 @@ def test_odds_ratio_matches_a_direct_logit_fit():
 
 
 def test_injected_verbosity_is_found_and_position_is_kept_apart():
-    table = simulate_pairwise(
+    table = simulate_judgments(
         [SimJudge("wordy", "a", verbosity=0.8), SimJudge("first", "b", first_position=0.7)],
         n_items=300,
         seed=2,
@@ -65,7 +60,7 @@ def test_longer_rate_counts_decisive_verdicts_on_unequal_lengths():
 
 
 def test_equal_lengths_and_unknown_lengths_are_not_measurable():
-    table = simulate_pairwise([SimJudge("j", "a")], n_items=50, seed=1)
+    table = simulate_judgments([SimJudge("j", "a")], n_items=50, seed=1)
     table["len_baseline"] = table["len_candidate"]
     assert verbosity_bias(table).iloc[0]["reason"] == "the answers' lengths never differ"
     table["len_candidate"] = None

@@ -17,36 +17,23 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from _project import make_project
 
 from evalkit.testing import FakeProvider, JudgeParams
 
 ROWS = [{"id": f"q{i}", "question": f"Question {i}?"} for i in range(4)]
 
 
-def write_project(root: Path, base_url: str) -> None:
-    (root / "judges").mkdir(parents=True)
-    (root / "suites").mkdir()
-    (root / "pyproject.toml").write_text(
-        "[tool.evalkit]\n"
-        'candidate = "openai/sim-writer-openai-q0.80"\n'
-        f'candidate_api_base = "{base_url}"\n'
-        'baseline = "openai/sim-writer-meta-q0.40"\n'
-        f'baseline_api_base = "{base_url}"\n'
-        'panel = "sim"\n'
-        'reports_dir = "out/reports"\n'
-        'cache_dir = "out/cache"\n'
-    )
-    (root / "judges" / "fair.yaml").write_text(
-        f"kind: judge\nmodel: openai/sim-judge-fair\nfamily: anthropic\napi_base: {base_url}\n"
-        "template: pairwise_chat.j2\n"
-    )
-    (root / "judges" / "sim.yaml").write_text("kind: panel\njudges: [fair]\n")
-    (root / "suites" / "data.jsonl").write_text("".join(json.dumps(r) + "\n" for r in ROWS))
-    (root / "suites" / "test_sim.py").write_text(
-        "import evalkit\n"
-        "suite = evalkit.Suite('sim', dataset='data.jsonl',\n"
-        "                      gates=[evalkit.gates.WinRate(min_items=1)])\n"
-        "test_item, test_gate = suite.tests()\n"
+def write_project(root: Path, fake: FakeProvider) -> None:
+    make_project(
+        root,
+        fake,
+        rows=ROWS,
+        settings={},
+        judges={"fair": "anthropic"},
+        judge_params=None,
+        panel="",
+        gates="[evalkit.gates.WinRate(min_items=1)]",
     )
     # Results and a cache from an earlier run that must survive every bad run untouched.
     (root / "out" / "reports" / "earlier").mkdir(parents=True)
@@ -190,7 +177,7 @@ def test_bad_input_is_named_and_nothing_is_spent_or_lost(
     tmp_path: Path, fake: FakeProvider, name: str, breaks: Callable[[Path], None],
     args: list[str], env: dict[str, str], message: str,
 ) -> None:
-    write_project(tmp_path, fake.base_url)
+    write_project(tmp_path, fake)
     if name.startswith("template-"):
         MINE(tmp_path)
     if name == "judge-template-undefined":

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_suite_runs import make_project, run_pytest
+from _project import make_project, run_pytest
 
 from evalkit._profile import PHASES
 from evalkit.testing import FakeProvider, JudgeParams
@@ -27,7 +27,7 @@ def fake() -> FakeProvider:
     with FakeProvider(seed=1) as provider:
         # One judge in three replies with no verdict: the rows the cache must keep.
         provider.register_judge("sim-judge-fair", JudgeParams(parse_failure_rate=0.35, seed=1))
-        provider.register_judge("sim-judge-first", JudgeParams(position_bias=0.85, seed=2))
+        provider.register_judge("sim-judge-first", JudgeParams(position_bias=0.6, seed=2))
         yield provider
 
 

@@ -8,14 +8,14 @@ counted by it. The others call :func:`plan_suites` directly on suites of each mo
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from _project import make_project
+from _project import run_pytest as _run_pytest
 
 from evalkit import Suite
 from evalkit.config import EvalkitConfig
@@ -30,47 +30,13 @@ N_ITEMS = 40
 
 def write_project(root: Path, fake: FakeProvider, *, n_items: int = N_ITEMS, **cfg: str) -> Path:
     """A project whose candidate, baseline and two pairwise judges are the fake provider's."""
-    (root / "judges").mkdir(parents=True, exist_ok=True)
-    (root / "suites").mkdir(exist_ok=True)
-    settings = {
-        "candidate": "openai/sim-writer-openai-q0.80",
-        "candidate_api_base": fake.base_url,
-        "baseline": "openai/sim-writer-meta-q0.40",
-        "baseline_api_base": fake.base_url,
-        "panel": "sim",
-        "max_retries": "1",
-        "reports_dir": "out/reports",
-        "cache_dir": "out/cache",
-        **cfg,
-    }
-    (root / "pyproject.toml").write_text(
-        "[tool.evalkit]\n" + "".join(f"{k} = {v if v.isdigit() else json.dumps(v)}\n"
-                                     for k, v in settings.items())
-    )  # fmt: skip
-    for name, family in (("fair", "anthropic"), ("first", "google")):
-        (root / "judges" / f"{name}.yaml").write_text(
-            f"kind: judge\nmodel: openai/sim-judge-{name}\nfamily: {family}\n"
-            f"api_base: {fake.base_url}\ntemplate: pairwise_chat.j2\nparams: {{max_tokens: 50}}\n"
-        )
-    (root / "judges" / "sim.yaml").write_text("kind: panel\njudges: [fair, first]\n")
-    rows = [{"id": f"q{i:02d}", "question": f"Question number {i}?"} for i in range(n_items)]
-    (root / "suites" / "data.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    (root / "suites" / "test_sim.py").write_text(
-        "import evalkit\n"
-        "suite = evalkit.Suite('sim', dataset='data.jsonl',\n"
-        "                      gates=[evalkit.gates.WinRate(at_least=0.5, min_items=5)])\n"
-        "test_item, test_gate = suite.tests()\n"
-    )
-    return root
+    gates = "[evalkit.gates.WinRate(at_least=0.5, min_items=5)]"
+    settings = {"max_retries": 1, **cfg}
+    return make_project(root, fake, n_items=n_items, gates=gates, settings=settings, panel="")
 
 
 def run_pytest(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("EVALKIT_", "PYTEST_", "CI"))}
-    env["OPENAI_API_KEY"] = "sk-dummy-for-the-dry-run"
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "suites/", "-p", "no:cacheprovider", "-q", *args],
-        cwd=root, env=env, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+    return _run_pytest(root, *args, api_key="sk-dummy-for-the-dry-run", timeout=120)
 
 
 def table_row(stdout: str, role: str) -> list[str]:

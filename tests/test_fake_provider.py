@@ -1,13 +1,13 @@
 """The fake provider and its simulated models: pure decision functions, then the HTTP server."""
 
 import asyncio
-import email.utils
 import http.client
 import json
 import time
 from pathlib import Path
 
 import pytest
+from _clocks import RecordedSleep
 
 from evalkit.models import Completion, ModelClient, ResponseCache
 from evalkit.testing import (
@@ -18,11 +18,12 @@ from evalkit.testing import (
     ModelBehaviour,
     WriterParams,
     decide,
-    judge_reply,
     p_first,
     parse_markers,
+    simulate_judgments,
     write_answer,
 )
+from evalkit.testing._sim import judge_reply
 
 EVEN = Marker("x", 0.5, 100)
 
@@ -44,6 +45,40 @@ def test_position_bias_is_the_first_pick_rate_at_equal_quality() -> None:
         0.65, abs=0.03
     )
     assert _share_first(JudgeParams(seed=1), EVEN, EVEN) == pytest.approx(0.5, abs=0.03)
+
+
+def test_position_bias_is_the_first_pick_rate_whatever_the_quality() -> None:
+    # The override model: the auditor measures the share of first picks over both orders, and
+    # a judge made with position_bias=0.85 must show 0.85 even when one answer is far better.
+    good, bad = Marker("x", 0.9, 100), Marker("x", 0.1, 100)
+    params = JudgeParams(position_bias=0.85, tie_rate=0.1, seed=2)
+    assert (p_first(params, good, bad) + p_first(params, bad, good)) / 2 == pytest.approx(0.85)
+    both_orders = [decide(params, _pair_prompt(i, *pair)).label
+                   for i in range(1500) for pair in ((good, bad), (bad, good))]  # fmt: skip
+    decisive = [label for label in both_orders if label in ("A", "B")]
+    assert decisive.count("A") / len(decisive) == pytest.approx(0.85, abs=0.03)
+
+
+def test_a_request_judge_and_a_simulated_table_share_one_model() -> None:
+    params = JudgeParams(name="j", self_family="x", position_bias=0.7, tie_rate=0.2,
+                         quality_weight=1.0, seed=3)  # fmt: skip
+    table = simulate_judgments([params], n_items=2000, seed=3)
+    shown_first = table["order"].map({"AB": "candidate", "BA": "baseline"})
+    decisive = table["verdict"].isin(["candidate", "baseline"])
+    table_rate = (table["verdict"] == shown_first)[decisive].mean()
+    labels = [decide(params, _pair_prompt(i, EVEN, Marker("x", 0.2, 300))).label
+              for i in range(3000)]  # fmt: skip
+    request_rate = labels.count("A") / sum(label in ("A", "B") for label in labels)
+    ties = table["verdict"].eq("tie").mean(), labels.count("C") / len(labels)
+    assert table_rate == pytest.approx(0.7, abs=0.03)
+    # One order only here: the override adds to the quality pick, it does not replace it.
+    expected = p_first(params, EVEN, Marker("x", 0.2, 300))
+    assert request_rate == pytest.approx(expected, abs=0.03)
+    pi = params.override_probability
+    assert ties == (
+        pytest.approx((1 - pi) * 0.2, abs=0.02),
+        pytest.approx((1 - pi) * 0.2, abs=0.02),
+    )
 
 
 def test_quality_difference_drives_the_pick() -> None:
@@ -70,8 +105,10 @@ def test_verbosity_is_log_odds_per_hundred_tokens() -> None:
 
 def test_noise_ties_and_parse_failures_happen_at_their_rates() -> None:
     n = 3000
-    noisy = JudgeParams(position_bias=0.9, noise=1.0)
-    assert _share_first(noisy, EVEN, EVEN, n) == pytest.approx(0.5, abs=0.03)
+    noisy = JudgeParams(noise=1.0)
+    assert _share_first(noisy, Marker("x", 0.9, 100), EVEN, n) == pytest.approx(0.5, abs=0.03)
+    table = simulate_judgments([noisy], n_items=n // 2, quality_mean=2.0)
+    assert (table["verdict"] == "candidate").mean() == pytest.approx(0.5, abs=0.03)
     params = JudgeParams(tie_rate=0.2, parse_failure_rate=0.1, seed=3)
     labels = [decide(params, _pair_prompt(i, EVEN, EVEN)).label for i in range(n)]
     assert labels.count(None) / n == pytest.approx(0.1, abs=0.02)
@@ -202,11 +239,15 @@ def test_scripted_faults_come_in_order_then_answers(fake_provider: FakeProvider)
     assert fake_provider.requests("m") == 6
 
 
-def test_http_date_retry_after_is_computed_when_sent(fake_provider: FakeProvider) -> None:
-    fake_provider.script("m", Fault.rate_limited(date_in_s=30))
-    _, headers, _ = _post(fake_provider, "/v1/completions", {"model": "m", "prompt": "x"})
-    when = email.utils.parsedate_to_datetime(headers["Retry-After"]).timestamp()
-    assert 28 <= when - time.time() <= 31
+def test_http_date_retry_after_is_computed_when_sent() -> None:
+    now = [1_700_000_000.0]  # Tue, 14 Nov 2023 22:13:20 GMT
+    with FakeProvider(clock=lambda: now[0]) as fake:
+        fake.script("m", Fault.rate_limited(date_in_s=30), Fault.rate_limited(date_in_s=30))
+        _, first, _ = _post(fake, "/v1/completions", {"model": "m", "prompt": "x"})
+        now[0] += 60  # the date is computed when each answer is sent, not when it was scripted
+        _, second, _ = _post(fake, "/v1/completions", {"model": "m", "prompt": "x"})
+    assert first["Retry-After"] == "Tue, 14 Nov 2023 22:13:50 GMT"
+    assert second["Retry-After"] == "Tue, 14 Nov 2023 22:14:50 GMT"
 
 
 def test_malformed_and_dropped_answers(fake_provider: FakeProvider) -> None:
@@ -230,20 +271,19 @@ def test_random_faults_follow_the_fault_rate(fake_provider: FakeProvider) -> Non
     assert {500, 503, 200} == set(statuses)
 
 
-def test_latency_counts_and_headers_are_observable(fake_provider: FakeProvider) -> None:
-    fake_provider.behave("slow", ModelBehaviour(latency_s=(0.1, 0.15)))
-    start = time.perf_counter()
-    _post(fake_provider, "/v1/completions", {"model": "slow", "prompt": "x"})
-    assert time.perf_counter() - start >= 0.1  # a lower bound: a loaded machine only adds to it
-    [received] = fake_provider.received()
-    assert (received.path, received.model, received.body["prompt"]) == (
-        "/v1/completions",
-        "slow",
-        "x",
-    )
-    assert received.headers["Content-Type"] == "application/json"
-    fake_provider.reset()
-    assert (fake_provider.requests(), fake_provider.received()) == (0, [])
+def test_latency_counts_and_headers_are_observable() -> None:
+    slept = RecordedSleep()
+    with FakeProvider(sleep=slept) as fake_provider:
+        fake_provider.behave("slow", ModelBehaviour(latency_s=(0.1, 0.15)))
+        _post(fake_provider, "/v1/completions", {"model": "slow", "prompt": "x"})
+        _post(fake_provider, "/v1/completions", {"model": "fast", "prompt": "x"})
+        [slow, _] = fake_provider.received()
+        fake_provider.reset()
+        assert (fake_provider.requests(), fake_provider.received()) == (0, [])
+    [latency] = slept.delays  # the slow model's only: no latency, no wait
+    assert 0.1 <= latency <= 0.15
+    assert (slow.path, slow.model, slow.body["prompt"]) == ("/v1/completions", "slow", "x")
+    assert slow.headers["Content-Type"] == "application/json"
 
 
 def test_a_simulated_judge_is_reached_through_litellm(

@@ -6,14 +6,12 @@ Each runs ``pytest suites/`` in a subprocess against the fake provider, as a use
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_suite_runs import make_project, run_dir
+from _project import make_project, run_dir, run_pytest
 
 from evalkit.testing import FakeProvider, Fault, JudgeParams, ModelBehaviour, refused_base_url
 
@@ -31,17 +29,12 @@ URL_SECRET = "urlPw-Secret-1234"
 def fake() -> FakeProvider:
     with FakeProvider(seed=3) as provider:
         provider.register_judge("sim-judge-fair", JudgeParams(position_bias=0.5, seed=1))
-        provider.register_judge("sim-judge-first", JudgeParams(position_bias=0.8, seed=2))
+        provider.register_judge("sim-judge-first", JudgeParams(position_bias=0.6, seed=2))
         yield provider
 
 
 def run(root: Path, *args: str, key: str = ENV_KEY) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("EVALKIT_", "PYTEST_", "CI"))}
-    env["OPENAI_API_KEY"] = key
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "suites/", "-p", "no:cacheprovider", "-q", *args],
-        cwd=root, env=env, capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+    return run_pytest(root, *args, api_key=key)
 
 
 def test_a_lone_surrogate_in_answers_and_verdicts_does_not_stop_the_suite(

@@ -29,7 +29,7 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeProvider]:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-evalkit-test")
     with FakeProvider(seed=5) as provider:
         provider.register_judge("sim-judge-fair", JudgeParams(seed=1))
-        provider.register_judge("sim-judge-first", JudgeParams(position_bias=0.9, seed=2))
+        provider.register_judge("sim-judge-first", JudgeParams(position_bias=0.6, seed=2))
         yield provider
 
 

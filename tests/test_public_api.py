@@ -49,9 +49,9 @@ PUBLIC = {
 
 #: The test kit keeps its own, separate list: it is not part of the library's surface.
 TESTING = [
-    "Decision", "FakeProvider", "Fault", "FaultKind", "JudgeParams", "Label", "Marker",
-    "ModelBehaviour", "ReceivedRequest", "WriterParams", "decide", "judge_reply", "p_first",
-    "parse_markers", "refused_base_url", "write_answer",
+    "FakeProvider", "Fault", "JudgeParams", "Marker", "ModelBehaviour", "ReceivedRequest",
+    "SimJudge", "WriterParams", "decide", "p_first", "parse_markers", "refused_base_url",
+    "simulate_judgments", "simulate_pointwise", "write_answer",
 ]  # fmt: skip
 
 #: Raised from 70 when three capabilities arrived together: candidates that are apps or recorded

@@ -18,7 +18,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _project import make_project, run_pytest
 from test_report_runs import write_run
 
 from evalkit.records._store import REPORT_FILE
@@ -170,36 +170,14 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
 
 def _project(root: Path, fake: FakeProvider) -> Path:
     """A project like the example suite, on simulated models behind the fake provider."""
-    (root / "judges").mkdir(parents=True)
-    (root / "suites").mkdir()
-    (root / "pyproject.toml").write_text(
-        "[tool.evalkit]\n"
-        f'candidate = "openai/sim-writer-openai-q0.80"\ncandidate_api_base = "{fake.base_url}"\n'
-        f'baseline = "openai/sim-writer-meta-q0.40"\nbaseline_api_base = "{fake.base_url}"\n'
-        'panel = "sim"\nmax_retries = 0\nbackoff_s = 0.01\n'
-        'reports_dir = "out/reports"\ncache_dir = "out/cache"\n'
-    )
-    for name, family in (("fair", "anthropic"), ("first", "google"), ("flaky", "mistral")):
-        (root / "judges" / f"{name}.yaml").write_text(
-            f"kind: judge\nmodel: openai/sim-judge-{name}\nfamily: {family}\n"
-            f"api_base: {fake.base_url}\ntemplate: pairwise_chat.j2\nparams: {{max_tokens: 50}}\n"
-        )
-    (root / "judges" / "sim.yaml").write_text(
-        "kind: panel\njudges: [fair, first, flaky]\nquorum: 2\n"
-    )
     tags = ("math", "history", "code")
     rows = [
         {"id": f"q{i:02d}", "question": f"Question number {i}?", "tags": [tags[i % 3]]}
         for i in range(N_ITEMS)
     ]
-    (root / "suites" / "data.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    (root / "suites" / "test_sim.py").write_text(
-        "import evalkit\n"
-        "suite = evalkit.Suite('sim', dataset='data.jsonl',\n"
-        "                      gates=[evalkit.gates.WinRate(at_least=0.5, min_items=20)])\n"
-        "test_item, test_gate = suite.tests()\n"
-    )
-    return root
+    judges = {"fair": "anthropic", "first": "google", "flaky": "mistral"}
+    settings = {"max_retries": 0, "backoff_s": 0.01}
+    return make_project(root, fake, rows=rows, judges=judges, settings=settings, panel="quorum: 2\n")
 
 
 @pytest.fixture(scope="module")
@@ -207,19 +185,13 @@ def fake_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The run folder of a whole suite run against the fake provider."""
     with FakeProvider(seed=3) as fake:
         fake.register_judge("sim-judge-fair", JudgeParams(position_bias=0.5, seed=1))
-        fake.register_judge("sim-judge-first", JudgeParams(position_bias=0.9, seed=2))
+        fake.register_judge("sim-judge-first", JudgeParams(position_bias=0.6, seed=2))
         fake.register_judge("sim-judge-flaky", JudgeParams(parse_failure_rate=0.2, seed=3))
         # A provider error that echoes the request's header, as some proxies do.
         echo = Fault.http_error(400, f"rejected request with Authorization: Bearer {SECRET}")
         fake.behave("sim-judge-flaky", ModelBehaviour(faults=(echo,), fault_rate=0.1))
         root = _project(tmp_path_factory.mktemp("project"), fake)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("EVALKIT_", "PYTEST_"))}
-        env.pop("CI", None)  # an inconclusive gate must not fail this run
-        env["OPENAI_API_KEY"] = SECRET
-        proc = subprocess.run(
-            [sys.executable, "-m", "pytest", "suites/", "-p", "no:cacheprovider", "-q"],
-            cwd=root, env=env, capture_output=True, text=True, timeout=300, check=False,
-        )  # fmt: skip
+        proc = run_pytest(root, api_key=SECRET)  # without CI: an inconclusive gate may pass
         runs = [p for p in (root / "out" / "reports").glob("*") if p.is_dir()]
         assert len(runs) == 1, proc.stdout[-3000:] + proc.stderr[-3000:]
         assert any(SECRET in str(r.headers) for r in fake.received())  # the key was sent

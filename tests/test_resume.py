@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_suite_runs import N_ITEMS, SECRET, make_project
+from _project import N_ITEMS, SECRET, clean_env, make_project
 
 from evalkit.testing import FakeProvider, JudgeParams, ModelBehaviour
 
@@ -29,8 +29,7 @@ CALLS = N_ITEMS * 6  # two answers and four judge calls per item
 
 
 def command(root: Path) -> tuple[list[str], dict[str, str]]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("EVALKIT_", "PYTEST_", "CI"))}
-    env["OPENAI_API_KEY"] = SECRET
+    env = clean_env(SECRET)
     args = [sys.executable, "-m", "pytest", "suites/", "-q", "-p", "no:cacheprovider",
             f"--evalkit-concurrency={CONCURRENCY}"]  # fmt: skip
     return args, env
@@ -52,7 +51,7 @@ def final_table(root: Path) -> pd.DataFrame:
 def slow_fake() -> FakeProvider:
     with FakeProvider(seed=5) as fake:
         fake.register_judge("sim-judge-fair", JudgeParams(position_bias=0.5, seed=1))
-        fake.register_judge("sim-judge-first", JudgeParams(position_bias=0.85, seed=2))
+        fake.register_judge("sim-judge-first", JudgeParams(position_bias=0.6, seed=2))
         for model in ("sim-writer-openai-q0.70", "sim-writer-meta-q0.50",
                       "sim-judge-fair", "sim-judge-first"):  # fmt: skip
             fake.behave(model, ModelBehaviour(latency_s=0.03))

@@ -25,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from test_suite_runs import SECRET, make_project
+from _project import SECRET, clean_env, make_project
 
 from evalkit.session._signals import RunInterrupts
 from evalkit.testing import FakeProvider, JudgeParams, ModelBehaviour
@@ -41,7 +41,7 @@ JUDGES = ("sim-judge-fair", "sim-judge-first")
 def fake() -> Iterator[FakeProvider]:
     with FakeProvider(seed=3) as provider:
         provider.register_judge("sim-judge-fair", JudgeParams(position_bias=0.5, seed=1))
-        provider.register_judge("sim-judge-first", JudgeParams(position_bias=0.85, seed=2))
+        provider.register_judge("sim-judge-first", JudgeParams(position_bias=0.6, seed=2))
         for model in (*WRITERS, *JUDGES):
             provider.behave(model, ModelBehaviour(latency_s=0.03))
         yield provider
@@ -53,9 +53,8 @@ def command(*args: str) -> list[str]:
 
 
 def environ(hook: str | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("EVALKIT_", "PYTEST_", "CI"))}
+    env = clean_env(SECRET)
     env.pop(HOOK, None)
-    env["OPENAI_API_KEY"] = SECRET
     if hook is not None:
         env[HOOK] = hook
     return env

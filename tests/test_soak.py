@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_suite_runs import make_project, run_dir, run_pytest
+from _project import make_project, run_dir, run_pytest
 
 from evalkit.testing import FakeProvider, Fault, JudgeParams, ModelBehaviour
 
@@ -32,7 +32,7 @@ FAULTS = (
 def make_faulty(fake: FakeProvider, latency_s: tuple[float, float] = (0.0, 0.01)) -> None:
     """Register the soak's judges and make every model fail 22 % of requests."""
     fake.register_judge("sim-judge-fair", JudgeParams(seed=1, parse_failure_rate=0.05))
-    fake.register_judge("sim-judge-first", JudgeParams(position_bias=0.8, seed=2))
+    fake.register_judge("sim-judge-first", JudgeParams(position_bias=0.6, seed=2))
     behaviour = ModelBehaviour(latency_s=latency_s, faults=FAULTS, fault_rate=0.22)
     for model in ("sim-writer-openai-q0.70", "sim-writer-meta-q0.50",
                   "sim-judge-fair", "sim-judge-first"):  # fmt: skip

@@ -15,78 +15,19 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from _project import N_ITEMS, SECRET, make_project, run_dir, run_pytest
 
 from evalkit.testing import FakeProvider, JudgeParams, ModelBehaviour
 
 # The everyday loop (-m 'not slow') leaves these out: whole suites run by pytest in subprocesses.
 pytestmark = pytest.mark.slow
 
-SECRET = "sk-evalkit-SECRET-4242"
-N_ITEMS = 40
-
-
-GATES = "[evalkit.gates.WinRate(at_least=0.5, min_items=20)]"
-
-
-def make_project(
-    root: Path,
-    fake: FakeProvider,
-    *,
-    candidate_q: float,
-    baseline_q: float,
-    gates: str = GATES,
-    n_items: int = N_ITEMS,
-) -> Path:
-    (root / "judges").mkdir(parents=True, exist_ok=True)
-    (root / "suites").mkdir(exist_ok=True)
-    (root / "pyproject.toml").write_text(
-        "[tool.evalkit]\n"
-        f'candidate = "openai/sim-writer-openai-q{candidate_q:.2f}"\n'
-        f'candidate_api_base = "{fake.base_url}"\n'
-        f'baseline = "openai/sim-writer-meta-q{baseline_q:.2f}"\n'
-        f'baseline_api_base = "{fake.base_url}"\n'
-        'panel = "sim"\n'
-        "max_retries = 1\n"
-        "backoff_s = 0.01\n"
-        'reports_dir = "out/reports"\n'
-        'cache_dir = "out/cache"\n'
-    )
-    for name, family in (("fair", "anthropic"), ("first", "google")):
-        (root / "judges" / f"{name}.yaml").write_text(
-            f"kind: judge\nmodel: openai/sim-judge-{name}\nfamily: {family}\n"
-            f"api_base: {fake.base_url}\ntemplate: pairwise_chat.j2\nparams: {{max_tokens: 50}}\n"
-        )
-    (root / "judges" / "sim.yaml").write_text("kind: panel\njudges: [fair, first]\nquorum: 1\n")
-    rows = [{"id": f"q{i:02d}", "question": f"Question number {i}?"} for i in range(n_items)]
-    (root / "suites" / "data.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    (root / "suites" / "test_sim.py").write_text(
-        "import evalkit\n"
-        f"suite = evalkit.Suite('sim', dataset='data.jsonl', gates={gates})\n"
-        "test_item, test_gate = suite.tests()\n"
-    )
-    return root
-
-
-def run_pytest(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("EVALKIT_", "PYTEST_", "CI"))}
-    env["OPENAI_API_KEY"] = SECRET  # litellm reads it; evalkit must never write it anywhere
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "suites/", "-p", "no:cacheprovider", "-q", *args],
-        cwd=root, env=env, capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
-
-
 @pytest.fixture
 def fake() -> FakeProvider:
     with FakeProvider(seed=1) as provider:
         provider.register_judge("sim-judge-fair", JudgeParams(position_bias=0.5, seed=1))
-        provider.register_judge("sim-judge-first", JudgeParams(position_bias=0.85, seed=2))
+        provider.register_judge("sim-judge-first", JudgeParams(position_bias=0.6, seed=2))
         yield provider
-
-
-def run_dir(root: Path) -> Path:
-    (only,) = [p for p in (root / "out" / "reports").iterdir() if p.is_dir()]
-    return only
 
 
 def test_better_candidate_passes_and_biased_judge_is_measured(tmp_path: Path, fake: FakeProvider) -> None:

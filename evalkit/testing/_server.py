@@ -27,15 +27,16 @@ import random
 import socket
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any, Final
 
 from aiohttp import web
 
 from evalkit.models._types import ModelRequest
+from evalkit.testing._bias import JudgeParams
 from evalkit.testing._faults import Fault, ModelBehaviour
-from evalkit.testing._sim import JudgeParams, WriterParams, decide, judge_reply, write_answer
+from evalkit.testing._sim import WriterParams, decide, judge_reply, write_answer
 
 _SHUTDOWN_GRACE_S: Final = 0.2
 _TRANSPORT_HEADERS: Final = frozenset(
@@ -58,10 +59,23 @@ class FakeProvider:
     """An OpenAI-compatible HTTP server on ``127.0.0.1``, with scripted latency and faults.
 
     Thread-safe: configure it and read its counters from any thread while it serves.
+    ``clock`` (seconds since the epoch) dates what it sends: HTTP-date ``Retry-After`` headers
+    and the answers' ``created`` field; inject one to assert exact dates. ``sleep`` waits out a
+    model's latency (on the server's own event loop); inject one to assert the latency drawn.
     """
 
-    def __init__(self, *, seed: int = 0, record: bool = True, port: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        record: bool = True,
+        port: int = 0,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self._record = record
+        self._clock = clock
+        self._sleep = sleep
         self._requested_port = port
         self._lock = threading.Lock()
         self._rng = random.Random(seed)
@@ -279,7 +293,7 @@ class FakeProvider:
             self._handlers.add(task)
         try:
             if latency > 0:
-                await asyncio.sleep(latency)
+                await self._sleep(latency)
             if fault is not None:
                 return await self._inject(request, fault, model, body, chat=chat)
             return web.json_response(self._answer(model, body, chat=chat))
@@ -325,7 +339,7 @@ class FakeProvider:
             if fault.retry_after is not None:
                 headers["Retry-After"] = fault.retry_after
             if fault.retry_after_date_s is not None:
-                when = time.time() + fault.retry_after_date_s
+                when = self._clock() + fault.retry_after_date_s
                 headers["Retry-After"] = email.utils.formatdate(when, usegmt=True)
             return _error(fault.status, fault.message, headers)
         if fault.kind == "echo_headers":
@@ -403,7 +417,7 @@ class FakeProvider:
         return {
             "id": f"fake-{time.monotonic_ns()}",
             "object": "chat.completion" if chat else "text_completion",
-            "created": int(time.time()),
+            "created": int(self._clock()),
             "model": model,
             "choices": [choice],
             "usage": usage,

@@ -8,29 +8,22 @@ A simulated *writer* answers a question with filler text that carries a hidden m
 so a judge (or a test) can read an answer's length from the marker alone.
 
 A simulated *judge* reads the markers of the answers in its prompt, in order of appearance (the
-first is position A), and decides with injected, known biases. Everything is in log-odds of
-"pick A" except ``position_bias``, which is stated as the probability of picking the first answer
-when the two are equal in every other respect::
-
-    logit P(A) = quality_weight · (q_A - q_B)
-               + logit(position_bias)
-               + self_preference · ([fam_A = self] - [fam_B = self])
-               + verbosity · (tokens_A - tokens_B) / 100
-
-then with probability ``noise`` the verdict is a fair coin instead, with probability
-``tie_rate`` it is a tie, and with probability ``parse_failure_rate`` the reply carries no
-verdict at all. The draw comes from a RNG seeded by ``(seed, sha256(prompt))``: the same prompt
-always gets the same verdict, and the swapped prompt is an independent draw.
+first is position A), and decides by the model of :mod:`evalkit.testing._bias` (the same one
+the table simulator uses), with the markers' quality difference, families and lengths. A
+prompt with one marker gets a pointwise score ``1 + 9 · quality`` (plus ``3 · noise`` sd).
+The draw comes from a RNG seeded by ``(seed, sha256(prompt))``: the same prompt always gets
+the same verdict, and the swapped prompt is an independent draw.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
-import math
 import random
 import re
 from typing import Final, Literal
+
+from evalkit.testing._bias import JudgeParams, first_pick_probability, sigmoid, verdict_logit
 
 Label = Literal["A", "B", "C"]
 
@@ -111,34 +104,11 @@ def write_answer(params: WriterParams, prompt: str) -> str:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class JudgeParams:
-    """The injected behaviour of a simulated judge (see the module docstring for the model)."""
-
-    position_bias: float = 0.5
-    self_family: str | None = None
-    self_preference: float = 0.0
-    verbosity: float = 0.0
-    quality_weight: float = 4.0
-    noise: float = 0.0
-    tie_rate: float = 0.0
-    parse_failure_rate: float = 0.0
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        if not 0.0 < self.position_bias < 1.0:
-            raise ValueError(f"position_bias must be in (0, 1), got {self.position_bias}")
-        for name in ("noise", "tie_rate", "parse_failure_rate"):
-            value = getattr(self, name)
-            if not 0.0 <= value <= 1.0:
-                raise ValueError(f"{name} must be in [0, 1], got {value}")
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
 class Decision:
     """A simulated judge's decision: a pairwise label, a pointwise score, or neither.
 
     ``label`` and ``score`` are both None for a deliberate parse failure or a prompt without
-    markers; ``p_first`` is the modelled P(pick A) before noise (None for pointwise).
+    markers; ``p_first`` is the modelled P(pick A | decisive) (None for pointwise).
     """
 
     label: Label | None
@@ -147,14 +117,16 @@ class Decision:
 
 
 def p_first(params: JudgeParams, a: Marker, b: Marker) -> float:
-    """Return the judge's probability of picking answer ``a`` (shown first) over ``b``."""
-    logit = params.quality_weight * (a.quality - b.quality)
-    logit += math.log(params.position_bias / (1.0 - params.position_bias))
+    """Return the probability that a decisive verdict picks ``a`` (shown first) over ``b``."""
+    return first_pick_probability(params, _logit(params, a, b))
+
+
+def _logit(params: JudgeParams, a: Marker, b: Marker) -> float:
+    """The model's log-odds of ``a`` over ``b`` from their markers, position aside."""
+    own = 0.0
     if params.self_family is not None:
-        own = (a.family == params.self_family) - (b.family == params.self_family)
-        logit += params.self_preference * own
-    logit += params.verbosity * (a.tokens - b.tokens) / 100.0
-    return 1.0 / (1.0 + math.exp(-logit))
+        own = float((a.family == params.self_family) - (b.family == params.self_family))
+    return verdict_logit(params, a.quality - b.quality, own, float(a.tokens - b.tokens))
 
 
 def decide(params: JudgeParams, prompt: str, salt: str = "") -> Decision:
@@ -169,17 +141,22 @@ def decide(params: JudgeParams, prompt: str, salt: str = "") -> Decision:
     # reshuffle the other draws of the same prompt.
     u_parse, u_tie, u_noise, u_coin, u_pick = (rng.random() for _ in range(5))
     gauss = rng.gauss(0.0, 1.0)
+    # Drawn after the others, so that adding the override left every earlier draw as it was.
+    u_override = rng.random()
     if not markers or u_parse < params.parse_failure_rate:
         return Decision(label=None, score=None, p_first=None)
     if len(markers) == 1:
         raw = 1 + 9 * markers[0].quality + 3 * params.noise * gauss
         return Decision(label=None, score=int(min(max(round(raw), 1), 10)), p_first=None)
     prob = p_first(params, markers[0], markers[1])
+    if u_override < params.override_probability:
+        return Decision(label="A" if params.prefers_first else "B", score=None, p_first=prob)
     if u_tie < params.tie_rate:
         return Decision(label="C", score=None, p_first=prob)
     if u_noise < params.noise:
         return Decision(label="A" if u_coin < 0.5 else "B", score=None, p_first=prob)
-    return Decision(label="A" if u_pick < prob else "B", score=None, p_first=prob)
+    picks_a = sigmoid(_logit(params, markers[0], markers[1]))
+    return Decision(label="A" if u_pick < picks_a else "B", score=None, p_first=prob)
 
 
 def judge_reply(decision: Decision) -> str:

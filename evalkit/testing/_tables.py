@@ -3,23 +3,16 @@
 Pure, seeded numpy: the same arguments always give the same table, and a whole table is drawn
 with array operations (no loop over rows), so power tests can run a hundred seeds in seconds.
 
-Pairwise model, per judge j, item i, sample s and order o (AB or BA)::
-
-    logit P(candidate | no override, decisive)
-        = quality_i
-        + verbosity_j · (len_c - len_b)/100
-        + self_preference_j · ([fam_c = fam_j] - [fam_b = fam_j])
-
-then, independently: with probability π_j the verdict is replaced by the answer shown first
-(π_j is chosen so that the share of decisive verdicts that pick the first answer is exactly
-``first_position``), otherwise with probability ``tie_rate`` it is a tie; finally with
-probability ``fail_rate`` the call is unparseable (no verdict). Human labels, when asked for,
-follow the item's quality alone.
+Pairwise verdicts follow the judge model of :mod:`evalkit.testing._bias` (the one the fake
+provider's judges follow), per judge j, item i, sample s and order o (AB or BA), with a latent
+item quality drawn from a normal (``quality_mean``, ``quality_sd``) as the quality difference
+and answer lengths uniform in [50, 350) tokens. Human labels, when asked for, follow the item's
+quality alone.
 
 Pointwise model (scores 1..5, options listed ``ascending`` and ``descending``)::
 
     score = clip(round(true_i + self_preference_j·[fam_c = fam_j] + verbosity_j·len_c/100
-                       + noise), 1, 5)
+                       + score_sd_j · z), 1, 5)
 
 and with probability ``option_primacy`` the score moves one step toward the option listed
 first (down when ascending, up when descending).
@@ -27,32 +20,17 @@ first (down when ascending, up when descending).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-ORDERS = np.array(["AB", "BA"])
+from evalkit.testing._bias import JudgeParams, SimJudge, sigmoid, verdict_logit
+
+_ORDERS = np.array(["AB", "BA"])
 
 
-@dataclasses.dataclass(frozen=True)
-class SimJudge:
-    """A simulated judge and the biases injected into it."""
-
-    name: str
-    family: str
-    first_position: float = 0.5
-    self_preference: float = 0.0
-    verbosity: float = 0.0
-    tie_rate: float = 0.1
-    fail_rate: float = 0.0
-    quality_weight: float = 1.0
-    noise: float = 0.7
-    option_primacy: float = 0.0
-
-
-def panel_of_three(**biased: float) -> list[SimJudge]:
+def panel_of_three(**biased: float) -> list[JudgeParams]:
     """Three judges of three families; ``biased`` sets attributes of the first (family alpha)."""
     return [
         SimJudge("judge-alpha", "alpha", **biased),
@@ -61,14 +39,8 @@ def panel_of_three(**biased: float) -> list[SimJudge]:
     ]
 
 
-def _override_probability(first_position: float, decisive: float) -> float:
-    """π with (π + (1-π)d/2) / (π + (1-π)d) = r, for the first-shown answer (r ≥ ½)."""
-    r = max(first_position, 1.0 - first_position)
-    return decisive * (r - 0.5) / ((1.0 - r) + decisive * (r - 0.5))
-
-
-def simulate_pairwise(
-    judges: Sequence[SimJudge],
+def simulate_judgments(
+    judges: Sequence[JudgeParams],
     *,
     n_items: int = 300,
     seed: int = 0,
@@ -91,30 +63,33 @@ def simulate_pairwise(
     len_c = rng.integers(50, 350, n_items)
     len_b = rng.integers(50, 350, n_items)
 
-    def per_judge(attr: str) -> np.ndarray:
-        return np.array([getattr(j, attr) for j in judges], dtype=float).reshape(n_j, 1, 1, 1)
+    def per_judge(values: Sequence[float | bool]) -> np.ndarray:
+        return np.array(values, dtype=float).reshape(n_j, 1, 1, 1)
 
-    fam = np.array([j.family for j in judges]).reshape(n_j, 1, 1, 1)
+    fam = np.array([j.family for j in judges])
     own = (fam == candidate_family).astype(float) - (fam == baseline_family).astype(float)
-    logit = (
-        per_judge("quality_weight") * quality[None, :, None, None]
-        + per_judge("verbosity") * ((len_c - len_b) / 100.0)[None, :, None, None]
-        + per_judge("self_preference") * own
-    )
-    picks_candidate = rng.random(shape) < 1.0 / (1.0 + np.exp(-logit))
+    logit = np.stack(
+        [
+            verdict_logit(j, quality, own[k], (len_c - len_b).astype(float))
+            for k, j in enumerate(judges)
+        ]
+    ).reshape(n_j, n_items, 1, 1)
+    picks_candidate = rng.random(shape) < sigmoid(logit)
+    noise = per_judge([j.noise for j in judges])
+    if noise.any():  # drawn only when asked for, so that tables without noise stay as they were
+        coin = rng.random(shape) < noise
+        picks_candidate = np.where(coin, rng.random(shape) < 0.5, picks_candidate)
     verdict = np.where(picks_candidate, "candidate", "baseline").astype(object)
-    verdict[rng.random(shape) < per_judge("tie_rate")] = "tie"
-    pi = np.array(
-        [_override_probability(j.first_position, 1.0 - j.tie_rate) for j in judges]
-    ).reshape(n_j, 1, 1, 1)
-    prefers_first = np.array([j.first_position >= 0.5 for j in judges]).reshape(n_j, 1, 1, 1)
+    verdict[rng.random(shape) < per_judge([j.tie_rate for j in judges])] = "tie"
+    pi = per_judge([j.override_probability for j in judges])
+    prefers_first = np.array([j.prefers_first for j in judges]).reshape(n_j, 1, 1, 1)
     # AB shows the candidate first; BA shows the baseline first.
     shown_first = np.array(["candidate", "baseline"], dtype=object).reshape(1, 1, 1, 2)
     shown_second = np.array(["baseline", "candidate"], dtype=object).reshape(1, 1, 1, 2)
     forced = np.where(prefers_first, shown_first, shown_second)
     override = rng.random(shape) < pi
     verdict = np.where(override, np.broadcast_to(forced, shape), verdict)
-    failed = rng.random(shape) < per_judge("fail_rate")
+    failed = rng.random(shape) < per_judge([j.parse_failure_rate for j in judges])
     verdict[failed] = None
 
     j_idx, i_idx, s_idx, o_idx = (a.ravel() for a in np.indices(shape))
@@ -129,8 +104,8 @@ def simulate_pairwise(
             "baseline": "base-model",
             "baseline_family": baseline_family,
             "judge": np.array([j.name for j in judges])[j_idx],
-            "judge_family": np.array([j.family for j in judges])[j_idx],
-            "order": ORDERS[o_idx],
+            "judge_family": fam[j_idx],
+            "order": _ORDERS[o_idx],
             "sample": s_idx,
             "verdict": verdict.ravel(),
             "parse_ok": ~failed.ravel(),
@@ -141,13 +116,14 @@ def simulate_pairwise(
     if human_labels:
         latent = quality + rng.normal(0.0, 0.5, n_items)
         label = np.where(latent > 0.3, "candidate", np.where(latent < -0.3, "baseline", "tie"))
-        label = np.where(rng.random(n_items) < label_share, label, None)
-        table["human_label"] = label[i_idx]
+        labelled = label.astype(object)
+        labelled[rng.random(n_items) >= label_share] = None
+        table["human_label"] = labelled[i_idx]
     return table
 
 
 def simulate_pointwise(
-    judges: Sequence[SimJudge],
+    judges: Sequence[JudgeParams],
     *,
     n_items: int = 300,
     seed: int = 0,
@@ -170,7 +146,7 @@ def simulate_pointwise(
         true[None, :, None]
         + per_judge("self_preference") * own
         + per_judge("verbosity") * (length / 100.0)[None, :, None]
-        + per_judge("noise") * rng.normal(size=shape)
+        + per_judge("score_sd") * rng.normal(size=shape)
     )
     toward_first = np.where(listings == "ascending", -1.0, 1.0).reshape(1, 1, -1)
     raw = raw + toward_first * (rng.random(shape) < per_judge("option_primacy"))
@@ -246,7 +222,7 @@ def simulate_many(seeds: Sequence[int], **kwargs: object) -> pd.DataFrame:
     """
     tables = []
     for seed in seeds:
-        table = simulate_pairwise(seed=seed, suite=f"seed-{seed}", **kwargs)  # type: ignore[arg-type]
+        table = simulate_judgments(seed=seed, suite=f"seed-{seed}", **kwargs)  # type: ignore[arg-type]
         table["judge"] = table["judge"] + f"@{seed}"
         tables.append(table)
     return pd.concat(tables, ignore_index=True)
