@@ -5,22 +5,23 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from audit_sim import SimJudge, panel_of_three, simulate_pairwise
 
 from evalkit.errors import UsageError
 from evalkit.leaderboard import Leaderboard, Standing, leaderboard
 from evalkit.leaderboard._comparisons import comparisons
 from evalkit.leaderboard._fit import fit_leaderboard
 from evalkit.panel import PanelRule, item_verdicts
+from evalkit.testing import JudgeParams, simulate_judgments
+from evalkit.testing._tables import panel_of_three
 
 
 def several_candidates(
-    qualities: dict[str, float], *, n_items: int = 120, judges: list[SimJudge] | None = None
+    qualities: dict[str, float], *, n_items: int = 120, judges: list[JudgeParams] | None = None
 ) -> pd.DataFrame:
     """A pairwise judgments table: each candidate against ``base-model``, three judges."""
     parts = []
     for k, (name, quality) in enumerate(qualities.items()):
-        part = simulate_pairwise(
+        part = simulate_judgments(
             judges or panel_of_three(), n_items=n_items, seed=k, quality_mean=quality
         )
         parts.append(part.assign(candidate=name))
@@ -79,7 +80,7 @@ def test_better_candidates_rank_higher_from_a_judgments_table() -> None:
 
 def test_round_robin_rows_name_a_candidate_as_the_baseline() -> None:
     table = several_candidates({"c1": 0.8, "c2": 0.0}, n_items=80)
-    head_to_head = simulate_pairwise(panel_of_three(), n_items=80, seed=9, quality_mean=0.8)
+    head_to_head = simulate_judgments(panel_of_three(), n_items=80, seed=9, quality_mean=0.8)
     head_to_head = head_to_head.assign(candidate="c1", baseline="c2", error=None)
     board = leaderboard(pd.concat([table, head_to_head], ignore_index=True), n_boot=100)
     assert board.baseline == "base-model"
