@@ -181,7 +181,10 @@ def write_project(root: str, args: argparse.Namespace, mode: str) -> None:
         f'baseline = "{baseline}"\n'
         f'panel = "{j["name"]}-panel"\n'
         'cache_dir = ".evalkit-cache"\n'
-        'reports_dir = "reports"\n',
+        'reports_dir = "reports"\n'
+        # Makes this folder pytest's rootdir (and so evalkit's project), even when the
+        # workdir sits inside another project that has a pytest configuration.
+        "\n[tool.pytest.ini_options]\n",
     )
     put(
         f"judges/{j['name']}.yaml",
@@ -262,6 +265,8 @@ def main() -> None:
     }
     env.update(
         OPENAI_API_KEY="sk-dummy",  # the mock checks no key; evalkit's preflight wants one
+        # The conftest imports litellm before evalkit would set this: no price-table download.
+        LITELLM_LOCAL_MODEL_COST_MAP="True",
         BENCH_EVALKIT_TIMING=timing_path,
     )
     cmd = [sys.executable, "-m", "pytest", "suites/", "-q", "-p", "no:cacheprovider"]
