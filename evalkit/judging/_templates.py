@@ -32,6 +32,9 @@ class Templates:
             keep_trailing_newline=False,
             autoescape=False,
         )
+        # Inline templates compiled once per source: a suite's prompt renders once per item,
+        # and compiling it each time cost more than the rest of a judge call's own work.
+        self._inline: dict[str, jinja2.Template] = {}
 
     def render(self, name: str, variables: Mapping[str, Any]) -> str:
         """Render template ``name`` with ``variables``.
@@ -101,7 +104,10 @@ class Templates:
             SpecError: the template is malformed or uses an undefined variable.
         """
         try:
-            return self._env.from_string(source).render(**variables).strip()
+            template = self._inline.get(source)
+            if template is None:
+                template = self._inline[source] = self._env.from_string(source)
+            return template.render(**variables).strip()
         except jinja2.TemplateSyntaxError as exc:
             raise SpecError(f"{where}: {exc.message}") from None
         except jinja2.UndefinedError as exc:
