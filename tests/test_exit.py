@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-CONFTEST = '''
+CONFTEST = """
 import atexit
 import gc
 
@@ -19,7 +19,7 @@ def _report():  # registered first, so it runs after every other exit handler
 
 
 atexit.register(_report)
-'''
+"""
 
 
 ARGS = ["-q", "-p", "no:cacheprovider", "test_one.py"]
