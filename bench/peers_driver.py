@@ -46,6 +46,7 @@ runs drivers from its own folder).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -127,8 +128,9 @@ class GivenAnswers(CustomLLM):
         usage = {"prompt_tokens": len(messages[-1]["content"]) // 4,
                  "completion_tokens": len(text) // 4}
         usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+        message = {"role": "assistant", "content": text}
         return ModelResponse(model=model, usage=usage, choices=[
-            {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}])
+            {"index": 0, "finish_reason": "stop", "message": message}])
 
     def completion(self, model, messages, *args, **kwargs):
         return self._reply(model, messages)
@@ -138,7 +140,8 @@ class GivenAnswers(CustomLLM):
 
 
 litellm.custom_provider_map = [{"provider": "given", "custom_handler": GivenAnswers()}]
-litellm.utils.custom_llm_setup()  # litellm does this on its first call; evalkit's preflight comes first
+# litellm does this on its first call; evalkit's preflight comes first.
+litellm.utils.custom_llm_setup()
 
 
 def pytest_collection_finish(session):
@@ -225,11 +228,14 @@ def read_jsonl(path: str) -> list[dict[str, Any]]:
         with open(path, encoding="utf-8") as f:
             for line in f:
                 if line.strip():
-                    try:
+                    with contextlib.suppress(ValueError):  # a torn last line
                         out.append(json.loads(line))
-                    except ValueError:
-                        pass
     return out
+
+
+def _reply_text(row: dict[str, Any]) -> str:
+    """The judge's reply a row's verdict was read from: the repair reply, else the first."""
+    return str(row.get("repair_output") or row.get("raw_output") or "").strip()
 
 
 def profile_phases(lines: list[str]) -> dict[str, float]:
@@ -300,9 +306,7 @@ def main() -> None:
     graded = passed = 0
     for item_id, rs in by_item.items():
         ok = len(rs) == want_rows and all(
-            r.get("parse_ok")
-            and not r.get("error")
-            and FROM_JUDGE[mode].match((r.get("repair_output") or r.get("raw_output") or "").strip())
+            r.get("parse_ok") and not r.get("error") and FROM_JUDGE[mode].match(_reply_text(r))
             for r in rs
         )
         if not ok:
