@@ -171,7 +171,7 @@ class Server:
             self.port = int(self.child.stdout.readline())
         self.base = f"http://127.0.0.1:{self.port}/v1"
 
-    def where(self) -> str:
+    def placement(self) -> str:
         """Where the provider runs, for the output."""
         if self.child is not None:
             return f"in its own process (pid {self.child.pid}; this one is pid {os.getpid()})"
@@ -199,7 +199,9 @@ class Server:
 async def main(args: argparse.Namespace) -> int:
     """Run the benchmark and print the figures; return the exit status."""
     server = Server(args.server, args.latency)
-    print(f"provider: evalkit.testing.FakeProvider at {server.base}, {server.where()}", flush=True)
+    print(
+        f"provider: evalkit.testing.FakeProvider at {server.base}, {server.placement()}", flush=True
+    )
     cache_root = Path(tempfile.mkdtemp(prefix="evalkit-bench-"))
     plain_times: list[float] = []
     evalkit_times: list[float] = []
@@ -250,7 +252,7 @@ async def main(args: argparse.Namespace) -> int:
 
     print(
         f"workload: {n} judge calls, {args.latency * 1000:.0f} ms latency, "
-        f"concurrency {args.concurrency}, provider {server.where()}, {args.rounds} rounds"
+        f"concurrency {args.concurrency}, provider {server.placement()}, {args.rounds} rounds"
     )
     print(f"plain litellm (gather + semaphore): best {plain_s:6.3f} s  ({seconds(plain_times)})")
     print(
