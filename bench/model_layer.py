@@ -13,10 +13,12 @@ The floor is max(1,000 x 0.2 s / 32 = 6.25 s, plain litellm's time); the target 
 within 1.15 x the floor, zero server requests on the rerun, and under 1 ms per cache hit.
 
     python bench/model_layer.py [--calls 1000] [--latency 0.2] [--concurrency 32]
-                                [--server thread|process] [--rounds 2]
+                                [--server process|thread] [--rounds 2]
 
-``--server process`` runs the fake provider in a child process (its own core and GIL), which
-is closer to a real remote provider; ``thread`` (default) runs it in this process.
+The fake provider runs in a child process (``--server process``, the default), as a real
+provider does: its HTTP work takes its own core and GIL, not the client's, and the output
+says so with the child's pid. ``--server thread`` runs it in this process instead, where it
+competes with the client for one GIL (only for comparison).
 """
 
 from __future__ import annotations
@@ -169,6 +171,12 @@ class Server:
             self.port = int(self.child.stdout.readline())
         self.base = f"http://127.0.0.1:{self.port}/v1"
 
+    def placement(self) -> str:
+        """Where the provider runs, for the output."""
+        if self.child is not None:
+            return f"in its own process (pid {self.child.pid}; this one is pid {os.getpid()})"
+        return "in a thread of this process (sharing its GIL)"
+
     def requests(self) -> int | None:
         """Requests served so far (only known in-process while running)."""
         return self.fake.requests() if self.fake is not None else None
@@ -191,6 +199,9 @@ class Server:
 async def main(args: argparse.Namespace) -> int:
     """Run the benchmark and print the figures; return the exit status."""
     server = Server(args.server, args.latency)
+    print(
+        f"provider: evalkit.testing.FakeProvider at {server.base}, {server.placement()}", flush=True
+    )
     cache_root = Path(tempfile.mkdtemp(prefix="evalkit-bench-"))
     plain_times: list[float] = []
     evalkit_times: list[float] = []
@@ -241,7 +252,7 @@ async def main(args: argparse.Namespace) -> int:
 
     print(
         f"workload: {n} judge calls, {args.latency * 1000:.0f} ms latency, "
-        f"concurrency {args.concurrency}, server in a {args.server}, {args.rounds} rounds"
+        f"concurrency {args.concurrency}, provider {server.placement()}, {args.rounds} rounds"
     )
     print(f"plain litellm (gather + semaphore): best {plain_s:6.3f} s  ({seconds(plain_times)})")
     print(
@@ -272,6 +283,6 @@ if __name__ == "__main__":
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--latency", type=float, default=0.2)
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--server", choices=("thread", "process"), default="thread")
+    parser.add_argument("--server", choices=("process", "thread"), default="process")
     parser.add_argument("--rounds", type=int, default=2)
     sys.exit(asyncio.run(main(parser.parse_args())))

@@ -7,6 +7,7 @@ once into :class:`~evalkit.config.EvalkitConfig`, keeps one
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import time
@@ -366,7 +367,9 @@ def _mark_late_interrupt(config: pytest.Config) -> bool:
 def pytest_unconfigure(config: pytest.Config) -> None:
     """Mark the run interrupted if a signal came after its report; give the signals back.
 
-    Under ``--evalkit-profile``, print where the run's time went.
+    Under ``--evalkit-profile``, print where the run's time went. Then, if the process was
+    started for this run, leave the objects alive now out of the garbage collections still
+    to come (see :func:`_freeze_for_exit`).
     """
     profile = config.stash.get(_profile_key, None)
     if profile is not None:
@@ -383,6 +386,22 @@ def pytest_unconfigure(config: pytest.Config) -> None:
             sys.stderr.write("evalkit: interrupted after the report was written: "
                              "run.json and the report now say so\n")  # fmt: skip
     interrupts.uninstall()
+    _freeze_for_exit(config)
+
+
+def _freeze_for_exit(config: pytest.Config) -> None:
+    """Exclude every object alive now from later garbage collections (``gc.freeze``).
+
+    What follows is the process's exit: pytest's own collections for unraisable exceptions
+    and the interpreter's at shutdown, each walking every object the run imported (litellm's
+    tables and models alone take seconds, the longest part of a run over a warm cache). They
+    can only find cycles among these objects, which the exit frees anyway. Only when the
+    process was started for this run (its command line holds this run's arguments): a
+    ``pytest.main()`` called by a program or by another pytest's test returns to a process
+    that goes on, and would keep those cycles for good.
+    """
+    if tuple(config.invocation_params.args) == tuple(sys.argv[1:]):
+        gc.freeze()
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

@@ -83,6 +83,34 @@ def test_use_mode_second_call_makes_no_request(
     assert second.finish_reason == first.finish_reason
 
 
+def test_identical_calls_under_way_at_once_reach_the_model_once(
+    fake_provider: FakeProvider, make_client: Callable[..., ModelClient]
+) -> None:
+    fake_provider.behave("m", ModelBehaviour(latency_s=0.2))
+    request = fake_provider.chat_request("m")
+    other = fake_provider.chat_request("m", sample=1)
+    answers = asyncio.run(make_client(mode="use").complete_many([request, other, request, request]))
+    assert fake_provider.requests("m") == 2  # `request` once, `other` once
+    first, _, *twins = answers
+    assert isinstance(first, Completion)
+    assert not first.cached
+    for twin in twins:
+        assert isinstance(twin, Completion)
+        assert (twin.text, twin.cached, twin.cost_usd) == (first.text, True, 0.0)
+
+
+def test_a_call_waiting_for_an_identical_one_that_fails_makes_its_own(
+    fake_provider: FakeProvider, make_client: Callable[..., ModelClient]
+) -> None:
+    fake_provider.script("m", Fault.http_error(400))
+    request = fake_provider.chat_request("m")
+    failed, answer = asyncio.run(make_client(mode="use").complete_many([request, request]))
+    assert isinstance(failed, PermanentModelError)
+    assert isinstance(answer, Completion)
+    assert not answer.cached
+    assert fake_provider.requests("m") == 2
+
+
 def test_a_cache_hit_costs_nothing_even_for_a_priced_model(
     fake_provider: FakeProvider, make_client: Callable[..., ModelClient]
 ) -> None:

@@ -32,6 +32,8 @@ class Templates:
             keep_trailing_newline=False,
             autoescape=False,
         )
+        # Inline templates compiled once per source: a suite's prompt renders once per item,
+        # and compiling it each time cost more than the rest of a judge call's own work.
         self._inline: dict[str, jinja2.Template] = {}
 
     def render(self, name: str, variables: Mapping[str, Any]) -> str:
@@ -102,7 +104,6 @@ class Templates:
             SpecError: the template is malformed or uses an undefined variable.
         """
         try:
-            # Compiled once per source: a suite's prompt is rendered for every call it makes.
             template = self._inline.get(source)
             if template is None:
                 template = self._inline[source] = self._env.from_string(source)

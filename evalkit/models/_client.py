@@ -85,6 +85,9 @@ class ModelClient:
         #: calls sent to a model (not served from the cache) that have not finished yet,
         #: including those waiting for a concurrency slot or between retries.
         self.in_flight = 0
+        #: cache key -> (event loop, set when that call ends) of each call under way in
+        #: ``use`` mode; an identical call waits for it (see :meth:`complete`).
+        self._under_way: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Event]] = {}
 
     @classmethod
     def from_config(
@@ -125,6 +128,11 @@ class ModelClient:
         ``validate`` rejects asked again (the new answer replaces it), except in replay mode,
         which never calls a model. Empty answers and failed calls are never cached.
 
+        In ``use`` mode, a call identical to one already under way (same cache key) waits for
+        that one and is then answered as any later call would be: from the cache, or by a
+        call of its own if the first one failed or left nothing to cache. So concurrent
+        identical calls (e.g. a candidate that is also the baseline) reach the model once.
+
         Raises:
             CacheMiss: replay mode, and the call is not cached.
             LocalModelError: ``locate`` could not start the model's server.
@@ -136,6 +144,24 @@ class ModelClient:
             ClientError: the call cannot be sent as configured (e.g. an infinite timeout).
         """
         key = cache_key(request) if self.cache.mode != "off" else ""
+        if self.cache.mode != "use":
+            return await self._complete(request, key, validate)
+        loop = asyncio.get_running_loop()
+        while (twin := self._under_way.get(key)) is not None and twin[0] is loop:
+            await twin[1].wait()
+        done = asyncio.Event()
+        self._under_way[key] = (loop, done)
+        try:
+            return await self._complete(request, key, validate)
+        finally:
+            if self._under_way.get(key, (loop, None))[1] is done:
+                del self._under_way[key]
+            done.set()
+
+    async def _complete(
+        self, request: ModelRequest, key: str, validate: Validator | None
+    ) -> Completion:
+        """:meth:`complete` once no identical call is under way; ``key`` is its cache key."""
         if self.cache.reads:
             hit = self.cache.get(key)
             if hit is not None and (
