@@ -5,22 +5,21 @@ reference, graded by the judge ``judge-a`` at ``--base-url`` with ONE judge call
 driver writes a small evalkit project under ``$BENCH_WORKDIR/project`` and runs
 ``python -m pytest suites/`` in it, as a user would:
 
-  pyproject.toml        [tool.evalkit] candidate = baseline = ``given/answer``, panel = the judge
-                        below, cache and reports inside the project (so under $BENCH_WORKDIR)
+  pyproject.toml        [tool.evalkit] the panel = the judge below, cache and reports inside
+                        the project (so under $BENCH_WORKDIR)
   judges/bench-*.yaml   the judge: ``openai/judge-a`` at the mock, evalkit's packaged template,
                         parser and ``repair: true`` (as evalkit's packaged API judges have)
   suites/test_bench.py  ``evalkit.Suite(mode=...)`` over suites/data/items.jsonl
-  conftest.py           the given answers, and timestamps for eval_s (no effect on the run)
+  conftest.py           timestamps for eval_s (no effect on the run); pairwise: the baseline
 
-How the answers arrive. evalkit cannot yet take a suite's answers from a dataset column (a
-``recorded`` candidate is being added on another branch). Until then the cheapest honest way is
-a litellm custom provider ``given/answer`` registered in the project's conftest: it returns
-the row's ``answer`` field in-process, with no HTTP request, so the mock sees only judge calls.
-evalkit still routes these answers through its model layer (cache, limits, accounting), and
-their cost is inside eval_s; the driver reports how many there were (``answer_calls``) and how
-long they took (``answers_s``). With candidate == baseline a suite in ``reference`` mode asks
-one answer and one judge call per item; ``--mode pairwise`` (baseline "The sum is <ref>.")
-asks two answers and two judge calls (both orders) per item.
+How the answers arrive. In ``reference`` mode (the bench's workload) the suite's candidate is
+``evalkit.recorded(column="answer")``: the given answers are judged as they are, with no call,
+and a scored suite asks no baseline, so the mock sees exactly one judge call per item.
+``--mode pairwise`` needs a baseline model to compare with: a litellm custom provider
+``given/sum`` registered in the project's conftest returns "The sum is <reference>." in-process,
+with no HTTP request; evalkit routes those through its model layer (cache, limits, accounting),
+and the driver reports how many there were (``answer_calls``) and how long they took
+(``answers_s``). Pairwise mode asks two judge calls per item (both orders).
 
 --mode reference (default): reference-guided 1-10 score (``reference_chat.j2``, parser
     ``rating``; the mock answers "Rating: [[n]]"). passed = score >= 6, as litellm-raw.
@@ -99,49 +98,15 @@ FROM_JUDGE = {
     "pairwise": re.compile(r"^Both answers were considered\. \[\[[AB]\]\]$"),
 }
 
-CONFTEST = r'''"""Written by bench/peers_driver.py: the given answers, and timestamps for eval_s."""
+STAMPS = r'''"""Written by bench/peers_driver.py: timestamps for eval_s."""
 import json
 import os
 import time
 from pathlib import Path
 
-import litellm
 import pytest
-from litellm import CustomLLM, ModelResponse
 
-ITEMS = {}
-for line in (Path(__file__).parent / "suites" / "data" / "items.jsonl").read_text().splitlines():
-    if line.strip():
-        row = json.loads(line)
-        ITEMS[row["question"]] = row
 STAMPS = {"answer_calls": 0}
-
-
-class GivenAnswers(CustomLLM):
-    """given/answer returns the row's answer; given/sum returns "The sum is <reference>."."""
-
-    def _reply(self, model, messages):
-        item = ITEMS[messages[-1]["content"]]
-        text = item["answer"] if model.endswith("answer") else f"The sum is {item['reference']}."
-        STAMPS["answer_calls"] += 1
-        STAMPS["answers_done"] = time.time()
-        usage = {"prompt_tokens": len(messages[-1]["content"]) // 4,
-                 "completion_tokens": len(text) // 4}
-        usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
-        message = {"role": "assistant", "content": text}
-        return ModelResponse(model=model, usage=usage, choices=[
-            {"index": 0, "finish_reason": "stop", "message": message}])
-
-    def completion(self, model, messages, *args, **kwargs):
-        return self._reply(model, messages)
-
-    async def acompletion(self, model, messages, *args, **kwargs):
-        return self._reply(model, messages)
-
-
-litellm.custom_provider_map = [{"provider": "given", "custom_handler": GivenAnswers()}]
-# litellm does this on its first call; evalkit's preflight comes first.
-litellm.utils.custom_llm_setup()
 
 
 def pytest_collection_finish(session):
@@ -164,6 +129,46 @@ def pytest_sessionfinish(session, exitstatus):
     Path(os.environ["BENCH_EVALKIT_TIMING"]).write_text(json.dumps(STAMPS))
 '''
 
+GIVEN = r'''
+
+# Pairwise mode: the baseline, a litellm custom provider answering in-process (no HTTP).
+import litellm
+from litellm import CustomLLM, ModelResponse
+
+ITEMS = {}
+for line in (Path(__file__).parent / "suites" / "data" / "items.jsonl").read_text().splitlines():
+    if line.strip():
+        row = json.loads(line)
+        ITEMS[row["question"]] = row
+
+
+class GivenSum(CustomLLM):
+    """given/sum returns "The sum is <reference>."."""
+
+    def _reply(self, model, messages):
+        item = ITEMS[messages[-1]["content"]]
+        text = f"The sum is {item['reference']}."
+        STAMPS["answer_calls"] += 1
+        STAMPS["answers_done"] = time.time()
+        usage = {"prompt_tokens": len(messages[-1]["content"]) // 4,
+                 "completion_tokens": len(text) // 4}
+        usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+        message = {"role": "assistant", "content": text}
+        return ModelResponse(model=model, usage=usage, choices=[
+            {"index": 0, "finish_reason": "stop", "message": message}])
+
+    def completion(self, model, messages, *args, **kwargs):
+        return self._reply(model, messages)
+
+    async def acompletion(self, model, messages, *args, **kwargs):
+        return self._reply(model, messages)
+
+
+litellm.custom_provider_map = [{"provider": "given", "custom_handler": GivenSum()}]
+# litellm does this on its first call; evalkit's preflight comes first.
+litellm.utils.custom_llm_setup()
+'''
+
 
 def write_project(root: str, args: argparse.Namespace, mode: str) -> None:
     """Write the evalkit project that grades ``common.items(args.n)`` into ``root``."""
@@ -175,13 +180,13 @@ def write_project(root: str, args: argparse.Namespace, mode: str) -> None:
         Path(root, rel).write_text(text, encoding="utf-8")
 
     put("suites/data/items.jsonl", "".join(json.dumps(it) + "\n" for it in common.items(args.n)))
-    put("conftest.py", CONFTEST)
-    baseline = "given/answer" if mode == "reference" else "given/sum"
+    put("conftest.py", STAMPS + (GIVEN if mode == "pairwise" else ""))
+    # Pairwise: the given answers against the in-process baseline; reference: no baseline.
+    candidate = 'evalkit.recorded(column="answer", name="given-answers")'
     put(
         "pyproject.toml",
         "[tool.evalkit]\n"
-        'candidate = "given/answer"\n'
-        f'baseline = "{baseline}"\n'
+        'baseline = "given/sum"\n'
         f'panel = "{j["name"]}-panel"\n'
         'cache_dir = ".evalkit-cache"\n'
         'reports_dir = "reports"\n'
@@ -215,6 +220,7 @@ def write_project(root: str, args: argparse.Namespace, mode: str) -> None:
         '    prompt="{{ question }}",\n'
         "    system=None,\n"
         f'    mode="{mode}",\n'
+        f"    candidate={candidate},\n"
         f"    gates=[{j['gate']}],\n"
         ")\n\n"
         "test_item, test_gate = suite.tests()\n",
