@@ -340,8 +340,13 @@ def main() -> None:
     phases = profile_phases(out)
     times = (
         f"pytest process {t.s:.2f}s = startup {startup_s}s + eval {eval_s:.2f}s "
-        f"[suite {span('suite_start', 'suite_done')}s, given answers "
-        f"{span('suite_start', 'answers_done')}s; run.json+report "
+        f"[suite {span('suite_start', 'suite_done')}s"
+        + (
+            f", baseline answers {span('suite_start', 'answers_done')}s"
+            if mode == "pairwise"
+            else ""
+        )
+        + f"; run.json+report "
         f"{span('suite_done', 'finished')}s] + exit {exit_s}s"
         if timed
         else "NO TIMING (eval_s = whole pytest process)"
@@ -354,7 +359,13 @@ def main() -> None:
         errors=args.n - graded,
         passed=passed,
         note=(
-            f"mode={mode} answers given in-process (litellm custom provider, no HTTP) {times} "
+            f"mode={mode} answers: "
+            + (
+                "recorded (evalkit.recorded, no call)"
+                if mode == "reference"
+                else "recorded candidate vs an in-process litellm provider (no HTTP)"
+            )
+            + f" {times} "
             f"pytest_exit={p.returncode} run={os.path.basename(run_dir) if run_dir else None} "
             f"status={run.get('status')} judge_rows={sum(len(v) for v in by_item.values())} "
             f"items_with_rows={len(by_item)} repaired={repaired} calls={calls} gates: {gates}"
