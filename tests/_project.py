@@ -123,3 +123,15 @@ def _toml(value: object) -> str:
     if isinstance(value, int | float):
         return repr(value)
     return json.dumps(value)
+
+
+def write_scored_panel(root: Path, base_url: str) -> None:
+    """``judges/``: one pointwise rubric judge ``fair`` (``sim-judge-fair``) and its panel ``p``."""
+    (root / "judges").mkdir()
+    (root / "judges" / "fair.yaml").write_text(
+        f"kind: judge\nmodel: openai/sim-judge-fair\nfamily: anthropic\napi_base: {base_url}\n"
+        "mode: pointwise\ntemplate: rubric_chat.j2\nparser: rating\nscale: {min: 1, max: 10}\n"
+    )
+    (root / "judges" / "p.yaml").write_text(
+        "kind: panel\njudges: [fair]\naggregation: mean\nquorum: 1\n"
+    )

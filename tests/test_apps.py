@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _project import write_scored_panel
 
 import evalkit
 from evalkit import AppAnswer, Suite
@@ -34,14 +35,7 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeProvider]:
 
 @pytest.fixture
 def root(tmp_path: Path, fake: FakeProvider) -> Path:
-    (tmp_path / "judges").mkdir()
-    (tmp_path / "judges" / "fair.yaml").write_text(
-        f"kind: judge\nmodel: openai/sim-judge-fair\nfamily: anthropic\napi_base: {fake.base_url}\n"
-        "mode: pointwise\ntemplate: rubric_chat.j2\nparser: rating\nscale: {min: 1, max: 10}\n"
-    )
-    (tmp_path / "judges" / "p.yaml").write_text(
-        "kind: panel\njudges: [fair]\naggregation: mean\nquorum: 1\n"
-    )
+    write_scored_panel(tmp_path, fake.base_url)
     rows = [{"id": f"q{i}", "question": f"Question {i}?"} for i in range(N_ITEMS)]
     (tmp_path / "data.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     return tmp_path
