@@ -379,7 +379,11 @@ def test_grader_rows_are_not_audited_as_judges():
     )
     both = pd.concat([judged, graded], ignore_index=True)
     report, alone = run_audit(both, n_boot=20), run_audit(judged, n_boot=20)
-    assert report.to_dict() == alone.to_dict()
+    # Every judge figure ignores the graders; only "fluent but wrong" reads them, on purpose.
+    with_graders, without = report.to_dict(), alone.to_dict()
+    assert with_graders.pop("fluent_but_wrong")["reason"] != "the suite has no deterministic graders"
+    assert without.pop("fluent_but_wrong")["reason"] == "the suite has no deterministic graders"
+    assert with_graders == without
     assert "exact_match" not in set(report.reliability["judge"])
 
 
