@@ -1,20 +1,24 @@
 """Read one text column of a JSONL, CSV or Parquet file: the data audit's only file reader.
 
-Only the needed column is kept (Parquet and CSV read just that column; JSONL is read in chunks
-and every other field is dropped as it goes), and a large file can be sampled with a stated
-seed. Every problem is one :class:`~evalkit.errors.DatasetError` naming the file and field.
+Only the needed column is read, a chunk of rows at a time, and every other field is dropped as
+it goes. A file with more texts than the sample asked for is read twice (once to count its
+texts, once to keep the seeded sample of them), so that memory holds the sample, never the
+file. Every problem is one :class:`~evalkit.errors.DatasetError` naming the file and field.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
-from evalkit.data._sample import seeded_sample
+from evalkit.data._sample import sample_positions
 from evalkit.errors import DatasetError
 
 #: Field names tried, in order, when none is given.
@@ -57,21 +61,54 @@ def _columns(path: Path, suffix: str) -> list[str]:
     return [str(c) for c in first.columns]
 
 
-def _column(path: Path, suffix: str, field: str) -> pd.Series:
+def _chunks(path: Path, suffix: str, field: str) -> Iterator[pd.Series]:
+    """The values of ``field``, :data:`_CHUNK` rows at a time: no file is held whole."""
     if suffix == ".csv":
-        frame = pd.read_csv(
-            path, usecols=[field], dtype=str, keep_default_na=False, encoding="utf-8"
-        )
-        return frame[field]
-    if suffix == ".parquet":
-        return pd.read_parquet(path, columns=[field])[field]
-    parts = []
-    with pd.read_json(path, lines=True, dtype=False, chunksize=_CHUNK, encoding="utf-8") as reader:
-        for chunk in reader:
-            parts.append(
-                chunk[field] if field in chunk else pd.Series([None] * len(chunk), dtype=object)
-            )
-    return pd.concat(parts, ignore_index=True) if parts else pd.Series([], dtype=object)
+        with pd.read_csv(
+            path, usecols=[field], dtype=str, keep_default_na=False, encoding="utf-8",
+            chunksize=_CHUNK,
+        ) as reader:  # fmt: skip
+            for frame in reader:
+                yield frame[field]
+    elif suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=_CHUNK, columns=[field]):
+            yield batch.column(0).to_pandas()
+    else:
+        with pd.read_json(
+            path, lines=True, dtype=False, chunksize=_CHUNK, encoding="utf-8"
+        ) as reader:
+            for chunk in reader:
+                if field in chunk:
+                    yield chunk[field]
+                else:
+                    yield pd.Series([None] * len(chunk), dtype=object)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Part:
+    """One chunk's values sorted out: its texts, and how many rows were left out and why."""
+
+    texts: pd.Series
+    rows: int
+    missing: int
+    not_text: int
+    has_letter: bool
+
+
+def _sort_out(values: pd.Series) -> _Part:
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        is_text = values.notna()  # CSV, and most files: every value is text or missing
+    else:  # a column mixing text with numbers or lists: only here is each value looked at
+        is_text = values.map(lambda v: isinstance(v, str)).astype(bool)
+    missing = values.isna() | (is_text & (values.astype(str).str.strip() == ""))
+    not_text = ~is_text & ~missing
+    kept = values[is_text & ~missing].astype(str)
+    return _Part(
+        kept, len(values), int(missing.sum()), int(not_text.sum()),
+        bool(kept.str.contains(r"[^\W\d_]").any()),
+    )  # fmt: skip
 
 
 def _bad_json_line(path: Path) -> str | None:
@@ -157,32 +194,45 @@ def read_texts(
         raise DatasetError(f"--sample {sample}: give a number of rows of at least 1")
     field = text_field(path, field, option=option)
     suffix = path.suffix.lower()
+    rows = missing = not_text = n_texts = 0
+    has_letter = False
+    held: list[str] = []  # every text, as long as all of them may be needed
     try:
-        values = _column(path, suffix, field)
+        for part in map(_sort_out, _chunks(path, suffix, field)):
+            rows, missing = rows + part.rows, missing + part.missing
+            not_text += part.not_text
+            has_letter |= part.has_letter
+            n_texts += len(part.texts)
+            if sample is None or n_texts <= sample:
+                held.extend(part.texts.tolist())
+            else:
+                held = []  # more texts than the sample: it is drawn on a second pass
+        sampled_from = None
+        if sample is not None and n_texts > sample:
+            held = _pick(path, suffix, field, sample_positions(n_texts, sample, seed))
+            sampled_from = n_texts
     except (UnicodeDecodeError, ValueError, OSError, pd.errors.ParserError) as exc:
         raise _unreadable(path, suffix, exc) from None
-    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
-        is_text = values.notna()  # CSV, and most files: every value is text or missing
-    else:  # a column mixing text with numbers or lists: only here is each value looked at
-        is_text = values.map(lambda v: isinstance(v, str)).astype(bool)
-    missing = values.isna() | (is_text & (values.astype(str).str.strip() == ""))
-    not_text = ~is_text & ~missing
-    kept = values[is_text & ~missing].astype(str)
-    texts = kept.tolist()
     # A CSV column of ids or numbers reads as strings; without a letter anywhere it is not text.
-    if texts and not kept.str.contains(r"[^\W\d_]").any():
+    if n_texts and not has_letter:
         raise DatasetError(
             f"{path}: field {field!r} holds no text (no letter in any row); "
             f"pass {option} with the column holding the messages"
         )
-    if not texts:
-        what = "holds no text" if not_text.any() else "is empty or missing in every row"
+    if not n_texts:
+        what = "holds no text" if not_text else "is empty or missing in every row"
         raise DatasetError(
             f"{path}: field {field!r} {what}; pass {option} with the column holding the messages"
         )
-    sampled_from = None
-    if sample is not None and sample < len(texts):
-        sampled_from, texts = len(texts), seeded_sample(texts, sample, seed)
-    return Texts(
-        path, field, texts, len(values), int((missing).sum()), int(not_text.sum()), sampled_from
-    )
+    return Texts(path, field, held, rows, missing, not_text, sampled_from)
+
+
+def _pick(path: Path, suffix: str, field: str, positions: npt.NDArray[np.int64]) -> list[str]:
+    """The texts at ``positions`` (sorted, counted over the file's texts), read a second time."""
+    out: list[str] = []
+    start = 0
+    for part in map(_sort_out, _chunks(path, suffix, field)):
+        low, high = np.searchsorted(positions, [start, start + len(part.texts)])
+        out.extend(part.texts.iloc[positions[low:high] - start].tolist())
+        start += len(part.texts)
+    return out
