@@ -21,8 +21,8 @@ import time
 from pathlib import Path
 
 WORDS = (
-    ["hi", "hello", "order", "refund", "ship", "canada", "where", "is", "my", "pls", "thx", "help", "account", "password", "invoice"]
-)
+    "hi hello order refund ship canada where is my pls thx help account password invoice"
+).split()
 
 
 def write_file(path: Path, megabytes: int) -> int:
