@@ -20,9 +20,10 @@ import tempfile
 import time
 from pathlib import Path
 
-WORDS = (
-    "hi hello order refund ship canada where is my pls thx help account password invoice"
-).split()
+WORDS = [
+    "hi", "hello", "order", "refund", "ship", "canada", "where", "is", "my", "pls", "thx",
+    "help", "account", "password", "invoice",
+]  # fmt: skip
 
 
 def write_file(path: Path, megabytes: int) -> int:
