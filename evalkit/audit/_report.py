@@ -23,7 +23,7 @@ from evalkit.audit._panel import WinRateEstimate, win_rate
 from evalkit.audit._prepared import Prepared
 from evalkit.audit._reliability import ReliabilityThresholds, judge_reliability
 from evalkit.audit._self_preference import self_preference_of
-from evalkit.audit._table import GRADER_FAMILY, validate_judgments
+from evalkit.audit._table import judges_only, validate_judgments
 from evalkit.audit._verbosity import length_slope_of, verbosity_bias_of
 from evalkit.panel import PanelRule, item_verdicts
 from evalkit.panel._aggregate import PANEL_COLUMNS, SCORE_PANEL_COLUMNS
@@ -179,7 +179,9 @@ def run_audit(
     """
     thresholds = thresholds if thresholds is not None else ReliabilityThresholds()
     rule = rule if rule is not None else PanelRule()
-    prep = Prepared.of(table, rule.disagreement)
+    # Validated once: the judges' statistics read the judges' rows, fluent-but-wrong all rows.
+    valid = validate_judgments(table)
+    prep = Prepared(judges_only(valid), rule.disagreement)
     agreement, kappa_with_others = agreement_tables(
         prep.ratings, confidence=confidence, n_boot=n_boot, seed=seed
     )
@@ -234,13 +236,8 @@ def run_audit(
         score_panel=pd.concat(score_panels, ignore_index=True)
         if score_panels
         else pd.DataFrame(columns=list(SCORE_PANEL_COLUMNS)),
-        fluent_but_wrong=_fluent(table, rule, confidence),
+        fluent_but_wrong=fluent_but_wrong(
+            valid, confidence=confidence, disagreement=rule.disagreement
+        ),
         **tested,
     )
-
-
-def _fluent(table: pd.DataFrame, rule: PanelRule, confidence: float) -> FluentButWrong:
-    # Validating costs a pass over the table: only tables that hold graders' rows need it.
-    graded = table["judge_family"] == GRADER_FAMILY if "judge_family" in table.columns else None
-    valid = validate_judgments(table) if graded is not None and graded.any() else table
-    return fluent_but_wrong(valid, confidence=confidence, disagreement=rule.disagreement)

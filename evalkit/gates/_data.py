@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from evalkit._caller import caller_dir
 from evalkit.errors import ConfigError
 from evalkit.gates._gates import (
     GateInputs,
@@ -24,13 +25,6 @@ from evalkit.gates._gates import (
     name_gate,
     not_applicable,
 )
-
-
-def _caller_dir(depth: int) -> Path:
-    # The frame that built the gate: _caller_dir <- default factory <- __init__ <- caller.
-    import sys
-
-    return Path(sys._getframe(depth).f_code.co_filename).resolve().parent
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -58,7 +52,7 @@ class MatchesProduction:
     name: str = ""
     #: folder ``production`` is resolved against: the declaring module's folder.
     base_dir: Path = dataclasses.field(
-        default_factory=lambda: _caller_dir(3), metadata={"in_name": False}, compare=False
+        default_factory=lambda: caller_dir(3), metadata={"in_name": False}, compare=False
     )
 
     def __post_init__(self) -> None:

@@ -161,31 +161,25 @@ def _request(
     )  # fmt: skip
 
 
-def _question(ctx: SuiteContext, item: Item) -> str:
+def question(ctx: SuiteContext, item: Item) -> str:
+    """The item's question as the candidate is asked it (the suite's prompt, rendered)."""
     if item.conversation is not None:
         return item.conversation.question
     where = f"suite {ctx.suite.name!r} prompt, item {item.id!r}"
     return ctx.templates.render_string(ctx.suite.prompt, item.fields, where=where)
 
 
-def question(ctx: SuiteContext, item: Item) -> str:
-    """The item's question as the candidate is asked it (the suite's prompt, rendered)."""
-    return _question(ctx, item)
-
-
 def answer_request(ctx: SuiteContext, item: Item, endpoint: Endpoint) -> ModelRequest:
     """The call that asks ``endpoint`` the item's question, in the endpoint's prompt style."""
     suite = ctx.suite
-    question = _question(ctx, item)
+    asked = question(ctx, item)
     params = dict(suite.answer_params)
     if endpoint.prompt_style == "completion":
-        content = ctx.templates.render(
-            ANSWER_TEMPLATE, {"prompt": question, "system": suite.system}
-        )
+        content = ctx.templates.render(ANSWER_TEMPLATE, {"prompt": asked, "system": suite.system})
         # A base model keeps writing the next few-shot example unless stopped.
         params.setdefault("stop", ["\nQuestion:", "\n\n"])
         return _request(endpoint, content, system=None, params=params)
-    return _request(endpoint, question, system=suite.system, params=params)
+    return _request(endpoint, asked, system=suite.system, params=params)
 
 
 def judge_request(
@@ -198,7 +192,7 @@ def judge_request(
     """The call that asks ``call.judge`` about the answers (transcripts, contexts) of an item."""
     judge = call.judge
     content = judge_prompt(
-        ctx.templates, call, question=_question(ctx, call.item), answers=answers,
+        ctx.templates, call, question=question(ctx, call.item), answers=answers,
         reference=ctx.reference(call.item), transcripts=transcripts, contexts=contexts,
     )  # fmt: skip
     endpoint = ctx.judges[judge.name]
@@ -306,7 +300,7 @@ async def answer_all(
         completion: Completion | None = None
         reply = AppAnswer("")
         # Apps and recorded answers are asked about the row; the judges see the question.
-        prompt = _question(ctx, item)
+        prompt = question(ctx, item)
         if endpoint.recorded is not None:
             reply = endpoint.recorded[item.id]  # one per item: checked when it was loaded
         else:

@@ -8,11 +8,11 @@ hands pytest the suite's test functions (see :mod:`evalkit._pytest_tests`).
 from __future__ import annotations
 
 import dataclasses
-import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+from evalkit._caller import caller_dir
 from evalkit.candidates._app import App
 from evalkit.candidates._recorded import Recorded
 from evalkit.data._perturb import check_perturbations, with_variants
@@ -69,7 +69,7 @@ class Suite:
     #: seeds the perturbations: the same seed asks the same variants (and hits the cache).
     perturbation_seed: int = 0
     #: folder that relative paths are resolved against (the declaring module's folder).
-    base_dir: Path = dataclasses.field(default_factory=lambda: _caller_dir(3))
+    base_dir: Path = dataclasses.field(default_factory=lambda: caller_dir(3))
 
     def dataset_path(self) -> Path:
         """The dataset file, resolved against the suite module's folder."""
@@ -151,8 +151,3 @@ class Suite:
                 )
             seen.add(name)
         return names
-
-
-def _caller_dir(depth: int) -> Path:
-    # The frame that called Suite(...): _caller_dir <- default factory <- __init__ <- caller.
-    return Path(sys._getframe(depth).f_code.co_filename).resolve().parent
