@@ -9,13 +9,19 @@ environment cleaned of the caller's evalkit and pytest settings.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
+from evalkit import Suite
+from evalkit.config import EvalkitConfig
+from evalkit.session import EvalSession
+from evalkit.session._result import SuiteResult
 from evalkit.testing import FakeProvider
 
 #: The API key every run sends; evalkit must never write it anywhere.
@@ -135,3 +141,37 @@ def write_scored_panel(root: Path, base_url: str) -> None:
     (root / "judges" / "p.yaml").write_text(
         "kind: panel\njudges: [fair]\naggregation: mean\nquorum: 1\n"
     )
+
+
+def scored_session(root: Path, **settings: Any) -> EvalSession:
+    """A session over ``root`` with the panel of :func:`write_scored_panel`; fast, no retries."""
+    config = EvalkitConfig.model_validate(
+        {"panel": "p", "cache_dir": root / "cache", "reports_dir": root / "reports",
+         "max_retries": 0, "backoff_s": 0.01, **settings}
+    )  # fmt: skip
+    return EvalSession(config, root)
+
+
+def scored_suite(root: Path, candidate: Any, **fields: Any) -> Suite:
+    """The pointwise suite ``s`` over ``root/data.jsonl``, judging ``candidate``."""
+    return Suite("s", dataset="data.jsonl", base_dir=root, mode="pointwise", candidate=candidate,
+                 **fields)  # fmt: skip
+
+
+def run_scored(
+    root: Path, candidate: Any, *, settings: Mapping[str, Any] | None = None, **fields: Any
+) -> SuiteResult:
+    """Run :func:`scored_suite` in a :func:`scored_session` (``settings`` override the config)."""
+    session = scored_session(root, **(settings or {}))
+    try:
+        return session.suite_result(scored_suite(root, candidate, **fields))
+    finally:
+        session.finish()
+
+
+def digest(folder: Path) -> dict[str, str]:
+    """Every file under ``folder`` by relative path, with its SHA-256: to prove nothing changed."""
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*")) if p.is_file()
+    }  # fmt: skip

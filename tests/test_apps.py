@@ -10,14 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _project import write_scored_panel
+from _project import run_scored, write_scored_panel
 
 import evalkit
-from evalkit import AppAnswer, Suite
+from evalkit import AppAnswer
 from evalkit.candidates._app import App
-from evalkit.config import EvalkitConfig
 from evalkit.errors import UsageError
-from evalkit.session import EvalSession
 from evalkit.session._result import SuiteResult
 from evalkit.testing import FakeProvider, JudgeParams
 
@@ -41,20 +39,6 @@ def root(tmp_path: Path, fake: FakeProvider) -> Path:
     return tmp_path
 
 
-def run(root: Path, candidate: App, *, cache_mode: str = "use", **fields: Any) -> SuiteResult:
-    config = EvalkitConfig(
-        panel="p", cache_dir=root / "cache", reports_dir=root / "reports", max_retries=0,
-        backoff_s=0.01, cache_mode=cache_mode,  # type: ignore[arg-type]
-    )  # fmt: skip
-    session = EvalSession(config, root)
-    suite = Suite("s", dataset="data.jsonl", base_dir=root, mode="pointwise",
-                  candidate=candidate, **fields)  # fmt: skip
-    try:
-        return session.suite_result(suite)
-    finally:
-        session.finish()
-
-
 def answers(result: SuiteResult) -> dict[str, Any]:
     return dict(result.answers["candidate"])
 
@@ -66,7 +50,7 @@ def test_a_sync_app_answers_every_item_in_its_own_thread(root: Path, fake: FakeP
         threads.append(threading.current_thread().name)
         return f"The answer to {row['question']}"
 
-    result = run(root, evalkit.app(answer, version="v1"))
+    result = run_scored(root, evalkit.app(answer, version="v1"))
     got = answers(result)
     assert {k: a.text for k, a in got.items()} == {
         f"q{i}": f"The answer to Question {i}?" for i in range(N_ITEMS)
@@ -87,16 +71,18 @@ def test_answers_are_cached_by_version_refreshed_on_request_and_replayed(root: P
         calls.append(row["id"])
         return "forty-two"
 
-    run(root, evalkit.app(answer, version="v1"))
+    run_scored(root, evalkit.app(answer, version="v1"))
     assert sorted(calls) == [f"q{i}" for i in range(N_ITEMS)]
-    again = run(root, evalkit.app(answer, version="v1"))
+    again = run_scored(root, evalkit.app(answer, version="v1"))
     assert len(calls) == N_ITEMS  # a rerun asks the cache, not the app
     assert all(a.cached for a in answers(again).values())
-    run(root, evalkit.app(answer, version="v2"))
+    run_scored(root, evalkit.app(answer, version="v2"))
     assert len(calls) == 2 * N_ITEMS  # a new version is a new app
-    run(root, evalkit.app(answer, version="v2"), cache_mode="refresh")
+    run_scored(root, evalkit.app(answer, version="v2"), settings={"cache_mode": "refresh"})
     assert len(calls) == 3 * N_ITEMS
-    replayed = run(root, evalkit.app(answer, version="v1"), cache_mode="replay")
+    replayed = run_scored(
+        root, evalkit.app(answer, version="v1"), settings={"cache_mode": "replay"}
+    )
     assert len(calls) == 3 * N_ITEMS  # replay never calls the app
     assert {a.text for a in answers(replayed).values()} == {"forty-two"}
 
@@ -112,7 +98,7 @@ def test_the_concurrency_limit_bounds_the_calls_in_flight(root: Path) -> None:
         in_flight -= 1
         return "ok"
 
-    run(root, evalkit.app(answer, version="v1", concurrency=2))
+    run_scored(root, evalkit.app(answer, version="v1", concurrency=2))
     assert most == 2
 
 
@@ -121,7 +107,7 @@ def test_an_app_calls_models_through_evalkits_client(root: Path, fake: FakeProvi
         text = models.complete(WRITER, row["question"], api_base=fake.base_url)
         return AppAnswer(text, context=["doc"], input_tokens=3, output_tokens=5)
 
-    first = answers(run(root, evalkit.app(answer, version="v1", family="openai")))
+    first = answers(run_scored(root, evalkit.app(answer, version="v1", family="openai")))
     assert fake.requests("sim-writer-openai-q0.90") == N_ITEMS
     assert all(a.text and a.family == "openai" for a in first.values())
     # The app's model calls are charged to its answers: its own counts plus the model's
@@ -129,7 +115,7 @@ def test_an_app_calls_models_through_evalkits_client(root: Path, fake: FakeProvi
     assert {a.input_tokens for a in first.values()} == {3 + 2}
     assert all(a.output_tokens == 5 + len((a.text or "").split()) for a in first.values())
     # The app's own calls are cached too: a new version reuses the model's answers.
-    run(root, evalkit.app(answer, version="v2", family="openai"))
+    run_scored(root, evalkit.app(answer, version="v2", family="openai"))
     assert fake.requests("sim-writer-openai-q0.90") == N_ITEMS
 
 
@@ -180,7 +166,7 @@ def returns_blank(row: dict[str, Any]) -> str:
 def test_a_failing_app_fails_that_item_only_and_is_not_cached(
     root: Path, fn: Any, message: str
 ) -> None:
-    result = run(root, evalkit.app(fn, version="v1", timeout_s=0.2))
+    result = run_scored(root, evalkit.app(fn, version="v1", timeout_s=0.2))
     got = answers(result)
     failed = got.pop("q1")
     assert (failed.status, failed.text) == ("failed", None)
@@ -197,7 +183,7 @@ def test_a_failing_app_fails_that_item_only_and_is_not_cached(
         asked.append(row["id"])
         return "fixed"
 
-    rerun = answers(run(root, App(record, name=fn.__name__, version="v1")))
+    rerun = answers(run_scored(root, App(record, name=fn.__name__, version="v1")))
     assert asked == ["q1"]
     assert rerun["q1"].text == "fixed"
     # The results folder of the first run is still whole.
@@ -235,7 +221,7 @@ def test_an_apps_context_reaches_the_judges_the_answers_table_and_the_report(
             tool_calls=[{"name": "search", "query": row["question"]}],
         )
 
-    result = run(root, evalkit.app(answer, version="v1"))
+    result = run_scored(root, evalkit.app(answer, version="v1"))
     shown = [r.body["messages"][-1]["content"] for r in fake.received() if "judge" in r.model]
     assert len(shown) == N_ITEMS
     q2 = next(text for text in shown if "Doc for q2" in text)
@@ -257,8 +243,8 @@ def test_a_rerun_from_the_cache_keeps_the_context(root: Path) -> None:
     def answer(row: dict[str, Any]) -> AppAnswer:
         return AppAnswer("text", context="the one document")
 
-    run(root, evalkit.app(answer, version="v1"))
-    again = answers(run(root, evalkit.app(answer, version="v1")))
+    run_scored(root, evalkit.app(answer, version="v1"))
+    again = answers(run_scored(root, evalkit.app(answer, version="v1")))
     assert {(a.cached, tuple(a.context or ())) for a in again.values()} == {
         (True, ("the one document",))
     }

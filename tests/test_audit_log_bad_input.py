@@ -7,13 +7,13 @@ that nothing on disk was written or changed (the `-o` target included).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from _project import digest
 
 from evalkit.cli import main
 
@@ -96,13 +96,6 @@ CASES: list[tuple[str, Callable[[Path], None], list[str], str]] = [
      "--by 'subset': the log has no such column (nor a --map that makes it); its columns are: question_id"),
     ("n-boot-zero", copy(MTB), ["audit", MT_FILE, *MT, "--n-boot", "0"], "--n-boot 0: give a number of resamples, at least 1"),
 ]  # fmt: skip
-
-
-def digest(folder: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*")) if p.is_file()
-    }  # fmt: skip
 
 
 @pytest.mark.parametrize(("name", "setup", "argv", "message"), CASES, ids=[c[0] for c in CASES])

@@ -11,16 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _project import write_scored_panel
+from _project import run_scored, scored_session, scored_suite, write_scored_panel
 from aiohttp import web
 
 import evalkit
-from evalkit import Suite
 from evalkit.candidates._app import App
-from evalkit.config import EvalkitConfig
 from evalkit.errors import EvalkitError, UsageError
-from evalkit.session import EvalSession
-from evalkit.session._result import SuiteResult
 from evalkit.testing import FakeProvider, JudgeParams
 
 #: What the service does for each item.
@@ -127,24 +123,6 @@ def root(tmp_path: Path, fake: FakeProvider) -> Path:
 BODY = '{"input": {"id": {{ id | tojson }}, "q": {{ question | tojson }}}}'
 
 
-def session(root: Path) -> EvalSession:
-    config = EvalkitConfig(panel="p", cache_dir=root / "cache", reports_dir=root / "reports",
-                           max_retries=3, backoff_s=0.01)  # fmt: skip
-    return EvalSession(config, root)
-
-
-def suite(root: Path, candidate: App) -> Suite:
-    return Suite("s", dataset="data.jsonl", base_dir=root, mode="pointwise", candidate=candidate)
-
-
-def run(root: Path, candidate: App) -> SuiteResult:
-    one = session(root)
-    try:
-        return one.suite_result(suite(root, candidate))
-    finally:
-        one.finish()
-
-
 def http(service: Service, **fields: Any) -> App:
     return evalkit.app.http(
         service.url, body=BODY, answer_path="output.text", context_path="docs",
@@ -156,7 +134,7 @@ def http(service: Service, **fields: Any) -> App:
 def test_every_reply_is_an_answer_or_a_failed_row_naming_the_problem(
     root: Path, service: Service
 ) -> None:
-    result = run(root, http(service, retries=1))
+    result = run_scored(root, http(service, retries=1), settings={"max_retries": 3})
     got = result.answers["candidate"]
     assert got["ok"].text == 'Answer about ok "quoted" question?'
     assert got["ok"].context == ["d1", "d2"]
@@ -195,10 +173,12 @@ def test_every_reply_is_an_answer_or_a_failed_row_naming_the_problem(
 
 
 def test_answers_are_cached_and_a_rerun_asks_only_what_failed(root: Path, service: Service) -> None:
-    run(root, http(service, retries=3))
+    run_scored(root, http(service, retries=3), settings={"max_retries": 3})
     assert service.counts["flaky"] == 3  # 503, 503, then an answer
     before = dict(service.counts)
-    rerun = run(root, http(service, retries=3)).answers["candidate"]
+    rerun = run_scored(root, http(service, retries=3), settings={"max_retries": 3}).answers[
+        "candidate"
+    ]
     asked = {k: service.counts[k] - before.get(k, 0) for k in BEHAVIOUR}
     # Answers come from the cache; failures were never cached, so they are asked again
     # (a 500 and a timeout four times each: one attempt and three retries).
@@ -215,12 +195,12 @@ def test_a_body_that_does_not_render_into_json_is_refused_before_any_call(
                                 version="v1")  # fmt: skip
     with pytest.raises(EvalkitError, match=r"^suite 's': item 'ok' body: the rendered template is "
                        r"not JSON .*quote values with \{\{ field \| tojson \}\}"):  # fmt: skip
-        session(root).suite_result(suite(root, unquoted))
+        scored_session(root, max_retries=3).suite_result(scored_suite(root, unquoted))
     missing = evalkit.app.http(service.url, body='{"q": {{ prompt | tojson }}}', answer_path="a",
                                version="v1")  # fmt: skip
     with pytest.raises(EvalkitError, match=r"^suite 's': item 'ok' body: the template uses "
                        r"'prompt', which the row does not have \(it has 'id', 'question'\)"):  # fmt: skip
-        session(root).suite_result(suite(root, missing))
+        scored_session(root, max_retries=3).suite_result(scored_suite(root, missing))
     assert sum(service.counts.values()) == 0
     assert fake.requests() == 0
 

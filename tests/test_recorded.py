@@ -8,16 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _project import write_scored_panel
+from _project import run_scored, scored_session, scored_suite, write_scored_panel
 
 import evalkit
-from evalkit import Suite
 from evalkit.candidates._recorded import Recorded
-from evalkit.config import EvalkitConfig
 from evalkit.errors import EvalkitError, UsageError
-from evalkit.session import EvalSession
 from evalkit.session._plan import plan_suites
-from evalkit.session._result import SuiteResult
 from evalkit.testing import FakeProvider, JudgeParams
 
 N_ITEMS = 4
@@ -44,26 +40,8 @@ def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
 
 
-def session(root: Path) -> EvalSession:
-    config = EvalkitConfig(panel="p", cache_dir=root / "cache", reports_dir=root / "reports",
-                           max_retries=0)  # fmt: skip
-    return EvalSession(config, root)
-
-
-def suite(root: Path, candidate: Recorded) -> Suite:
-    return Suite("s", dataset="data.jsonl", base_dir=root, mode="pointwise", candidate=candidate)
-
-
-def run(root: Path, candidate: Recorded) -> SuiteResult:
-    run = session(root)
-    try:
-        return run.suite_result(suite(root, candidate))
-    finally:
-        run.finish()
-
-
 def test_a_dataset_column_is_judged_without_any_generation(root: Path, fake: FakeProvider) -> None:
-    result = run(root, evalkit.recorded(column="answer"))
+    result = run_scored(root, evalkit.recorded(column="answer"))
     got = result.answers["candidate"]
     assert {k: a.text for k, a in got.items()} == {f"q{i}": f"Stored {i}" for i in range(N_ITEMS)}
     assert {(a.model, a.status, a.cached) for a in got.values()} == {
@@ -80,12 +58,12 @@ def test_a_file_keyed_by_id_with_its_context(root: Path, fake: FakeProvider) -> 
     write_jsonl(root / "answers.jsonl", rows)
     source = evalkit.recorded(file="answers.jsonl", id_field="qid", answer_field="output",
                               context_field="docs", name="prod-logs", family="openai")  # fmt: skip
-    got = run(root, source).answers["candidate"]
+    got = run_scored(root, source).answers["candidate"]
     assert {k: (a.text, a.context) for k, a in got.items()} == {
         f"q{i}": (f"From file {i}", [f"doc {i}"]) for i in range(N_ITEMS)
     }
     assert {(a.model, a.family) for a in got.values()} == {("prod-logs", "openai")}
-    plan = plan_suites(session(root), [suite(root, source)])
+    plan = plan_suites(scored_session(root), [scored_suite(root, source)])
     candidate = next(r for r in plan.rows if r.kind == "candidate")
     assert (candidate.calls, candidate.detail) == (0, "4 items, recorded answers: no call")
 
@@ -93,7 +71,7 @@ def test_a_file_keyed_by_id_with_its_context(root: Path, fake: FakeProvider) -> 
 def test_a_csv_file_works_too(root: Path) -> None:
     lines = ["id,answer"] + [f"q{i},csv {i}" for i in range(N_ITEMS)]
     (root / "answers.csv").write_text("\n".join(lines) + "\n")
-    got = run(root, evalkit.recorded(file="answers.csv")).answers["candidate"]
+    got = run_scored(root, evalkit.recorded(file="answers.csv")).answers["candidate"]
     assert got["q3"].text == "csv 3"
 
 
@@ -125,9 +103,9 @@ def test_every_id_is_accounted_for_before_any_call(
     root: Path, fake: FakeProvider, ids: list[str], message: str
 ) -> None:
     write_jsonl(root / "answers.jsonl", [{"id": i, "answer": "a"} for i in ids])
-    s = session(root)
+    s = scored_session(root)
     with pytest.raises(EvalkitError, match=r"^suite 's': .*" + message):
-        s.suite_result(suite(root, evalkit.recorded(file="answers.jsonl")))
+        s.suite_result(scored_suite(root, evalkit.recorded(file="answers.jsonl")))
     assert fake.requests() == 0
     assert not (root / "reports").exists()  # nothing was opened, nothing to lose
 
@@ -135,7 +113,7 @@ def test_every_id_is_accounted_for_before_any_call(
 def test_bad_recorded_files_and_rows_are_named(root: Path, fake: FakeProvider) -> None:
     def refused(candidate: Recorded, message: str) -> None:
         with pytest.raises(EvalkitError, match=message):
-            session(root).suite_result(suite(root, candidate))
+            scored_session(root).suite_result(scored_suite(root, candidate))
 
     refused(evalkit.recorded(file="nope.jsonl"), r"nope\.jsonl: recorded answers file not found")
     write_jsonl(root / "answers.jsonl", [{"answer": "a"}])
