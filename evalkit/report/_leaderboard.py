@@ -12,7 +12,6 @@ from typing import Any
 
 import pandas as pd
 
-from evalkit.leaderboard import leaderboard
 from evalkit.panel import PanelRule
 from evalkit.records import RunRecord, SuiteRecord
 from evalkit.records._run import LeaderboardRecord
@@ -45,6 +44,10 @@ def suite_leaderboard(
     rows = judgments.loc[(judgments["suite"] == suite.name) & (judgments["mode"] == "pairwise")]
     if rows["candidate"].nunique() < 2:
         return None
+    # Imported here: the fit needs scipy, which a report with no leaderboard (most of them)
+    # should not wait for at the end of every run.
+    from evalkit.leaderboard import leaderboard
+
     rule, weights = _rule(suite)
     confidence = suite.audit.confidence if suite.audit is not None else 0.95
     # The recorded baseline anchors the ratings, unless it was judged as a candidate too
