@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import importlib.util
 import json
 import os
 import tomllib
@@ -224,8 +225,9 @@ def check_cache_url(url: str) -> None:
 
     Raises:
         ValueError: an unknown scheme, a missing host, a port that is not a number from 1 to
-            65535, or a database that is not a whole number (pydantic turns this into a
-            message naming the key). The message does not repeat the URL (nor its password).
+            65535, a database that is not a whole number, or the redis package is not
+            installed (pydantic turns this into a message naming the key). The message does
+            not repeat the URL (nor its password).
     """
     if not is_url(url):
         return
@@ -245,6 +247,11 @@ def check_cache_url(url: str) -> None:
     database = parts.path.strip("/")
     if database and not database.isdigit():
         raise ValueError(f"the database {database!r} is not a whole number ({example})")
+    if importlib.util.find_spec("redis") is None:
+        raise ValueError(
+            "a Redis cache needs the redis package, which is not installed; install it with "
+            "pip install 'evalkit[redis]'"
+        )
 
 
 def check_confidence(value: float, where: str) -> float:

@@ -77,3 +77,16 @@ def test_a_cache_url_folder_that_cannot_be_written_is_named(tmp_path: Path) -> N
     ):
         check_folders(load_config(cli={"cache_url": str(tmp_path / "file")}))
     check_folders(load_config(cli={"cache_url": "redis://h:1/0"}))  # nothing to check locally
+
+
+def test_a_redis_url_without_the_redis_package_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "redis" else real(name, *a)
+    )
+    with pytest.raises(ConfigError, match=r"--evalkit-cache-url: .*pip install 'evalkit\[redis\]'"):
+        load_config(cli={"cache_url": "redis://h:1/0"})
