@@ -73,7 +73,7 @@ class RedisStore:
         """Remove the entry under ``key``; return whether there was one."""
         return bool(self._call("DEL", lambda r: r.delete(KEY_PREFIX + key)))
 
-    def keys(self) -> Iterator[str]:
+    def iter_keys(self) -> Iterator[str]:
         """Every key of this cache format on the server (other keys are left out)."""
         names = self._call(
             "SCAN", lambda r: list(r.scan_iter(match=KEY_PREFIX + "*", count=_SCAN_COUNT))

@@ -39,7 +39,7 @@ class CacheStore(Protocol):
         """Remove the entry under ``key``; return whether there was one."""
         ...
 
-    def keys(self) -> Iterator[str]:
+    def iter_keys(self) -> Iterator[str]:
         """Every key in the store (for copying between stores)."""
         ...
 
@@ -78,7 +78,7 @@ class DiskStore:
         """Remove the entry under ``key``; return whether there was one."""
         return bool(self._open().delete(key))
 
-    def keys(self) -> Iterator[str]:
+    def iter_keys(self) -> Iterator[str]:
         """Every key in the folder."""
         return (str(key) for key in self._open().iterkeys())
 
