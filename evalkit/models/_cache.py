@@ -29,11 +29,13 @@ and from then on reads nothing and writes nothing, so every call goes to its mod
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 import sys
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
@@ -49,6 +51,9 @@ _NOT_IN_KEY: Final = frozenset(
     {"api_key", "api_base", "base_url", "headers", "extra_headers", "timeout", "max_retries",
      "num_retries", "metadata"}
 )  # fmt: skip
+#: Threads that wait on a remote store at once (a run has up to concurrency x models calls
+#: in flight; past this many, lookups queue for a thread).
+REMOTE_THREADS: Final = 32
 
 T = TypeVar("T")
 #: Told, once, the line saying that the cache went away (by default written to stderr).
@@ -155,6 +160,7 @@ class ResponseCache:
         self.down: str | None = None
         self._warn = warn if warn is not None else _to_stderr
         self._down_lock = threading.Lock()  # remote calls run in several threads at once
+        self._threads: ThreadPoolExecutor | None = None  # for a remote store, made on first use
 
     @property
     def reads(self) -> bool:
@@ -218,18 +224,33 @@ class ResponseCache:
     async def aget(self, key: str) -> Completion | None:
         """:meth:`get`, off the event loop when the store is remote."""
         if self.store.remote and self.reads and self.down is None:
-            return await asyncio.to_thread(self.get, key)
+            return await self._off_loop(functools.partial(self.get, key))
         return self.get(key)
 
     async def aput(self, key: str, completion: Completion, *, model: str) -> bool:
         """:meth:`put`, off the event loop when the store is remote."""
         if self.store.remote and self.writes and self.down is None:
-            return await asyncio.to_thread(self.put, key, completion, model=model)
+            return await self._off_loop(functools.partial(self.put, key, completion, model=model))
         return self.put(key, completion, model=model)
 
     def close(self) -> None:
         """Close the underlying store (it reopens on next use)."""
+        with self._down_lock:
+            threads, self._threads = self._threads, None
+        if threads is not None:
+            threads.shutdown(wait=False)
         self.store.close()
+
+    async def _off_loop(self, call: Callable[[], T]) -> T:
+        """``call()`` in one of the cache's own threads, so the event loop never waits on it."""
+        with self._down_lock:
+            if self._threads is None:
+                # Its own pool, not asyncio's default one (a handful of threads on a small
+                # machine, shared with sync apps): a call waits on the network, not the CPU, so
+                # as many may wait at once as a run has calls in flight.
+                self._threads = ThreadPoolExecutor(REMOTE_THREADS, "evalkit-cache")
+            threads = self._threads
+        return await asyncio.get_running_loop().run_in_executor(threads, call)
 
     def _guarded(self, op: Callable[..., T], *args: object) -> T | None:
         """``op(*args)``, or None once the store is unusable (warning once when it becomes so)."""
