@@ -89,6 +89,18 @@ def test_entries_expire_after_the_ttl_and_never_without_one(
     assert raw.pttl(KEY_PREFIX + "forever") == -1  # no expiry
 
 
+def test_the_ttl_applies_to_the_folder_too(tmp_path: Path) -> None:
+    import diskcache
+
+    ResponseCache(tmp_path, "use", ttl_s=3600).put("short", ANSWER, model="m")
+    ResponseCache(tmp_path, "use").put("forever", ANSWER, model="m")
+    with diskcache.Cache(str(tmp_path / "responses")) as raw_folder:
+        _, expires = raw_folder.get("short", expire_time=True)
+        _, never = raw_folder.get("forever", expire_time=True)
+    assert expires is not None
+    assert never is None
+
+
 def test_the_config_chooses_redis_and_its_ttl(redis_server: RedisServer, raw: redis.Redis) -> None:
     config = load_config(
         environ={"EVALKIT_CACHE_URL": redis_server.url, "EVALKIT_CACHE_TTL_S": "60"}
