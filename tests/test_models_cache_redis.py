@@ -277,3 +277,17 @@ def test_replay_with_the_server_down_names_the_outage(fake_provider: FakeProvide
     with pytest.raises(CacheMiss, match=r"the cache could not be used .*--evalkit-cache-url"):
         asyncio.run(c.complete(fake_provider.chat_request("m")))
     assert fake_provider.requests("m") == 0
+
+
+def test_a_rejected_password_is_an_outage_too(
+    redis_server: RedisServer, raw: redis.Redis, fake_provider: FakeProvider
+) -> None:
+    raw.config_set("requirepass", PASSWORD)
+    warned = Warnings()
+    wrong = f"redis://:not-{PASSWORD}@127.0.0.1:{redis_server.port}/0"
+    c = _client(wrong, warn=warned)
+    requests = [fake_provider.chat_request("m", f"answer {i}") for i in range(8)]
+    _answers_are_right(asyncio.run(c.complete_many(requests)))
+    assert len(warned) == 1
+    assert PASSWORD not in warned[0]
+    assert "redis://[redacted]@127.0.0.1" in warned[0]
