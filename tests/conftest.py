@@ -86,7 +86,11 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
     try:
         server = RedisServer(tmp_path_factory.mktemp("redis"))
     except FileNotFoundError as exc:
-        pytest.fail(str(exc), pytrace=False)
+        missing = str(exc)
+    else:
+        missing = ""
+    if missing:  # failed outside the except block, so the message is shown once
+        pytest.fail(missing, pytrace=False)
     server.start()
     try:
         yield server
