@@ -14,6 +14,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import re
 import tomllib
 import urllib.parse
 from collections.abc import Mapping
@@ -211,13 +212,17 @@ def check_api_base(url: str) -> None:
         )
 
 
-#: URL schemes ``cache_url`` accepts (anything else with ``://`` is refused).
+#: URL schemes ``cache_url`` accepts (any other ``scheme:`` is refused).
 CACHE_URL_SCHEMES: Final = ("redis", "rediss")
 
 
 def is_url(location: str) -> bool:
-    """Whether a cache location is a URL (``scheme://…``) rather than a folder path."""
-    return "://" in location
+    """Whether a cache location is a URL (``scheme:…``) rather than a folder path.
+
+    A scheme of two letters or more, so that a Windows drive (``C:/cache``) is a folder and
+    a mistyped ``redis:/host`` is a URL, refused with a reason, not a folder named ``redis:``.
+    """
+    return re.match(r"[A-Za-z][A-Za-z0-9+.-]+:", location) is not None
 
 
 def check_cache_url(url: str) -> None:
@@ -235,7 +240,7 @@ def check_cache_url(url: str) -> None:
     parts = urllib.parse.urlsplit(url)
     if parts.scheme.lower() not in CACHE_URL_SCHEMES:
         raise ValueError(
-            f"the scheme {parts.scheme + '://'!r} is not supported; give a redis:// or "
+            f"the scheme {parts.scheme + ':'!r} is not supported; give a redis:// or "
             f"rediss:// URL ({example}) or a folder path"
         )
     try:

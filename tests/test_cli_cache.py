@@ -132,7 +132,7 @@ def test_the_password_is_never_printed(
     ("argv", "message"),
     [
         (["push", "--from", "{folder}", "--to", "http://127.0.0.1:6379/0"],
-         r"--to http://127.0.0.1:6379/0: the scheme 'http://' is not supported"),
+         r"--to http://127.0.0.1:6379/0: the scheme 'http:' is not supported"),
         (["push", "--from", "{folder}", "--to", "redis://127.0.0.1:99999/0"],
          r"--to redis://127.0.0.1:99999/0: give a host and a port from 1 to 65535"),
         (["push", "--from", "{folder}", "--to", "{tmp}/elsewhere"],

@@ -23,6 +23,10 @@ def test_a_redis_url_comes_from_any_of_the_three_places() -> None:
     assert load_config(cli={"cache_url": "rediss://h/0"}).cache_location() == "rediss://h/0"
 
 
+def test_a_windows_drive_is_a_folder_not_a_url() -> None:
+    assert load_config(cli={"cache_url": "C:/cache"}).cache_location() == Path("C:/cache")
+
+
 def test_a_plain_path_is_a_folder_made_absolute_against_the_project(tmp_path: Path) -> None:
     cfg = load_config(pyproject={"cache_url": "shared/cache"}).resolved(tmp_path)
     assert cfg.cache_location() == tmp_path / "shared" / "cache"
@@ -33,8 +37,9 @@ def test_a_plain_path_is_a_folder_made_absolute_against_the_project(tmp_path: Pa
 @pytest.mark.parametrize(
     ("url", "problem"),
     [
-        ("http://127.0.0.1:6379/0", r"the scheme 'http://' is not supported; give a redis://"),
-        ("memcached://h:11211", r"the scheme 'memcached://' is not supported"),
+        ("http://127.0.0.1:6379/0", r"the scheme 'http:' is not supported; give a redis://"),
+        ("memcached://h:11211", r"the scheme 'memcached:' is not supported"),
+        ("redis:/h:6379/0", r"give a host and a port"),
         ("redis://h:99999/0", r"give a host and a port from 1 to 65535"),
         ("redis://h:port/0", r"give a host and a port from 1 to 65535"),
         ("redis://h:0/0", r"give a host and a port from 1 to 65535"),

@@ -159,7 +159,7 @@ class ResponseCache:
         #: why the store could not be used (then the cache neither reads nor writes), or None.
         self.down: str | None = None
         self._warn = warn if warn is not None else _to_stderr
-        self._down_lock = threading.Lock()  # remote calls run in several threads at once
+        self._lock = threading.Lock()  # remote calls run in several threads at once
         self._threads: ThreadPoolExecutor | None = None  # for a remote store, made on first use
 
     @property
@@ -235,7 +235,7 @@ class ResponseCache:
 
     def close(self) -> None:
         """Close the underlying store (it reopens on next use)."""
-        with self._down_lock:
+        with self._lock:
             threads, self._threads = self._threads, None
         if threads is not None:
             threads.shutdown(wait=False)
@@ -243,7 +243,7 @@ class ResponseCache:
 
     async def _off_loop(self, call: Callable[[], T]) -> T:
         """``call()`` in one of the cache's own threads, so the event loop never waits on it."""
-        with self._down_lock:
+        with self._lock:
             if self._threads is None:
                 # Its own pool, not asyncio's default one (a handful of threads on a small
                 # machine, shared with sync apps): a call waits on the network, not the CPU, so
@@ -257,7 +257,7 @@ class ResponseCache:
         try:
             return op(*args)
         except CacheUnavailable as exc:
-            with self._down_lock:
+            with self._lock:
                 first = self.down is None
                 if first:
                     self.down = str(exc)
