@@ -50,8 +50,9 @@ def _redis(flag: str, url: str) -> RedisStore:
     try:
         store.ping()
     except CacheUnavailable as exc:
+        reason = str(exc).removeprefix(f"Redis at {store.name}: ")  # the flag names it already
         raise UsageError(
-            f"{flag} {shown}: cannot be reached ({exc}); start the server or fix the URL"
+            f"{flag} {shown}: cannot be reached ({reason}); start the server or fix the URL"
         ) from None
     return store
 
