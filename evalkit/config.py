@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import importlib.util
 import json
 import os
+import re
 import tomllib
+import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -21,6 +24,7 @@ from typing import Any, Final, Literal
 import pydantic
 
 from evalkit.errors import ConfigError
+from evalkit.redaction import redact
 
 CacheMode = Literal["use", "refresh", "off", "replay"]
 InconclusivePolicy = Literal["fail", "warn"]
@@ -84,6 +88,12 @@ class EvalkitConfig(pydantic.BaseModel):
     #: replayed as unparseable: at temperature 0, asking again gives the same reply).
     retry_unparseable: bool = False
     cache_dir: Path = Path(".evalkit-cache")
+    #: where the response cache lives: ``redis://host:port/db`` (or ``rediss://``) for a Redis
+    #: server that every shard, runner and developer shares, or a folder path; unset, the
+    #: ``responses`` folder under ``cache_dir``.
+    cache_url: str | None = None
+    #: seconds a new cache entry is kept before it expires; unset, entries never expire.
+    cache_ttl_s: pydantic.PositiveFloat | None = pydantic.Field(default=None, allow_inf_nan=False)
     reports_dir: Path = Path("reports")
     #: where accepted runs are kept (commit this folder): the NoRegression gate reads it.
     baselines_dir: Path = Path("evalkit-baselines")
@@ -132,19 +142,34 @@ class EvalkitConfig(pydantic.BaseModel):
             check_api_base(value)
         return value
 
+    @pydantic.field_validator("cache_url")
+    @classmethod
+    def _cache_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            check_cache_url(value)
+        return value
+
+    def cache_location(self) -> Path | str:
+        """Where the response cache lives: a folder (a Path) or a Redis URL (a str)."""
+        if not self.cache_url:  # "" in pyproject.toml is a deliberate "the default folder"
+            return self.cache_dir
+        return self.cache_url if is_url(self.cache_url) else Path(self.cache_url)
+
     def resolved(self, rootdir: Path) -> EvalkitConfig:
         """Return the config with its folders made absolute against the project root.
 
         Called once, where the config is read, so that nothing else has to know what a
         relative folder is relative to.
         """
-        return self.model_copy(
-            update={
-                name: path if path.is_absolute() else rootdir / path
-                for name in ("cache_dir", "reports_dir", "baselines_dir")
-                for path in (getattr(self, name),)
-            }
-        )
+        update: dict[str, Any] = {
+            name: path if path.is_absolute() else rootdir / path
+            for name in ("cache_dir", "reports_dir", "baselines_dir")
+            for path in (getattr(self, name),)
+        }
+        location = self.cache_location()
+        if isinstance(location, Path) and self.cache_url:
+            update["cache_url"] = str(location if location.is_absolute() else rootdir / location)
+        return self.model_copy(update=update)
 
     def digest(self) -> str:
         """A short hash of the settings that change results (shown in the report)."""
@@ -153,6 +178,8 @@ class EvalkitConfig(pydantic.BaseModel):
             exclude={
                 "reports_dir",
                 "cache_dir",
+                "cache_url",
+                "cache_ttl_s",
                 "cache_mode",
                 "retry_unparseable",
                 "accept",
@@ -182,6 +209,53 @@ def check_api_base(url: str) -> None:
         raise ValueError(
             f"{url!r} is not an http:// or https:// URL; write the server's full address, "
             "e.g. http://localhost:8000/v1"
+        )
+
+
+#: URL schemes ``cache_url`` accepts (any other ``scheme:`` is refused).
+CACHE_URL_SCHEMES: Final = ("redis", "rediss")
+
+
+def is_url(location: str) -> bool:
+    """Whether a cache location is a URL (``scheme:…``) rather than a folder path.
+
+    A scheme of two letters or more, so that a Windows drive (``C:/cache``) is a folder and
+    a mistyped ``redis:/host`` is a URL, refused with a reason, not a folder named ``redis:``.
+    """
+    return re.match(r"[A-Za-z][A-Za-z0-9+.-]+:", location) is not None
+
+
+def check_cache_url(url: str) -> None:
+    """Check that ``url`` is a folder path or a usable ``redis://host:port/db`` URL.
+
+    Raises:
+        ValueError: an unknown scheme, a missing host, a port that is not a number from 1 to
+            65535, a database that is not a whole number, or the redis package is not
+            installed (pydantic turns this into a message naming the key). The message does
+            not repeat the URL (nor its password).
+    """
+    if not is_url(url):
+        return
+    example = "e.g. redis://localhost:6379/0"
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme.lower() not in CACHE_URL_SCHEMES:
+        raise ValueError(
+            f"the scheme {parts.scheme + ':'!r} is not supported; give a redis:// or "
+            f"rediss:// URL ({example}) or a folder path"
+        )
+    try:
+        port = parts.port  # None when absent: Redis's own 6379
+    except ValueError:  # not a number, or past 65535
+        port = 0
+    if port == 0 or not parts.hostname:
+        raise ValueError(f"give a host and a port from 1 to 65535 ({example})")
+    database = parts.path.strip("/")
+    if database and not database.isdigit():
+        raise ValueError(f"the database {database!r} is not a whole number ({example})")
+    if importlib.util.find_spec("redis") is None:
+        raise ValueError(
+            "a Redis cache needs the redis package, which is not installed; install it with "
+            "pip install 'evalkit[redis]'"
         )
 
 
@@ -315,7 +389,8 @@ def _describe(exc: pydantic.ValidationError, sources: Mapping[str, str]) -> str:
             lines.append(f"{where}: unknown setting {field!r}{hint}; known settings: {known}")
         else:
             msg = str(err["msg"]).removeprefix("Value error, ")
-            lines.append(f"{where}: {msg} (got {err.get('input')!r})")
+            # Redacted: a cache_url may carry a Redis password.
+            lines.append(f"{where}: {msg} (got {redact(repr(err.get('input')))})")
     return "; ".join(lines)
 
 
@@ -337,6 +412,12 @@ def check_folders(config: EvalkitConfig) -> None:
                 f"{name} {path}: {problem}; choose another folder with --evalkit-{flag}, "
                 f"EVALKIT_{name.upper()} or {name} under [tool.evalkit]"
             )
+    location = config.cache_location()
+    if config.cache_url and isinstance(location, Path) and (problem := _folder_problem(location)):
+        raise ConfigError(
+            f"cache_url {location}: {problem}; choose another folder or a redis:// URL with "
+            "--evalkit-cache-url, EVALKIT_CACHE_URL or cache_url under [tool.evalkit]"
+        )
 
 
 def _folder_problem(path: Path) -> str | None:

@@ -24,6 +24,7 @@ libraries are translated into this tree at the boundary where they enter evalkit
     │   │   └── AppFailed           a candidate app raised, hung, or returned no usable answer
     │   └── CallNotMade             the run stopped first (Ctrl-C, or the budget was reached)
     ├── CacheMiss                   replay mode found no cached answer for a call
+    ├── CacheUnavailable            the shared (Redis) cache could not be reached or used
     ├── BudgetExceeded              the next call would take the run past its budget
     └── LocalModelError             the bundled llama.cpp server could not be started
 """
@@ -132,6 +133,14 @@ class CallNotMade(ModelError):
 
 class CacheMiss(EvalkitError):
     """Replay mode was asked for a call that is not in the cache."""
+
+
+class CacheUnavailable(EvalkitError):
+    """The shared response cache (Redis) refused, dropped or timed out a command.
+
+    A run does not fail on it: the response cache warns once and goes on without a cache.
+    ``evalkit cache push``/``pull`` report it naming the flag.
+    """
 
 
 class BudgetExceeded(EvalkitError):

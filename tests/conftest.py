@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from _clocks import RecordedSleep
+from _redis import RedisServer
 
 from evalkit.models import (
     ConcurrencyLimits,
@@ -74,6 +75,27 @@ def make_client(tmp_path: Path) -> Callable[..., ModelClient]:
         )
 
     return build
+
+
+@pytest.fixture
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A real redis-server on a free loopback port, without persistence, stopped afterwards.
+
+    Fails (never skips) when redis-server is not installed, saying how to install it.
+    """
+    try:
+        server = RedisServer(tmp_path_factory.mktemp("redis"))
+    except FileNotFoundError as exc:
+        missing = str(exc)
+    else:
+        missing = ""
+    if missing:  # failed outside the except block, so the message is shown once
+        pytest.fail(missing, pytrace=False)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture

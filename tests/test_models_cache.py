@@ -297,9 +297,9 @@ def test_api_key_never_reaches_the_cache_files(
 
 def test_an_unreadable_entry_is_a_miss_not_a_crash(tmp_path: Path) -> None:
     cache = ResponseCache(tmp_path, "use")
-    cache._open().set(cache_key(BASE), "{not json")
+    cache.store.set(cache_key(BASE), "{not json", None)
     assert cache.get(cache_key(BASE)) is None
-    assert cache._open().get(cache_key(BASE)) is None
+    assert cache.store.get(cache_key(BASE)) is None
 
 
 _WORKER = textwrap.dedent(

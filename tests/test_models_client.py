@@ -337,7 +337,7 @@ def test_from_config_wires_every_setting(fake_provider: FakeProvider, tmp_path: 
         max_retries=1, backoff_s=0.01, max_backoff_s=0.5, budget_usd=2.0, max_calls=9, seed=5,
     )  # fmt: skip
     c = ModelClient.from_config(config)
-    assert (c.cache.directory, c.cache.mode) == (tmp_path / "c", "refresh")
+    assert (c.cache.store.name, c.cache.mode) == (str(tmp_path / "c"), "refresh")
     assert (c.limits.default, c.timeout_s) == (3, 0.4)
     assert (c.retry.max_retries, c.retry.backoff_s, c.retry.max_backoff_s) == (1, 0.01, 0.5)
     assert (c.budget.budget_usd, c.budget.max_calls) == (2.0, 9)

@@ -28,7 +28,7 @@ from pathlib import Path
 from evalkit.config import CacheMode, EvalkitConfig
 from evalkit.errors import CallNotMade, ClientError, EvalkitError, ModelError
 from evalkit.models._budget import Budget
-from evalkit.models._cache import ResponseCache, cache_key
+from evalkit.models._cache import ResponseCache, Warn, cache_key
 from evalkit.models._limits import ConcurrencyLimits
 from evalkit.models._retry import RetryPolicy, retry_delay
 from evalkit.models._types import Completion, ModelRequest, ModelTransport
@@ -98,16 +98,24 @@ class ModelClient:
         budget: Budget | None = None,
         cache_mode: CacheMode | None = None,
         locate: Locator | None = None,
+        warn: Warn | None = None,
     ) -> ModelClient:
         """Build a client from the run's config.
 
         Pass ``budget`` to share one budget between several clients of a run, and
         ``cache_mode`` to override the config's (e.g. ``refresh`` for one model only).
-        ``locate`` is the hook that gives a request its address on a cache miss.
+        ``locate`` is the hook that gives a request its address on a cache miss; ``warn`` is
+        told once if the cache becomes unusable (default: stderr).
         """
+        cache = ResponseCache(
+            config.cache_location(),
+            cache_mode or config.cache_mode,
+            ttl_s=config.cache_ttl_s,
+            warn=warn,
+        )
         return cls(
             transport,
-            cache=ResponseCache(config.cache_dir, cache_mode or config.cache_mode),
+            cache=cache,
             budget=budget or Budget.from_config(config),
             limits=ConcurrencyLimits(config.concurrency),
             retry=RetryPolicy.from_config(config),
@@ -163,7 +171,7 @@ class ModelClient:
     ) -> Completion:
         """:meth:`complete` once no identical call is under way; ``key`` is its cache key."""
         if self.cache.reads:
-            hit = self.cache.get(key)
+            hit = await self.cache.aget(key)
             if hit is not None and (
                 self.cache.mode == "replay" or not self._asks_again(hit, validate)
             ):
@@ -183,7 +191,7 @@ class ModelClient:
         if self.cache.writes:
             # Overwrites an entry asked again under retry_unparseable; kept until then, so
             # a failed retry loses nothing.
-            self.cache.put(key, completion, model=request.model)
+            await self.cache.aput(key, completion, model=request.model)
         return completion
 
     def _asks_again(self, hit: Completion, validate: Validator | None) -> bool:

@@ -27,6 +27,7 @@ import collections
 import dataclasses
 import math
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Final, Literal
 
 from evalkit.judging._calls import JudgeCall, judge_calls
@@ -230,11 +231,12 @@ def plan_suites(session: EvalSession, suites: Iterable[Suite]) -> Plan:
     cfg = session.config
     cache_dir = cfg.cache_dir
     resolver = Resolver(cache_dir)
-    cache = ResponseCache(cache_dir, cfg.cache_mode)
+    location = cfg.cache_location()
+    cache = ResponseCache(location, cfg.cache_mode)
     reader = None
-    if cache.reads and (cache_dir / _RESPONSES).is_dir():
+    if cache.reads and (not isinstance(location, Path) or (location / _RESPONSES).is_dir()):
         # Replay mode reads and never stores; the run's own mode could write on an eviction.
-        reader = ResponseCache(cache_dir, "replay")
+        reader = ResponseCache(location, "replay")
     try:
         plans = tuple(_plan_suite(session, suite, resolver, reader) for suite in suites)
     finally:

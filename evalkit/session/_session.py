@@ -106,7 +106,10 @@ class EvalSession:
         self._resolver = Resolver(self.config.cache_dir)
         # Apps are called through the client like models (cache, limits, timeout, budget).
         self._caller = ModelClient.from_config(
-            self.config, transport=self._apps, locate=self._resolver.locate
+            self.config,
+            transport=self._apps,
+            locate=self._resolver.locate,
+            warn=self._progress_writer,
         )
         self._apps.models = SessionModels(self._caller, self._resolver.resolve, self._caller.limits)
         if self.worker is None:
