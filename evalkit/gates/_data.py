@@ -113,6 +113,12 @@ class MatchesProduction:
             outcome = "inconclusive"
         flagged = comparison.flagged()
         said = "; ".join(f"eval inputs {s.direction}" for s in flagged[:3])
+        kinds = comparison.coverage
+        if kinds is not None and kinds.uncovered:
+            said += ("; " if said else "") + (
+                f"{len(kinds.uncovered)} of production's {kinds.k} kinds of request "
+                f"({kinds.uncovered_share:.0%} of production) are not asked by the suite"
+            )
         message = (
             f"a classifier tells the suite's inputs from production with AUC {auc.value:.2f} "
             f"[{auc.low:.2f}, {auc.high:.2f}] (0.5: indistinguishable; at most "
