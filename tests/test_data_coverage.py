@@ -79,3 +79,20 @@ def test_compare_reports_the_uncovered_kinds() -> None:
     assert "1 not covered by the eval set" in lines
     assert "Why was I charged twice" in lines
     assert result.to_dict()["coverage"]["uncovered_share"] == missing.prod_share
+
+
+def test_production_tags_are_the_kinds_when_the_file_has_them() -> None:
+    rng = np.random.default_rng(6)
+    prod = clean(rng, 300)
+    tags = ["cancel" if "cancel" in t.lower() else "refund" if "refund" in t else "rest"
+            for t in prod]  # fmt: skip
+    evals = without(clean(rng, 150), "cancel")
+    result = coverage(evals, prod, seed=0, prod_tags=tags)
+    assert (result.source, result.k) == ("tags", 3)
+    (missing,) = result.uncovered
+    assert missing.tag == "cancel"
+    assert missing.eval_count == 0
+    assert missing.prod_share == round(tags.count("cancel") / 300, 4)
+    assert "tag 'cancel'" in result.summary_lines()[1]
+    rest = coverage(clean(rng, 150), prod, seed=0, prod_tags=tags)
+    assert rest.uncovered == ()

@@ -108,12 +108,15 @@ def compare(
     seed: int = 0,
     confidence: float = 0.95,
     top: int = 10,
+    prod_tags: Sequence[str] | None = None,
 ) -> Comparison:
     """Compare eval inputs with a sample of production inputs (no labels needed).
 
     Descriptors use up to :data:`DESCRIPTOR_ROWS` texts per side, the classifier up to
     :data:`CLASSIFIER_ROWS`, and the neighbour search :data:`NEIGHBOUR_QUERIES` against
     :data:`NEIGHBOUR_REFERENCE`, each a sample drawn with ``seed`` (said in ``notes``).
+    ``prod_tags`` (one per production text) make the kinds of request the tags rather than
+    clusters (see :func:`evalkit.data._clusters.coverage`).
     Samples too small to measure, or identical, give "not measurable" figures with the reason
     instead of an error.
 
@@ -131,7 +134,7 @@ def compare(
     eval_frame, prod_frame = descriptor_frames(d_e, d_p)
     notes += _language_notes(eval_frame, "eval") + _language_notes(prod_frame, "production")
     shifts = descriptor_shifts(eval_frame, prod_frame, seed=seed, confidence=confidence)
-    kinds = coverage(ev, pv, seed=seed, confidence=confidence)
+    kinds = coverage(ev, pv, seed=seed, confidence=confidence, prod_tags=prod_tags)
     notes += kinds.notes
     if sorted(ev) == sorted(pv):
         reason = "the eval and production samples are the same texts"
