@@ -24,7 +24,7 @@ def test_distinct_n_by_hand() -> None:
 
 def test_compression_ratio_is_raw_over_zlib() -> None:
     raw = "\n".join(TEXTS).encode()
-    assert compression_ratio(TEXTS) == pytest.approx(len(raw) / len(zlib.compress(raw, 9)))
+    assert compression_ratio(TEXTS) == pytest.approx(len(raw) / len(zlib.compress(raw, 6)))
     repeated = ["the same sentence, again and again"] * 50
     assert compression_ratio(repeated) > 5 * compression_ratio(clean(np.random.default_rng(0), 50))
 
