@@ -2,8 +2,9 @@
 
 Target: under 30 s and 2 GB on 2 cores. The texts are synthetic customer-support messages
 generated with a seed (clean, one-request eval inputs; production ones with typos, lower case,
-chat words and merged requests). Prints the wall time of `compare` and the peak RSS of the
-process (which includes generating the texts).
+chat words and merged requests). `compare` includes the descriptors, the classifier, the
+nearest-neighbour search and the kinds of request (clusters, 10,000 texts a side). Prints the
+wall time of `compare` and the peak RSS of the process (which includes generating the texts).
 
     python bench/data_compare.py [--rows 100000] [--seed 0]
 """

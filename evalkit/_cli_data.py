@@ -26,11 +26,15 @@ def _compare(args: argparse.Namespace) -> int:
 
     eval_texts = read_texts(Path(args.eval), args.field, sample=args.sample, seed=args.seed)
     prod_texts = read_texts(
-        Path(args.production), args.prod_field or args.field, sample=args.sample, seed=args.seed
-    )
+        Path(args.production), args.prod_field or args.field, sample=args.sample, seed=args.seed,
+        tags=True,
+    )  # fmt: skip
     print(eval_texts.note())
     print(prod_texts.note())
-    result = compare(eval_texts.texts, prod_texts.texts, seed=args.seed, confidence=args.confidence)
+    result = compare(
+        eval_texts.texts, prod_texts.texts, seed=args.seed, confidence=args.confidence,
+        prod_tags=prod_texts.tags,
+    )  # fmt: skip
     for line in result.summary_lines():
         print(line)
     data = {"eval": eval_texts.note(), "production": prod_texts.note(), **result.to_dict()}

@@ -135,6 +135,21 @@ def test_turns_are_answered_one_by_one_after_the_models_own_answers(
     assert cand["prompt"] == "Make it shorter."
 
 
+def test_a_perturbed_conversation_sends_every_user_turn_perturbed(
+    root: Path, fake: FakeProvider
+) -> None:
+    write_rows(root, [{"id": "trip", "turns": ["Plan A Trip.", "Make It Shorter."]}])
+    result, _ = run_suite(root, fake, perturbations=["lowercase"])
+
+    first = said(CANDIDATE, "plan a trip.")
+    assert [SYSTEM_MESSAGE, user("plan a trip."), assistant(first),
+            user("make it shorter.")] in sent(fake, CANDIDATE)  # fmt: skip
+    variant = result.answers["candidate"]["trip~lowercase"]
+    assert variant.status == "ok"
+    assert variant.prompt == "make it shorter."
+    assert result.answers["candidate"]["trip"].prompt == "Make It Shorter."
+
+
 def test_a_messages_row_is_sent_after_the_suite_system_message(
     root: Path, fake: FakeProvider
 ) -> None:

@@ -132,3 +132,22 @@ def test_a_broken_jsonl_line_is_named(tmp_path: Path, capsys) -> None:  # type: 
     path.write_text('{"question": "where is my order"}\n{"question": "oops\n')
     assert main(["data", "diversity", str(path)]) == 2
     assert "e.jsonl:2: not valid JSON" in capsys.readouterr().err
+
+
+def test_compare_names_the_tags_the_eval_set_never_asks(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(3)
+    prod = clean(rng, 200)
+    tags = ["cancel" if "cancel" in t else "refund" if "refund" in t else "other" for t in prod]
+    pd.DataFrame({"message": prod, "tag": tags}).to_csv(tmp_path / "prod.csv", index=False)
+    evals = [t for t in clean(rng, 100) if "cancel" not in t]
+    (tmp_path / "eval.jsonl").write_text("".join(json.dumps({"question": t}) + "\n" for t in evals))
+    out = tmp_path / "cmp.json"
+    code = main(["data", "compare", str(tmp_path / "eval.jsonl"), str(tmp_path / "prod.csv"),
+                 "--prod-field", "message", "-o", str(out)])  # fmt: skip
+    assert code == 0
+    printed = capsys.readouterr().out
+    share = tags.count("cancel") / 200
+    assert f"kinds of request (3 tags): 1 not covered by the eval set, {share:.0%}" in printed
+    assert "tag 'cancel'" in printed
+    (missing,) = [c for c in json.loads(out.read_text())["coverage"]["clusters"] if c["uncovered"]]
+    assert (missing["tag"], missing["eval_count"]) == ("cancel", 0)

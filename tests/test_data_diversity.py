@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zlib
+from typing import Any
 
 import numpy as np
 import pytest
@@ -23,7 +24,7 @@ def test_distinct_n_by_hand() -> None:
 
 def test_compression_ratio_is_raw_over_zlib() -> None:
     raw = "\n".join(TEXTS).encode()
-    assert compression_ratio(TEXTS) == pytest.approx(len(raw) / len(zlib.compress(raw, 9)))
+    assert compression_ratio(TEXTS) == pytest.approx(len(raw) / len(zlib.compress(raw, 6)))
     repeated = ["the same sentence, again and again"] * 50
     assert compression_ratio(repeated) > 5 * compression_ratio(clean(np.random.default_rng(0), 50))
 
@@ -117,3 +118,35 @@ def test_a_large_set_is_measured_on_a_stated_seeded_sample(monkeypatch: pytest.M
     assert result.subset_size == 25
     assert result.notes == ("measured on a seeded sample of 50 of the 80 texts",)
     assert diversity(texts, seed=0) == result  # the same seed, the same sample
+
+
+def test_the_loss_reads_every_figure_as_diversity() -> None:
+    rng = np.random.default_rng(3)
+    words = [f"w{i}" for i in range(5000)]
+    before = [" ".join(rng.choice(words, size=rng.integers(4, 20))) for _ in range(200)]
+    collapsed = ["the same answer every time, with the same words"] * 100
+    change = compare_diversity(before, before[:100] + collapsed, seed=0)
+    old, new = change.before, change.after
+
+    def value(name: str, side: dict[str, Any]) -> float:
+        got = side[name].value
+        assert got is not None
+        return float(got)
+
+    # Each loss is 1 - D(new) / D(old) at the means, D read so that higher is more diverse.
+    reads = {
+        "distinct_1": lambda x: x, "distinct_2": lambda x: x, "length_sd": lambda x: x,
+        "compression_ratio": lambda x: 1 / x, "near_duplicate_share": lambda x: 1 - x,
+        "top_openings_share": lambda x: 1 - x,
+    }  # fmt: skip
+    for name, as_diversity in reads.items():
+        expected = 1 - as_diversity(value(name, new)) / as_diversity(value(name, old))
+        loss = change.loss[name]
+        assert loss.value == pytest.approx(expected, rel=1e-9), name
+        assert loss.low is not None
+        assert loss.high is not None
+        assert loss.low <= loss.value <= loss.high, name
+    # Half the texts replaced by one: diversity is lost on every figure.
+    assert all(change.loss[n].low > 0.05 for n in reads)  # type: ignore[operator]
+    same = compare_diversity(before, before, seed=0)
+    assert all(abs(e.value) < 0.05 for e in same.loss.values())  # type: ignore[arg-type]

@@ -83,13 +83,70 @@ def test_bad_perturbation_input_is_named(tmp_path: Path) -> None:
     data.write_text(json.dumps({"id": "a", "question": "Hi?", "perturbation": "x"}) + "\n")
     with pytest.raises(DatasetError, match=r"d\.jsonl: item 'a' has a field 'perturbation'"):
         Suite("s", dataset=data, perturbations=["typos"]).items()
-    data.write_text(json.dumps({"id": "a", "turns": ["Hi there?", "And then?"]}) + "\n")
-    with pytest.raises(DatasetError, match=r"item 'a' is a conversation; perturbations apply"):
-        Suite("s", dataset=data, perturbations=["typos"]).items()
     rows = [{"id": "a", "question": "Hi there?"}, {"id": "a~typos", "question": "Yo?"}]
     data.write_text("".join(json.dumps(r) + "\n" for r in rows))
     with pytest.raises(DatasetError, match=r"item id 'a~typos' is also the id of the typos"):
         Suite("s", dataset=data, perturbations=["typos"]).items()
+
+
+def test_conversations_are_perturbed_in_every_user_turn(tmp_path: Path) -> None:
+    data = tmp_path / "d.jsonl"
+    chat = [
+        {"role": "system", "content": "You are Support. Reply Politely."},
+        {"role": "user", "content": "Hello, I Ordered a Lamp."},
+        {"role": "assistant", "content": "Thank You. How Can I Help?"},
+        {"role": "user", "content": "Where Is It?"},
+    ]
+    rows = [
+        {"id": "m", "messages": chat},
+        {"id": "t", "turns": ["Can You Help Me?", "Please Check My Refund."]},
+    ]
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    suite = Suite("s", dataset=data, perturbations=["lowercase", "merged_intents"])
+    by_id = {item.id: item for item in suite.items()}
+    assert list(by_id) == [
+        "m", "m~lowercase", "m~merged_intents", "t", "t~lowercase", "t~merged_intents",
+    ]  # fmt: skip
+    low = by_id["m~lowercase"].conversation
+    assert low is not None
+    # Every user message is perturbed; the system and assistant messages and the roles stay.
+    assert [dict(m) for m in low.prefix] == [
+        chat[0], {"role": "user", "content": "hello, i ordered a lamp."}, chat[2],
+    ]  # fmt: skip
+    assert low.turns == ("where is it?",)
+    assert variant_of(by_id["m~lowercase"]) == ("m", "lowercase")
+    turns = by_id["t~lowercase"].conversation
+    assert turns is not None
+    assert turns.turns == ("can you help me?", "please check my refund.")
+    # A second request is joined onto the final turn only, taken from the next row's.
+    merged = by_id["m~merged_intents"].conversation
+    assert merged is not None
+    assert merged.prefix[1]["content"] == chat[1]["content"]
+    assert merged.turns[0].startswith("Where Is It")
+    assert merged.turns[0].endswith("please Check My Refund.")
+    # The clean conversations are untouched.
+    assert by_id["t"].conversation is not None
+    assert by_id["t"].conversation.turns == ("Can You Help Me?", "Please Check My Refund.")
+
+
+def test_conversation_variants_are_seeded_and_agree_turn_by_turn(tmp_path: Path) -> None:
+    data = tmp_path / "d.jsonl"
+    turns = ["Could you please check my invoice number?", "Thanks, when does delivery happen?"]
+    data.write_text(json.dumps({"id": "t", "turns": turns}) + "\n")
+
+    def variants(seed: int) -> dict[str, tuple[str, ...]]:
+        suite = Suite(
+            "s", dataset=data, perturbations=["typos"], judge_turns="each", perturbation_seed=seed
+        )
+        return {i.id: i.conversation.turns for i in suite.items() if i.conversation is not None}
+
+    once = variants(0)
+    assert once == variants(0)
+    assert list(once) == ["t#t1", "t#t1~typos", "t#t2", "t#t2~typos"]
+    # Turn 1 reads the same in both turn items' variants: one conversation, typed once.
+    assert once["t#t1~typos"][0] == once["t#t2~typos"][0] != turns[0]
+    assert once["t#t2~typos"][1] != turns[1]
+    assert any(variants(s)["t#t2~typos"] != once["t#t2~typos"] for s in range(1, 6))
 
 
 def _inputs(verdicts: dict[str, str], variants: dict[str, tuple[str, str]]) -> GateInputs:

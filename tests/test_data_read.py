@@ -10,7 +10,7 @@ import pytest
 
 from evalkit.data import _read
 from evalkit.data._read import read_texts
-from evalkit.data._sample import seeded_sample
+from evalkit.data._sample import sample_positions, seeded_sample
 
 
 def _values(n: int) -> list[object]:
@@ -63,3 +63,34 @@ def test_a_sample_larger_than_the_file_is_the_whole_file(
     texts = read_texts(path, "text", sample=50, seed=1)
     assert texts.texts == [f"message {i}" for i in range(20)]
     assert texts.sampled_from is None
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".parquet"])
+def test_tags_are_read_beside_their_texts_whole_and_sampled(
+    tmp_path: Path, suffix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    values = _values(120)
+    tags = [None if i % 7 == 0 else f"kind{i % 3}" for i in range(len(values))]
+    path = tmp_path / f"prod{suffix}"
+    frame = pd.DataFrame({"text": values, "tag": tags})
+    if suffix == ".jsonl":
+        path.write_text("".join(json.dumps(r) + "\n" for r in frame.to_dict("records")))
+    else:
+        frame["text"] = frame["text"].map(lambda v: None if v is None else str(v))
+        getattr(frame, "to_csv" if suffix == ".csv" else "to_parquet")(path, index=False)
+    whole = read_texts(path, "text", tags=True)
+    assert whole.tags is not None
+    assert len(whole.tags) == len(whole.texts)
+    # Each text keeps its own row's tag; a row without one is counted as such.
+    for text, tag in zip(whole.texts, whole.tags, strict=True):
+        i = int(text.split()[-1]) if text.startswith("msg") else None
+        if i is not None:
+            assert tag == (_read.NO_TAG if i % 7 == 0 else f"kind{i % 3}")
+    assert read_texts(path, "text").tags is None  # only when asked for
+    monkeypatch.setattr(_read, "_CHUNK", 7)
+    sampled = read_texts(path, "text", sample=25, seed=2, tags=True)
+    assert sampled.sampled_from == len(whole.texts)
+    # The sample's tags are the tags of the very rows sampled.
+    positions = sample_positions(len(whole.texts), 25, 2)
+    assert sampled.texts == [whole.texts[i] for i in positions]
+    assert sampled.tags == [whole.tags[i] for i in positions]

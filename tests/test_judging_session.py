@@ -146,6 +146,9 @@ def test_data_gates_in_a_run_reach_the_record_and_the_report(
     page = closed.report.read_text()
     assert "Does this eval set look like your users?" in page
     assert "hi where is my order" in page
+    # The production messages are one kind of request the suite never asks.
+    assert "kinds of request" in matches.message
+    assert "Kinds of request, uncovered first" in page
 
 
 def test_a_suite_with_perturbations_judges_each_variant_and_gates_the_drop(

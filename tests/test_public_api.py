@@ -26,10 +26,10 @@ PUBLIC = {
         "run_audit", "self_preference", "verbosity_bias",
     ],
     "evalkit.candidates": [],
-    "evalkit.data": ["Comparison", "Diversity", "compare", "compare_diversity", "diversity"],
+    "evalkit.data": ["Comparison", "DiversityFigures", "compare", "compare_diversity", "diversity"],
     "evalkit.gates": [
-        "Gate", "GateInputs", "GateResult", "JudgesTrusted", "Lineage", "MatchesProduction",
-        "MeanScore", "NoRegression", "PassRate", "Robustness", "WinRate",
+        "Diversity", "Gate", "GateInputs", "GateResult", "JudgesTrusted", "Lineage",
+        "MatchesProduction", "MeanScore", "NoRegression", "PassRate", "Robustness", "WinRate",
     ],
     "evalkit.graders": [
         "GRADERS", "Contains", "ExactMatch", "Grade", "Grader", "JsonSchema", "NotContains",

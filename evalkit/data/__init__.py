@@ -5,7 +5,7 @@ Pure functions of lists of texts (no model is called, no judging code is importe
 - Does it look like production: :func:`compare` → :class:`Comparison` — a shift per text
   descriptor (length, case, punctuation, misspellings, chat register, …), a classifier test
   (cross-validated ROC AUC, 0.5 = indistinguishable), and the least covered texts both ways.
-- Has it collapsed: :func:`diversity` → :class:`Diversity`, and :func:`compare_diversity` for
+- Has it collapsed: :func:`diversity` → :class:`DiversityFigures`, and :func:`compare_diversity` for
   two versions of a dataset.
 
 Every figure is an estimate with its n and interval, or "not measurable" with the reason.
@@ -18,13 +18,13 @@ import typing as _typing
 
 if _typing.TYPE_CHECKING:
     from evalkit.data._compare import Comparison, compare
-    from evalkit.data._diversity import Diversity, compare_diversity, diversity
+    from evalkit.data._diversity import DiversityFigures, compare_diversity, diversity
 
 # scikit-learn and scipy take a second to import: a suite module that only declares
 # perturbations (evalkit.data._perturb) must not pay for them at collection.
 _WHERE = {
     "Comparison": "_compare", "compare": "_compare",
-    "Diversity": "_diversity", "compare_diversity": "_diversity", "diversity": "_diversity",
+    "DiversityFigures": "_diversity", "compare_diversity": "_diversity", "diversity": "_diversity",
 }  # fmt: skip
 
 
@@ -36,7 +36,7 @@ def __getattr__(name: str) -> _typing.Any:
 
 __all__ = [
     "Comparison",
-    "Diversity",
+    "DiversityFigures",
     "compare",
     "compare_diversity",
     "diversity",

@@ -1,4 +1,8 @@
-"""Does the eval set look like production? Descriptor shifts, a classifier test, coverage."""
+"""Does the eval set look like production? Descriptor shifts, a classifier test, coverage.
+
+Coverage is twofold: the texts of each side with no close neighbour on the other, and the
+kinds of production request (clusters, :mod:`evalkit.data._clusters`) the eval set never asks.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import Any, Final
 import pandas as pd
 
 from evalkit.data._classifier import ClassifierTest, classifier_test
+from evalkit.data._clusters import Coverage, coverage
 from evalkit.data._coverage import Neighbour, least_covered
 from evalkit.data._descriptors import descriptor_frames
 from evalkit.data._estimate import check_confidence, not_measurable
@@ -42,6 +47,8 @@ class Comparison:
     least_like_production: tuple[Neighbour, ...]
     least_covered_production: tuple[Neighbour, ...]
     notes: tuple[str, ...] = ()
+    #: production's kinds of request (clusters) and those the eval set does not ask.
+    coverage: Coverage | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The comparison as plain JSON-ready values."""
@@ -69,6 +76,8 @@ class Comparison:
         flagged = self.flagged()
         lines.append(f"descriptors that differ ({len(flagged)} of {len(self.shifts)}):")
         lines += [f"  {s.name}: eval inputs {s.direction}; d = {s.distance}" for s in flagged]
+        if self.coverage is not None:
+            lines += self.coverage.summary_lines()
         for title, rows in (
             ("eval items least like production", self.least_like_production),
             ("production inputs least covered by the eval set", self.least_covered_production),
@@ -99,12 +108,15 @@ def compare(
     seed: int = 0,
     confidence: float = 0.95,
     top: int = 10,
+    prod_tags: Sequence[str] | None = None,
 ) -> Comparison:
     """Compare eval inputs with a sample of production inputs (no labels needed).
 
     Descriptors use up to :data:`DESCRIPTOR_ROWS` texts per side, the classifier up to
     :data:`CLASSIFIER_ROWS`, and the neighbour search :data:`NEIGHBOUR_QUERIES` against
     :data:`NEIGHBOUR_REFERENCE`, each a sample drawn with ``seed`` (said in ``notes``).
+    ``prod_tags`` (one per production text) make the kinds of request the tags rather than
+    clusters (see :func:`evalkit.data._clusters.coverage`).
     Samples too small to measure, or identical, give "not measurable" figures with the reason
     instead of an error.
 
@@ -122,6 +134,8 @@ def compare(
     eval_frame, prod_frame = descriptor_frames(d_e, d_p)
     notes += _language_notes(eval_frame, "eval") + _language_notes(prod_frame, "production")
     shifts = descriptor_shifts(eval_frame, prod_frame, seed=seed, confidence=confidence)
+    kinds = coverage(ev, pv, seed=seed, confidence=confidence, prod_tags=prod_tags)
+    notes += kinds.notes
     if sorted(ev) == sorted(pv):
         reason = "the eval and production samples are the same texts"
         # Nothing can differ; leave-one-out OOV would still differ (a text finds its own copy).
@@ -131,7 +145,7 @@ def compare(
             not_measurable(reason, len(ev) + len(pv), confidence), len(ev), len(pv), 0, (), ()
         )
         return Comparison(
-            len(ev), len(pv), seed, confidence, shifts, classifier, (), (), tuple(notes)
+            len(ev), len(pv), seed, confidence, shifts, classifier, (), (), tuple(notes), kinds
         )
     cls_e, cls_p = (
         seeded_sample(ev, CLASSIFIER_ROWS, seed),
@@ -163,4 +177,5 @@ def compare(
         least_covered(q_e, r_p, top=top),
         least_covered(q_p, r_e, top=top),
         tuple(notes),
+        kinds,
     )

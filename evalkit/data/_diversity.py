@@ -36,6 +36,8 @@ from evalkit.data._sample import NEIGHBOUR_QUERIES, NEIGHBOUR_REFERENCE, seeded_
 MAX_ROWS: Final = 10_000
 #: Cosine similarity (word TF-IDF) at or above which two texts are near-duplicates.
 NEAR_DUPLICATE: Final = 0.9
+#: zlib level of the compression ratio.
+COMPRESSION_LEVEL: Final = 6
 #: How many of the most common openings (first three words) are counted.
 TOP_OPENINGS: Final = 10
 #: Figures :func:`diversity` reports, in order.
@@ -47,6 +49,14 @@ FIGURES: Final = (
     "length_sd",
     "top_openings_share",
 )
+#: How each figure reads as diversity (higher = more diverse), so that a loss is one ratio for
+#: every figure: distinct-n and the length spread are diversity already; a compression ratio
+#: rises as texts repeat (its inverse is the diversity); a near-duplicate or top-openings
+#: share rises as texts collapse (the share outside it is the diversity).
+_READS_AS: Final = {
+    "distinct_1": "itself", "distinct_2": "itself", "compression_ratio": "inverse",
+    "near_duplicate_share": "complement", "length_sd": "itself", "top_openings_share": "complement",
+}  # fmt: skip
 _BLOCK: Final = 500
 
 IntArray = npt.NDArray[np.int64]
@@ -86,7 +96,10 @@ def compression_ratio(texts: Sequence[str]) -> float:
     raw = "\n".join(texts).encode("utf-8")
     if not raw:
         return float("nan")
-    return len(raw) / len(zlib.compress(raw, 9))
+    # Level 6 (zlib's default), not 9: on repetitive text 9 takes 2-4x as long for a ratio
+    # 1-3 % higher, and the figure is only ever compared at one level. It is computed on
+    # every subset draw, and it was most of the Diversity gate's time.
+    return len(raw) / len(zlib.compress(raw, COMPRESSION_LEVEL))
 
 
 def near_duplicate_pairs(
@@ -126,7 +139,7 @@ def openings(texts: Sequence[str], words: int = 3) -> pd.Series:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class Diversity:
+class DiversityFigures:
     """Diversity of a set of texts, each figure measured on subsets of ``subset_size`` texts.
 
     ``compression_ratio`` is raw size over zlib size (higher = more repetitive);
@@ -214,10 +227,10 @@ def _cap_note(n: int, what: str) -> tuple[str, ...]:
     return (f"measured on a seeded sample of {MAX_ROWS} of the {n} {what}",)
 
 
-def _unmeasurable(n: int, confidence: float) -> Diversity:
+def _unmeasurable(n: int, confidence: float) -> DiversityFigures:
     reason = f"{n} text(s); at least 4 are needed to measure diversity with an interval"
     gone = not_measurable(reason, n, confidence)
-    return Diversity(n, 0, dict.fromkeys(FIGURES, gone), ())
+    return DiversityFigures(n, 0, dict.fromkeys(FIGURES, gone), ())
 
 
 def diversity(
@@ -228,7 +241,7 @@ def diversity(
     subset_size: int | None = None,
     subsets: int = 100,
     threshold: float = NEAR_DUPLICATE,
-) -> Diversity:
+) -> DiversityFigures:
     """Diversity figures of ``texts``, on ``subsets`` random subsets of ``subset_size`` texts.
 
     ``subset_size`` defaults to half the texts. Fewer than 4 texts: every figure is
@@ -249,7 +262,7 @@ def diversity(
     prepared = _Prepared(items, threshold)
     draws = _subset_draws(prepared, size, subsets, np.random.default_rng(seed))
     top = openings(items).head(TOP_OPENINGS)
-    return Diversity(
+    return DiversityFigures(
         n,
         size,
         _estimates(draws, size, confidence),
@@ -262,7 +275,12 @@ def diversity(
 class DiversityChange:
     """A new version against an old one: each figure's change (new - old) at one subset size.
 
-    ``lost`` are old texts whose nearest new text is least similar (the tails that went);
+    ``loss`` is each figure's relative loss of diversity, ``1 - D(new) / D(old)``, where D
+    reads the figure as diversity (the figure itself for distinct-n and the length spread, its
+    inverse for the compression ratio, one minus the share for near-duplicates and top
+    openings): 0.2 means a fifth of the old version's diversity is gone, a negative value
+    that the new one is more diverse. ``lost`` are old texts whose nearest new text is least
+    similar (the tails that went);
     ``length_tail_share`` is the share of new texts outside the old version's 10th-90th
     percentile of length in words (about 0.2 when the spread is kept, lower when it shrank).
     """
@@ -276,6 +294,7 @@ class DiversityChange:
     length_tail_share: Estimate
     lost: tuple[Neighbour, ...]
     notes: tuple[str, ...] = ()
+    loss: dict[str, Estimate] = dataclasses.field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """The change as plain JSON-ready values."""
@@ -305,7 +324,7 @@ def compare_diversity(
     if min(len(old), len(new)) < 4:
         gone = _unmeasurable(min(len(old), len(new)), confidence).figures
         tail = next(iter(gone.values()))
-        return DiversityChange(len(old), len(new), 0, gone, gone, gone, tail, ())
+        return DiversityChange(len(old), len(new), 0, gone, gone, gone, tail, (), loss=gone)
     n_old, n_new = len(old), len(new)
     notes = _cap_note(n_old, "old texts") + _cap_note(n_new, "new texts")
     old, new = seeded_sample(old, MAX_ROWS, seed), seeded_sample(new, MAX_ROWS, seed)
@@ -334,4 +353,43 @@ def compare_diversity(
             top=top,
         ),
         notes,
+        loss=_losses(draws_old, draws_new, size, confidence),
     )
+
+
+def _as_diversity(name: str, values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    reads_as = _READS_AS[name]
+    if reads_as == "inverse":
+        return np.asarray(1.0 / values, dtype=np.float64)
+    if reads_as == "complement":
+        return np.asarray(1.0 - values, dtype=np.float64)
+    return values
+
+
+def _losses(
+    old: npt.NDArray[np.float64], new: npt.NDArray[np.float64], n: int, confidence: float
+) -> dict[str, Estimate]:
+    """Each figure's relative loss of diversity, read from the subset draws.
+
+    The point is read from the means, the interval from the per-draw losses (draw i of the old
+    version against draw i of the new).
+    """
+    out = {}
+    for i, name in enumerate(FIGURES):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            draws = 1.0 - _as_diversity(name, new[:, i]) / _as_diversity(name, old[:, i])
+            # The point is read from the figures reported (the means), as the change's is.
+            means = _as_diversity(name, np.array([new[:, i].mean(), old[:, i].mean()]))
+            value = float(1.0 - means[0] / means[1])
+        draws = np.where(np.isfinite(draws), draws, np.nan)
+        if not np.isfinite(value) or np.isnan(draws).any():
+            out[name] = not_measurable(
+                f"the old version's {name} is undefined or shows no diversity at all in some "
+                "subsets: no share of it can be lost",
+                n,
+                confidence,
+            )
+            continue
+        low, high = percentile_interval(draws[:, None], confidence)
+        out[name] = estimate(float(value), float(low[0]), float(high[0]), n, confidence)
+    return out

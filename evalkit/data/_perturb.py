@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Final
 
 from evalkit.errors import DatasetError, UsageError
+from evalkit.records._conversation import Conversation
 from evalkit.records._dataset import Item
 
 #: The fields a variant adds to its item's fields (a dataset may not use these names).
@@ -128,23 +129,19 @@ def with_variants(
     """The items, each followed by one variant per perturbation of its text ``fields``.
 
     A variant's id is ``<id>~<perturbation>``; its fields are the item's, with each of
-    ``fields`` perturbed and :data:`PERTURBATION_FIELD` / :data:`CLEAN_ID_FIELD` added. For
-    ``merged_intents`` the second request is the next item's text (cyclically).
+    ``fields`` perturbed and :data:`PERTURBATION_FIELD` / :data:`CLEAN_ID_FIELD` added; a
+    conversation item's user turns are perturbed instead (see :func:`_perturb_conversation`).
+    For ``merged_intents`` the second request is the next item's text (cyclically).
 
     Raises:
-        DatasetError: ``source`` already uses a reserved field name, holds a conversation
-            (its turns are not perturbed), or a variant's id is taken by another row.
+        DatasetError: ``source`` already uses a reserved field name, or a variant's id is
+            taken by another row.
     """
     if not names:
         return tuple(items)
     ids = {item.id for item in items}
     out: list[Item] = []
     for index, item in enumerate(items):
-        if item.conversation is not None:
-            raise DatasetError(
-                f"{source}: item {item.id!r} is a conversation; perturbations apply to "
-                "single-question rows only: put the conversations in a suite of their own"
-            )
         reserved = [f for f in (PERTURBATION_FIELD, CLEAN_ID_FIELD) if f in item.fields]
         if reserved:
             raise DatasetError(
@@ -161,6 +158,16 @@ def with_variants(
                     f"item {item.id!r}; rename that row"
                 )
             changed = dict(item.fields)
+            changed[PERTURBATION_FIELD], changed[CLEAN_ID_FIELD] = name, item.id
+            if item.conversation is not None:
+                # A conversation is asked instead of the prompt: its user turns are the input.
+                talk = _perturb_conversation(
+                    item.conversation, name, seed=seed, other=_question(following, item, fields)
+                )
+                out.append(
+                    dataclasses.replace(item, id=variant_id, fields=changed, conversation=talk)
+                )
+                continue
             for field in fields:
                 value = item.fields.get(field)
                 if isinstance(value, str):
@@ -169,9 +176,43 @@ def with_variants(
                         value, name, seed=seed, key=f"{item.id}/{field}",
                         other=other if isinstance(other, str) else "",
                     )  # fmt: skip
-            changed[PERTURBATION_FIELD], changed[CLEAN_ID_FIELD] = name, item.id
             out.append(dataclasses.replace(item, id=variant_id, fields=changed))
     return tuple(out)
+
+
+def _question(following: Item, item: Item, fields: Sequence[str]) -> str:
+    """The next item's request, for ``merged_intents`` (empty when it is the item itself)."""
+    if following is item:
+        return ""
+    if following.conversation is not None:
+        return following.conversation.question
+    texts = [following.fields.get(f) for f in fields]
+    return next((t for t in texts if isinstance(t, str)), "")
+
+
+def _perturb_conversation(talk: Conversation, name: str, *, seed: int, other: str) -> Conversation:
+    """``talk`` with every user message perturbed by ``name``; system and assistant kept.
+
+    Every user turn, not only the final one: one user types the whole conversation, and a
+    chat whose last message alone is in chat register would be a user no one meets. Each
+    turn is seeded by its position and text rather than the item id, so that the items of
+    one conversation judged turn by turn (``<id>#t1``, ``<id>#t2``) ask the same variant of
+    their shared turns. ``merged_intents`` joins ``other`` onto the final turn only: one
+    second request per conversation, as for a single question.
+    """
+
+    def change(text: str, position: int, second: str = "") -> str:
+        return perturb_text(text, name, seed=seed, key=f"turn{position}/{text}", other=second)
+
+    prefix = tuple(
+        {"role": m["role"], "content": change(m["content"], i)} if m["role"] == "user" else m
+        for i, m in enumerate(talk.prefix)
+    )
+    start, last = len(talk.prefix), len(talk.turns) - 1
+    turns = tuple(
+        change(text, start + 2 * k, other if k == last else "") for k, text in enumerate(talk.turns)
+    )
+    return dataclasses.replace(talk, prefix=prefix, turns=turns)
 
 
 def variant_of(item: Item) -> tuple[str, str] | None:

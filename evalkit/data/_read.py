@@ -23,6 +23,10 @@ from evalkit.errors import DatasetError
 
 #: Field names tried, in order, when none is given.
 TEXT_FIELDS: Final = ("question", "input", "text", "message", "prompt", "query")
+#: A column saying which kind of request each text is; read beside the texts when present.
+TAG_FIELD: Final = "tag"
+#: How a text without a tag is counted.
+NO_TAG: Final = "(no tag)"
 _CHUNK: Final = 50_000
 
 
@@ -37,6 +41,8 @@ class Texts:
     skipped_empty: int
     skipped_not_text: int
     sampled_from: int | None = None
+    #: each text's value of the file's tag column (:data:`TAG_FIELD`), when it has one.
+    tags: list[str] | None = None
 
     def note(self) -> str:
         """One line on what was read: rows, skipped rows, sampling."""
@@ -61,29 +67,26 @@ def _columns(path: Path, suffix: str) -> list[str]:
     return [str(c) for c in first.columns]
 
 
-def _chunks(path: Path, suffix: str, field: str) -> Iterator[pd.Series]:
-    """The values of ``field``, :data:`_CHUNK` rows at a time: no file is held whole."""
+def _chunks(path: Path, suffix: str, fields: list[str]) -> Iterator[pd.DataFrame]:
+    """The values of ``fields``, :data:`_CHUNK` rows at a time: no file is held whole."""
     if suffix == ".csv":
         with pd.read_csv(
-            path, usecols=[field], dtype=str, keep_default_na=False, encoding="utf-8",
+            path, usecols=fields, dtype=str, keep_default_na=False, encoding="utf-8",
             chunksize=_CHUNK,
         ) as reader:  # fmt: skip
             for frame in reader:
-                yield frame[field]
+                yield frame[fields]
     elif suffix == ".parquet":
         import pyarrow.parquet as pq
 
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=_CHUNK, columns=[field]):
-            yield batch.column(0).to_pandas()
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=_CHUNK, columns=fields):
+            yield batch.to_pandas()[fields]
     else:
         with pd.read_json(
             path, lines=True, dtype=False, chunksize=_CHUNK, encoding="utf-8"
         ) as reader:
             for chunk in reader:
-                if field in chunk:
-                    yield chunk[field]
-                else:
-                    yield pd.Series([None] * len(chunk), dtype=object)
+                yield chunk.reindex(columns=fields).astype(object)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -95,9 +98,12 @@ class _Part:
     missing: int
     not_text: int
     has_letter: bool
+    tags: pd.Series | None = None
 
 
-def _sort_out(values: pd.Series) -> _Part:
+def _sort_out(frame: pd.DataFrame) -> _Part:
+    """The first column's texts, and the second column's tags of those rows, if there is one."""
+    values = frame.iloc[:, 0]
     if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
         is_text = values.notna()  # CSV, and most files: every value is text or missing
     else:  # a column mixing text with numbers or lists: only here is each value looked at
@@ -105,9 +111,14 @@ def _sort_out(values: pd.Series) -> _Part:
     missing = values.isna() | (is_text & (values.astype(str).str.strip() == ""))
     not_text = ~is_text & ~missing
     kept = values[is_text & ~missing].astype(str)
+    tags = None
+    if frame.shape[1] > 1:
+        raw = frame.iloc[:, 1][is_text & ~missing]
+        blank = raw.isna() | (raw.astype(str).str.strip() == "")
+        tags = raw.astype(str).str.strip().where(~blank, NO_TAG)
     return _Part(
         kept, len(values), int(missing.sum()), int(not_text.sum()),
-        bool(kept.str.contains(r"[^\W\d_]").any()),
+        bool(kept.str.contains(r"[^\W\d_]").any()), tags,
     )  # fmt: skip
 
 
@@ -180,11 +191,14 @@ def read_texts(
     sample: int | None = None,
     seed: int = 0,
     option: str = "--field",
+    tags: bool = False,
 ) -> Texts:
     """The non-empty text values of ``field`` in ``path``, optionally a seeded sample of them.
 
     Without ``field``, the first of :data:`TEXT_FIELDS` the file has is used; ``option`` is
-    how the user names the field, in the messages (see :func:`text_field`).
+    how the user names the field, in the messages (see :func:`text_field`). With ``tags``,
+    the :data:`TAG_FIELD` column is read beside the texts when the file has one (a row
+    without a tag is :data:`NO_TAG`).
 
     Raises:
         DatasetError: the file is missing, unreadable or of another type, the field is absent
@@ -194,22 +208,28 @@ def read_texts(
         raise DatasetError(f"--sample {sample}: give a number of rows of at least 1")
     field = text_field(path, field, option=option)
     suffix = path.suffix.lower()
+    fields = [field]
+    if tags and field != TAG_FIELD and TAG_FIELD in _columns(path, suffix):
+        fields.append(TAG_FIELD)
     rows = missing = not_text = n_texts = 0
     has_letter = False
     held: list[str] = []  # every text, as long as all of them may be needed
+    held_tags: list[str] = []
     try:
-        for part in map(_sort_out, _chunks(path, suffix, field)):
+        for part in map(_sort_out, _chunks(path, suffix, fields)):
             rows, missing = rows + part.rows, missing + part.missing
             not_text += part.not_text
             has_letter |= part.has_letter
             n_texts += len(part.texts)
             if sample is None or n_texts <= sample:
                 held.extend(part.texts.tolist())
+                held_tags.extend([] if part.tags is None else part.tags.tolist())
             else:
-                held = []  # more texts than the sample: it is drawn on a second pass
+                held, held_tags = [], []  # more texts than the sample: drawn on a second pass
         sampled_from = None
         if sample is not None and n_texts > sample:
-            held = _pick(path, suffix, field, sample_positions(n_texts, sample, seed))
+            positions = sample_positions(n_texts, sample, seed)
+            held, held_tags = _pick(path, suffix, fields, positions)
             sampled_from = n_texts
     except (UnicodeDecodeError, ValueError, OSError, pd.errors.ParserError) as exc:
         raise _unreadable(path, suffix, exc) from None
@@ -224,15 +244,26 @@ def read_texts(
         raise DatasetError(
             f"{path}: field {field!r} {what}; pass {option} with the column holding the messages"
         )
-    return Texts(path, field, held, rows, missing, not_text, sampled_from)
+    return Texts(
+        path, field, held, rows, missing, not_text, sampled_from,
+        held_tags if len(fields) > 1 else None,
+    )  # fmt: skip
 
 
-def _pick(path: Path, suffix: str, field: str, positions: npt.NDArray[np.int64]) -> list[str]:
-    """The texts at ``positions`` (sorted, counted over the file's texts), read a second time."""
+def _pick(
+    path: Path, suffix: str, fields: list[str], positions: npt.NDArray[np.int64]
+) -> tuple[list[str], list[str]]:
+    """The texts (and tags) at ``positions``, sorted and counted over the file's texts.
+
+    The file is read a second time, a chunk at a time.
+    """
     out: list[str] = []
+    tags: list[str] = []
     start = 0
-    for part in map(_sort_out, _chunks(path, suffix, field)):
+    for part in map(_sort_out, _chunks(path, suffix, fields)):
         low, high = np.searchsorted(positions, [start, start + len(part.texts)])
         out.extend(part.texts.iloc[positions[low:high] - start].tolist())
+        if part.tags is not None:
+            tags.extend(part.tags.iloc[positions[low:high] - start].tolist())
         start += len(part.texts)
-    return out
+    return out, tags

@@ -40,7 +40,9 @@ class MatchesProduction:
     AUC's upper bound is below ``max_auc``, fails when its lower bound is at or above it, and
     is otherwise inconclusive. Large production files are sampled (``sample`` rows, seeded by
     the run's seed). The report shows what gives the eval set away: the descriptors that
-    differ, the eval items least like production, the production inputs least covered.
+    differ, the eval items least like production, the production inputs least covered, and
+    the kinds of production request the suite never asks (the file's ``tag`` column when it
+    has one, else clusters; named in the message too, but not deciding the gate).
     """
 
     production: str | Path = dataclasses.field(metadata={"in_name": False})
@@ -89,11 +91,13 @@ class MatchesProduction:
         if len(inputs.inputs) < 2:
             return not_applicable(self.name, self.max_auc, "needs at least 2 suite inputs")
         texts = read_texts(
-            self.path(), self.field, sample=self.sample, seed=inputs.seed, option="field="
-        )
+            self.path(), self.field, sample=self.sample, seed=inputs.seed, option="field=",
+            tags=True,
+        )  # fmt: skip
         comparison = compare(
-            list(inputs.inputs), texts.texts, seed=inputs.seed, confidence=inputs.confidence
-        )
+            list(inputs.inputs), texts.texts, seed=inputs.seed, confidence=inputs.confidence,
+            prod_tags=texts.tags,
+        )  # fmt: skip
         auc = comparison.classifier.auc
         details: dict[str, Any] = {
             "kind": "matches_production", "production": str(self.path()),
@@ -113,6 +117,12 @@ class MatchesProduction:
             outcome = "inconclusive"
         flagged = comparison.flagged()
         said = "; ".join(f"eval inputs {s.direction}" for s in flagged[:3])
+        kinds = comparison.coverage
+        if kinds is not None and kinds.uncovered:
+            said += ("; " if said else "") + (
+                f"{len(kinds.uncovered)} of production's {kinds.k} kinds of request "
+                f"({kinds.uncovered_share:.0%} of production) are not asked by the suite"
+            )
         message = (
             f"a classifier tells the suite's inputs from production with AUC {auc.value:.2f} "
             f"[{auc.low:.2f}, {auc.high:.2f}] (0.5: indistinguishable; at most "

@@ -17,6 +17,7 @@ import pandas as pd
 
 from evalkit.audit._panel import win_rate
 from evalkit.errors import UsageError
+from evalkit.records._texts import SuiteTexts
 
 Outcome = Literal["pass", "fail", "inconclusive"]
 
@@ -48,6 +49,9 @@ class GateInputs:
     inputs: tuple[str, ...] = ()
     #: perturbed variants: variant item id -> (clean item id, perturbation).
     variants: Mapping[str, tuple[str, str]] = dataclasses.field(default_factory=dict)
+    #: this run's kept sample of inputs and answers, and the accepted run's (Diversity gate).
+    texts: SuiteTexts | None = None
+    accepted_texts: SuiteTexts | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ import pandas as pd
 import pydantic
 
 from evalkit.records._judgments import Mode
+from evalkit.records._texts import SuiteTexts
 
 #: The version of run.json's shape. Bump it whenever a field is renamed, removed, or changes
 #: meaning, and regenerate ``docs/run-record.schema.json``.
@@ -301,6 +302,9 @@ class SuiteRecord(_Record):
     leaderboard: LeaderboardRecord | None = None
     #: why the suite stopped before all its calls were made (the budget), if it did.
     stopped: str | None = None
+    #: a seeded sample of the clean inputs and the candidate's answers, kept so that an
+    #: accepted run can be compared for diversity (the Diversity gate).
+    texts: SuiteTexts | None = None
 
 
 class RunRecord(_Record):

@@ -109,7 +109,7 @@ def finalize_run(
         accepted = [
             str(write_accepted(config.baselines_dir, s.name, {
                 "run_id": run_dir.name, "accepted_at": time.time(),
-                **s.model_dump(mode="json", include={"models", "panel"}),
+                **s.model_dump(mode="json", include={"models", "panel", "texts"}),
             }))
             for s in all_suites
         ]  # fmt: skip

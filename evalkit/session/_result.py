@@ -19,6 +19,7 @@ from evalkit.records._run import (
     SuiteModels,
     table_rows,
 )
+from evalkit.records._texts import SuiteTexts
 from evalkit.records._usage import call_counts, costs, tokens
 from evalkit.session._engine import LineageDecision
 
@@ -46,6 +47,8 @@ class SuiteResult:
     gates: Sequence[GateResult]
     lineage: Sequence[LineageDecision]
     models: Mapping[str, Any]
+    #: the inputs and answers an accepted run keeps (see :mod:`evalkit.records._texts`).
+    texts: SuiteTexts | None = None
 
     def gate(self, name: str) -> GateResult:
         """The result of the gate called ``name``."""
@@ -112,4 +115,5 @@ class SuiteResult:
             ],
             position=table_rows(self.position),
             audit=AuditSummary.model_validate(self.audit.to_dict()) if self.audit else None,
+            texts=self.texts,
         )

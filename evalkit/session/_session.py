@@ -23,6 +23,7 @@ from evalkit._runid import new_run_id
 from evalkit.audit import position_bias, run_audit
 from evalkit.candidates._transport import AppTransport
 from evalkit.config import EvalkitConfig
+from evalkit.data._kept import keep_texts
 from evalkit.data._perturb import variant_of
 from evalkit.errors import ConfigError, EvalkitError, PermanentModelError
 from evalkit.gates import GateInputs, GateResult
@@ -32,7 +33,7 @@ from evalkit.models import ModelClient, ModelRequest
 from evalkit.models._litellm import LiteLLMTransport
 from evalkit.models._local import is_local
 from evalkit.panel import PanelRule, combine_orders
-from evalkit.records._baselines import read_accepted
+from evalkit.records._baselines import read_accepted, read_accepted_texts
 from evalkit.records._judgments import judgments_frame
 from evalkit.records._store import ANSWERS_FILE, JUDGMENTS_FILE, JsonlAppender
 from evalkit.session._app_models import SessionModels
@@ -275,6 +276,10 @@ class EvalSession:
             combined, panel = combine_orders(judged, rule.disagreement), audit.panel
         else:
             combined, panel = judged, audit.score_panel
+        clean = [item for item in ctx.items if variant_of(item) is None]
+        asked = tuple(question(ctx, item) for item in clean)
+        said = [a.text for i in clean if (a := answers["candidate"].get(i.id)) and a.text]
+        texts = keep_texts(asked, said, seed=cfg.seed)
         inputs = GateInputs(
             combined=combined,
             panel=panel,
@@ -284,8 +289,10 @@ class EvalSession:
             seed=cfg.seed,
             graded=table.loc[graded].reset_index(drop=True),
             candidate=ctx.candidate.name,
-            inputs=tuple(question(ctx, item) for item in ctx.items if variant_of(item) is None),
+            inputs=asked,
             variants={i.id: v for i in ctx.items if (v := variant_of(i)) is not None},
+            texts=texts,
+            accepted_texts=read_accepted_texts(cfg.baselines_dir, ctx.suite.name),
         )
         with self.profile.phase("gates"):
             gates = [gate.evaluate(inputs) for gate in ctx.suite.gates]
@@ -304,7 +311,7 @@ class EvalSession:
         return SuiteResult(
             name=ctx.suite.name, judgments=table, answers=answers, combined=combined,
             panel=panel, position=position_bias(judged, confidence=cfg.confidence), audit=audit,
-            gates=gates, lineage=decisions, models=models,
+            gates=gates, lineage=decisions, models=models, texts=texts,
         )  # fmt: skip
 
     def inconclusive_fails(self) -> bool:
