@@ -104,7 +104,7 @@ def _combined(judge_families: dict[str, str], generator: str | None) -> pd.DataF
 
 
 def test_lineage_counts_items_judged_by_the_generators_family() -> None:
-    table = _combined({"gemma": "Google", "smol": "huggingface"}, "google")
+    table = _combined({"gemma": "google", "smol": "huggingface"}, "google")
     result = Lineage().evaluate(_inputs([], table))
     assert (result.outcome, result.figure, result.n) == ("fail", 1.0, 4)
     assert "(gemma)" in result.message

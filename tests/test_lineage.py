@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+import evalkit
 from evalkit.errors import SpecError
 from evalkit.judging import PARSERS, JudgeSpec, PanelSpec
 from evalkit.judging._calls import judge_calls
@@ -134,3 +135,26 @@ def test_exclusions_that_leave_every_item_below_quorum_stop_the_run() -> None:
     decisions, excluded = apply(Panel(spec=spec, judges=scored, path=Path("judges/p.yaml")))
     assert len(decisions) == 2
     assert len(excluded) == 2 * len(ITEMS)
+
+
+def test_a_family_is_one_name_however_it_is_written() -> None:
+    # A dataset that says "Google " and a judge spec that says "GOOGLE" mean the family that
+    # family_of calls "google": the policy must see the match (it compared spellings before).
+    item = Item("q9", {"question": "?", "generator_family": "Google "})
+    assert item.generator_family == "google"
+    assert Item("q8", {"question": "?", "generator_family": "  "}).generator_family is None
+    spec = JudgeSpec(name="g", model="x/g", template="t.j2", family="GOOGLE")  # type: ignore[arg-type]
+    assert spec.family == "google"
+    gemini = Judge(spec=spec, family=str(spec.family), parse=PARSERS.get("ab"))
+    decisions, _ = family_policy(
+        panel("warn", gemini, judge("claude", "anthropic")),
+        (item,),
+        judge_families={"g": "google", "claude": "anthropic"},
+        model_families=FAMILIES,  # type: ignore[arg-type]
+    )
+    assert [(d.judge, d.shared_with, d.item_ids) for d in decisions] == [
+        ("g", "generator", ("q9",))
+    ]
+    assert evalkit.app(lambda row: "x", version="v1", family=" OpenAI").family == "openai"
+    assert evalkit.recorded(column="answer", family="Meta").family == "meta"
+    assert evalkit.recorded(column="answer").family == "unknown"

@@ -22,6 +22,7 @@ from typing import Any, Final
 from evalkit.errors import UsageError
 from evalkit.models import ModelRequest
 from evalkit.models._families import UNKNOWN
+from evalkit.records._family import family_name
 
 #: Requests to apps carry this prefix in place of a litellm provider.
 APP_PREFIX: Final = "app/"
@@ -187,7 +188,7 @@ def _declare(
         raise UsageError(f"{where}: timeout_s={timeout_s!r}; give a finite number of seconds "
                          "above 0")  # fmt: skip
     return App(
-        fn=fn, name=name, version=version.strip(), family=family or UNKNOWN,
+        fn=fn, name=name, version=version.strip(), family=family_name(family) or UNKNOWN,
         concurrency=concurrency, timeout_s=timeout_s, wants_models=_takes_two(fn),
         is_async=_is_async(fn),
     )  # fmt: skip

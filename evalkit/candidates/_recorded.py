@@ -19,6 +19,7 @@ from evalkit.candidates._answer import MAX_ANSWER_BYTES, AppAnswer
 from evalkit.errors import DatasetError, UsageError
 from evalkit.models._families import UNKNOWN
 from evalkit.records._dataset import Item, _read_rows
+from evalkit.records._family import family_name
 
 #: How many ids a message lists before it says how many more there are.
 SHOWN_IDS: Final = 5
@@ -171,5 +172,5 @@ def recorded(
         )
     return Recorded(
         column=column, file=file, id_field=id_field, answer_field=answer_field,
-        context_field=context_field, name=name, family=family or UNKNOWN,
+        context_field=context_field, name=name, family=family_name(family) or UNKNOWN,
     )  # fmt: skip

@@ -172,7 +172,8 @@ class Lineage:
         usable = rows.loc[value.notna() & rows["generator_family"].notna()]
         if usable.empty:
             return not_applicable(self.name, self.at_most, "no usable verdict on such an item")
-        own = _family(usable["judge_family"]) == _family(usable["generator_family"])
+        # Families are canonical where they enter (evalkit.records._family): compare exactly.
+        own = usable["judge_family"].astype("string") == usable["generator_family"].astype("string")
         per_item = own.groupby([usable["suite"], usable["item_id"]]).any()
         n, kin = len(per_item), int(per_item.sum())
         share = kin / n
@@ -290,6 +291,3 @@ class _Drop:
     perturbed: float
     outcome: Outcome
 
-
-def _family(values: pd.Series) -> pd.Series:
-    return values.astype("string").str.strip().str.lower()

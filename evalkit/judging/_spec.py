@@ -31,6 +31,7 @@ import yaml
 from evalkit.config import check_api_base
 from evalkit.errors import SpecError
 from evalkit.models._types import PromptStyle
+from evalkit.records._family import family_name
 from evalkit.records._judgments import Mode
 
 FamilyPolicy = Literal["warn", "exclude", "error"]
@@ -185,6 +186,11 @@ class JudgeSpec(_Spec):
         if value == "rubric":
             raise ValueError("'rubric' is not a mode; write 'mode: pointwise' (a score per answer)")
         return value
+
+    @pydantic.field_validator("family")
+    @classmethod
+    def _canonical_family(cls, value: str | None) -> str | None:
+        return family_name(value)
 
     @pydantic.field_validator("api_base")
     @classmethod

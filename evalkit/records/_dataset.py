@@ -17,6 +17,7 @@ import pandas as pd
 
 from evalkit.errors import DatasetError
 from evalkit.records._conversation import Conversation, read_conversation, turn_id
+from evalkit.records._family import family_name
 
 #: Longest text field accepted; longer ones are almost always a mistake (a whole file pasted).
 MAX_FIELD_CHARS: Final = 100_000
@@ -49,7 +50,7 @@ class Item:
     def generator_family(self) -> str | None:
         """The family of the model that wrote this item, when the dataset says."""
         value = self.fields.get("generator_family")
-        return None if value is None or value == "" else str(value)
+        return family_name(value)
 
     @property
     def tags(self) -> tuple[str, ...]:
