@@ -8,8 +8,16 @@ import pytest
 
 from evalkit import Suite
 from evalkit.errors import UsageError
-from evalkit.probes import CUES, PROBES, UNEDITED, EditContext, ProbePair, edit_pair, shown_note
-from evalkit.probes._edits import PADDING_WORDS
+from evalkit.probes import ProbePair
+from evalkit.probes._edits import (
+    CUES,
+    PADDING_WORDS,
+    PROBES,
+    UNEDITED,
+    EditContext,
+    edit_pair,
+    shown_note,
+)
 
 BASE = ProbePair("s", "q1", UNEDITED, "probe", "What is 2+2?", "It is 4.", "It is 5.", "a")
 NAMES = sorted(n for n in PROBES.names() if n in CUES)

@@ -4,28 +4,8 @@ Each probe or exam question is a :class:`ProbePair` — two answers to one of th
 questions, built so that the verdict a fair judge should give is known (an edit that should not
 move it, or a better answer that should win). The session has every judge judge each pair in
 both orders; the rows land in the probe table (:data:`PROBE_COLUMNS`) that the statistics read.
-The probes themselves are seeded edits (:func:`edit_pair`, registered in :data:`PROBES`).
 """
 
-from evalkit.probes._edits import (
-    CUES,
-    PROBES,
-    UNEDITED,
-    EditContext,
-    check_probes,
-    edit_pair,
-    shown_note,
-)
 from evalkit.probes._pair import PROBE_COLUMNS, ProbePair
 
-__all__ = [
-    "CUES",
-    "PROBES",
-    "PROBE_COLUMNS",
-    "UNEDITED",
-    "EditContext",
-    "ProbePair",
-    "check_probes",
-    "edit_pair",
-    "shown_note",
-]
+__all__ = ["PROBE_COLUMNS", "ProbePair"]

@@ -20,7 +20,7 @@ from evalkit.errors import UsageError
 from evalkit.gates import Gate, WinRate
 from evalkit.graders import Grader
 from evalkit.judging._templates import Templates
-from evalkit.probes import check_probes
+from evalkit.probes._edits import check_probes
 from evalkit.records._dataset import Item, load_dataset, split_turns
 from evalkit.records._judgments import Mode
 
