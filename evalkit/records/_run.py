@@ -301,6 +301,9 @@ class SuiteRecord(_Record):
     leaderboard: LeaderboardRecord | None = None
     #: why the suite stopped before all its calls were made (the budget), if it did.
     stopped: str | None = None
+    #: each (judge, bias probe)'s robustness, shift and test against swap noise
+    #: (:func:`evalkit.probes._stats.probe_stats`); the calls' rows are in probes.jsonl.
+    probes: list[Row] = []
 
 
 class RunRecord(_Record):

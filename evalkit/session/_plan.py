@@ -285,6 +285,20 @@ def _plan_suite(
         rows.append(_row(suite.name, "judge", judge.name, ctx.judges[judge.name], requests,
                          None, detail))  # fmt: skip
 
+    if suite.probes:
+        # The sample is drawn from the answered items at run time: the first ones stand in.
+        plain = [item.id for item in items if item.conversation is None]
+        probed = set(plain[: suite.probe_items])
+        for judge in panel.judges:
+            mine = [c for c in calls if c.judge.name == judge.name and c.item.id in probed]
+            requests = [judge_request(ctx, c, answers) for c in mine for _ in suite.probes]
+            detail = (
+                f"{len(probed)} items x {len(suite.probes)} probes x 2 orders x "
+                f"{judge.spec.samples} sample(s); the unedited pairs are the panel's own calls"
+            )
+            rows.append(_row(suite.name, "judge", f"{judge.name} probes",
+                             ctx.judges[judge.name], requests, None, detail))  # fmt: skip
+
     for grader in ctx.graders:
         rows.append(PlanRow(
             suite=suite.name, kind="grader", name=grader.name, model="",

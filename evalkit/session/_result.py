@@ -46,6 +46,9 @@ class SuiteResult:
     gates: Sequence[GateResult]
     lineage: Sequence[LineageDecision]
     models: Mapping[str, Any]
+    #: the probe table (evalkit.probes.PROBE_COLUMNS) and its statistics, for a suite with probes.
+    probes: pd.DataFrame | None = None
+    probe_stats: pd.DataFrame | None = None
 
     def gate(self, name: str) -> GateResult:
         """The result of the gate called ``name``."""
@@ -112,4 +115,5 @@ class SuiteResult:
             ],
             position=table_rows(self.position),
             audit=AuditSummary.model_validate(self.audit.to_dict()) if self.audit else None,
+            probes=[] if self.probe_stats is None else table_rows(self.probe_stats),
         )

@@ -1,0 +1,141 @@
+"""Bias probes in a run: the calls over the loopback provider, the table, the verdict, the cache."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from evalkit import Suite
+from evalkit.config import EvalkitConfig
+from evalkit.errors import EvalkitError
+from evalkit.probes import PROBE_COLUMNS
+from evalkit.records import read_run
+from evalkit.session import EvalSession
+from evalkit.session._plan import plan_suites
+from evalkit.testing import FakeProvider, JudgeParams
+
+N_ITEMS = 20
+PROBES = ["bandwagon", "tone"]
+JUDGES = {"follower": "anthropic", "fair": "openai"}
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeProvider]:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-evalkit-test")
+    with FakeProvider(seed=5) as provider:
+        follower = JudgeParams(follows=(("bandwagon", 0.7),), self_family="anthropic", seed=1)
+        provider.register_judge("sim-judge-follower", follower)
+        provider.register_judge("sim-judge-fair", JudgeParams(self_family="openai", seed=2))
+        yield provider
+
+
+@pytest.fixture
+def root(tmp_path: Path, fake: FakeProvider) -> Path:
+    (tmp_path / "judges").mkdir()
+    for name, family in JUDGES.items():
+        (tmp_path / "judges" / f"{name}.yaml").write_text(
+            f"kind: judge\nmodel: openai/sim-judge-{name}\nfamily: {family}\n"
+            f"api_base: {fake.base_url}\ntemplate: pairwise_chat.j2\n"
+        )
+    (tmp_path / "judges" / "p.yaml").write_text("kind: panel\njudges: [follower, fair]\n")
+    rows = [{"id": f"q{i:02d}", "question": f"Question {i}?"} for i in range(N_ITEMS)]
+    (tmp_path / "data.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return tmp_path
+
+
+def session(
+    root: Path, fake: FakeProvider, run_id: str = "probe-run", **settings: Any
+) -> EvalSession:
+    config = EvalkitConfig.model_validate({
+        "candidate": "openai/sim-writer-google-q0.80", "candidate_api_base": fake.base_url,
+        "baseline": "openai/sim-writer-meta-q0.40", "baseline_api_base": fake.base_url,
+        "panel": "p", "cache_dir": root / "cache", "reports_dir": root / "reports",
+        "max_retries": 0, "backoff_s": 0.01, **settings,
+    })  # fmt: skip
+    return EvalSession(config, root, run_id=run_id)
+
+
+def suite(root: Path, **fields: Any) -> Suite:
+    fields = {"probes": PROBES, "probe_items": N_ITEMS, **fields}
+    return Suite("s", dataset="data.jsonl", base_dir=root, **fields)
+
+
+def test_a_bandwagon_follower_is_found_over_the_provider_and_a_rerun_is_free(
+    root: Path, fake: FakeProvider
+) -> None:
+    run = session(root, fake)
+    try:
+        result = run.suite_result(suite(root))
+    finally:
+        run.finish()
+    table = result.probes
+    assert table is not None
+    assert list(table.columns) == list(PROBE_COLUMNS)
+    # 2 judges x 20 items x (unedited + 2 probes) x 2 orders, every one answered.
+    assert len(table) == 2 * N_ITEMS * 3 * 2
+    assert (table["status"] == "ok").all()
+    assert set(table["verdict"]) <= {"a", "b", "tie"}
+    # The unedited pair's prompt is the panel's: a cache hit. Only the edits were asked.
+    unedited = table["probe"] == "unedited"
+    assert table.loc[unedited, "cached"].all()
+    assert not table.loc[~unedited, "cached"].any()
+    panel_calls = N_ITEMS * 2
+    assert fake.requests("sim-judge-follower") == panel_calls + N_ITEMS * len(PROBES) * 2
+
+    checks = result.audit.checks.set_index(["judge", "check"])
+    assert checks.at[("follower", "probe:bandwagon"), "status"] == "untrusted"
+    assert checks.at[("follower", "probe:tone"), "status"] == "ok"
+    assert checks.at[("fair", "probe:bandwagon"), "status"] == "ok"
+    verdicts = result.audit.reliability.set_index("judge")
+    assert verdicts.at["follower", "verdict"] == "untrusted"
+    assert "bandwagon probe" in verdicts.at["follower", "reasons"]
+
+    out = run.run_dir
+    lines = (out / "probes.jsonl").read_text().splitlines()
+    assert len(lines) == len(table)
+    record = read_run(out).suite("s")
+    stats = {(r["judge"], r["probe"]): r for r in record.probes}
+    assert set(stats) == {(j, p) for j in JUDGES for p in PROBES}
+    assert stats[("follower", "bandwagon")]["flagged"] is True
+    assert stats[("fair", "tone")]["flagged"] is False
+
+    fake.reset()
+    again = session(root, fake, run_id="rerun")
+    try:
+        second = again.suite_result(suite(root))
+    finally:
+        again.finish()
+    assert fake.requests() == 0
+    assert second.probe_stats is not None
+    assert result.probe_stats is not None
+    assert second.probe_stats.equals(result.probe_stats)
+
+
+def test_the_dry_run_counts_the_probe_calls(root: Path, fake: FakeProvider) -> None:
+    plan = plan_suites(session(root, fake, dry_run=True), [suite(root, probe_items=5)])
+    rows = {row.name: row for row in plan.rows if row.kind == "judge"}
+    assert rows["follower"].calls == N_ITEMS * 2
+    assert rows["follower probes"].calls == 5 * len(PROBES) * 2
+    assert plan.calls("judge") == 2 * (N_ITEMS * 2 + 5 * len(PROBES) * 2)
+    assert fake.requests() == 0
+
+
+def test_more_probe_items_than_items_is_refused_before_any_call(
+    root: Path, fake: FakeProvider
+) -> None:
+    run = session(root, fake)
+    try:
+        with pytest.raises(EvalkitError) as info:
+            run.suite_result(suite(root, probe_items=N_ITEMS + 1))
+    finally:
+        run.finish()
+    assert str(info.value) == (
+        f"suite 's': suite 's': probe_items=21 but the dataset {root / 'data.jsonl'} has 20 "
+        "items; set probe_items to at most 20"
+    )
+    assert fake.requests() == 0
+    assert not (root / "reports" / "probe-run" / "probes.jsonl").exists()
