@@ -16,6 +16,7 @@ from evalkit.probes import PROBE_COLUMNS
 from evalkit.records import read_run
 from evalkit.session import EvalSession
 from evalkit.session._plan import plan_suites
+from evalkit.session._summary import suite_lines
 from evalkit.testing import FakeProvider, JudgeParams
 
 N_ITEMS = 20
@@ -102,6 +103,9 @@ def test_a_bandwagon_follower_is_found_over_the_provider_and_a_rerun_is_free(
     assert set(stats) == {(j, p) for j in JUDGES for p in PROBES}
     assert stats[("follower", "bandwagon")]["flagged"] is True
     assert stats[("fair", "tone")]["flagged"] is False
+    flagged = [line for line in suite_lines(record) if line.startswith("  probe")]
+    assert len(flagged) == 1
+    assert flagged[0].startswith("  probe bandwagon: judge follower flagged, ")
 
     fake.reset()
     again = session(root, fake, run_id="rerun")
