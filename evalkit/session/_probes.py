@@ -79,15 +79,26 @@ def panel_preference(judged: pd.DataFrame, rule: PanelRule) -> dict[str, Side | 
     return out
 
 
+def unedited_pairs(
+    ctx: SuiteContext, items: Sequence[Item], first: Mapping[str, str], second: Mapping[str, str]
+) -> list[ProbePair]:
+    """Each item's pair as it is: ``first`` (``a``) and ``second`` (``b``) by item id."""
+    return [
+        ProbePair(ctx.suite.name, item.id, UNEDITED, "probe", question(ctx, item),
+                  first[item.id], second[item.id], "a")
+        for item in items
+    ]  # fmt: skip
+
+
 def probe_pairs(
     ctx: SuiteContext,
-    items: Sequence[Item],
-    candidate: Mapping[str, Answer],
-    baseline: Mapping[str, Answer],
+    bases: Sequence[ProbePair],
     preferred: Mapping[str, Side | None],
+    *,
     skip: Excluded | None = None,
+    unedited: bool = True,
 ) -> dict[str, list[ProbePair]]:
-    """Per judge: each sampled item's unedited pair, then one edited pair per probe.
+    """Per judge: each unedited pair (unless ``unedited`` is False), then one edit per probe.
 
     A judge the panel's family policy kept from an item's answers (``skip``) is not shown
     that item's pairs either.
@@ -97,18 +108,11 @@ def probe_pairs(
     for judge in ctx.panel.judges:
         family = ctx.judges[judge.name].family
         pairs = []
-        for item in items:
-            if skip is not None and any(skip(judge.name, item.id, r) for r in ROLES):
+        for base in bases:
+            if skip is not None and any(skip(judge.name, base.item_id, r) for r in ROLES):
                 continue
-            text_a, text_b = candidate[item.id].text, baseline[item.id].text
-            # Sampled with both answers.
-            assert text_a is not None
-            assert text_b is not None
-            base = ProbePair(
-                suite.name, item.id, UNEDITED, "probe", question(ctx, item), text_a, text_b, "a"
-            )
-            edit = EditContext(preferred.get(item.id), family, suite.probe_seed)
-            pairs.append(base)
+            edit = EditContext(preferred.get(base.item_id), family, suite.probe_seed)
+            pairs.extend([base] if unedited else [])
             pairs.extend(edit_pair(name, base, edit) for name in suite.probes)
         out[judge.name] = pairs
     return out
@@ -186,6 +190,10 @@ async def run_probes(
 ) -> list[dict[str, Any]]:
     """Probe the suite's judges once the panel has judged it (see the module docstring)."""
     items = sample_items(ctx, candidate, baseline)
+    first, second = (
+        {k: a.text for k, a in answers.items() if a.text is not None}
+        for answers in (candidate, baseline)
+    )
+    bases = unedited_pairs(ctx, items, first, second)
     preferred = panel_preference(judgments_frame(judged), rule)
-    pairs = probe_pairs(ctx, items, candidate, baseline, preferred, skip)
-    return await probe_all(ctx, caller, pairs, sink)
+    return await probe_all(ctx, caller, probe_pairs(ctx, bases, preferred, skip=skip), sink)
