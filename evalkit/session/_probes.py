@@ -55,9 +55,17 @@ def sample_items(
         and candidate.get(item.id) is not None and candidate[item.id].text is not None
         and baseline.get(item.id) is not None and baseline[item.id].text is not None
     ]  # fmt: skip
-    rng = random.Random(f"{suite.probe_seed}:{suite.name}")
-    chosen = set(rng.sample(range(len(eligible)), min(suite.probe_items, len(eligible))))
-    return [item for i, item in enumerate(eligible) if i in chosen]
+    return seeded_sample(eligible, suite.probe_items, seed=suite.probe_seed, name=suite.name)
+
+
+def seeded_sample(items: Sequence[Item], n: int, *, seed: int, name: str) -> list[Item]:
+    """Up to ``n`` of ``items``, drawn by ``seed`` and ``name``, in their order.
+
+    >>> [i.id for i in seeded_sample([Item(f"q{k}", {}) for k in range(5)], 2, seed=0, name="s")]
+    ['q2', 'q4']
+    """
+    chosen = set(random.Random(f"{seed}:{name}").sample(range(len(items)), min(n, len(items))))
+    return [item for i, item in enumerate(items) if i in chosen]
 
 
 def panel_preference(judged: pd.DataFrame, rule: PanelRule) -> dict[str, Side | None]:
