@@ -15,7 +15,8 @@ same order and sample (the probe table's ``unedited`` rows). Per (judge, probe):
   below the swap agreement (a one-sided two-proportion z-test at ``alpha``).
 
 :func:`probe_checks` turns these into reliability check rows (``check="probe:<name>"``) that the
-audit's verdict counts like its own. Every function is pure and vectorised over the table.
+audit's verdict counts like its own. Every function is pure and vectorised over the table;
+scipy and statsmodels are imported on first use, so that importing evalkit stays fast.
 """
 
 from __future__ import annotations
@@ -26,8 +27,6 @@ from typing import Any, Final
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
-from statsmodels.stats.proportion import proportion_confint
 
 from evalkit.config import ReliabilityThresholds
 from evalkit.probes._edits import UNEDITED
@@ -156,6 +155,9 @@ def probe_stats(
     out["agree"] = swaps["agree"].fillna(0).to_numpy(int)
     out["n_swap"] = swaps["n"].fillna(0).to_numpy(int)
     out["robustness"] = out["unchanged"] / out["n"]
+    # Imported here: importing evalkit (a pytest plugin, the CLI's --help) must stay fast.
+    from statsmodels.stats.proportion import proportion_confint
+
     low, high = proportion_confint(
         out["unchanged"], out["n"], alpha=1 - confidence, method="wilson"
     )
@@ -178,6 +180,8 @@ def below_p_value(
     1.0 where either side has no data, or where the pooled rate is 0 or 1 (no variance: the
     two rates are equal).
     """
+    from scipy.stats import norm
+
     x1, n1 = np.asarray(unchanged, float), np.asarray(n, float)
     x2, n2 = np.asarray(agree, float), np.asarray(n_swap, float)
     with np.errstate(invalid="ignore", divide="ignore"):
