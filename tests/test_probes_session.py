@@ -153,3 +153,23 @@ def test_more_probe_items_than_items_is_refused_before_any_call(
     )
     assert fake.requests() == 0
     assert not (root / "reports" / "probe-run" / "probes.jsonl").exists()
+
+
+def test_probe_calls_share_the_runs_budget_and_unmade_calls_are_rows(
+    root: Path, fake: FakeProvider
+) -> None:
+    """Answers (40) and the panel (80) fit in max_calls=130; 10 of the 160 edited-pair calls
+    are made, the other 150 are rows that say they were not run, and the run goes on."""
+    run = session(root, fake, max_calls=130)
+    try:
+        result = run.suite_result(suite(root))
+    finally:
+        run.finish()
+    table = result.probes
+    assert table is not None
+    edited = table.loc[table["probe"] != "unedited"]
+    assert edited["status"].value_counts().to_dict() == {"not_run": 150, "ok": 10}
+    assert edited.loc[edited["status"] == "not_run", "error"].str.contains("budget").all()
+    assert (table.loc[table["probe"] == "unedited", "status"] == "ok").all()  # from the cache
+    assert "budget reached: 150 calls were not made" in run.stops["s"]
+    assert fake.requests() == 40 + 80 + 10
