@@ -99,3 +99,11 @@ def test_probes_on_a_scored_suite_or_on_no_items_are_refused() -> None:
     with pytest.raises(UsageError, match="probe_items=0; use 1 or more items"):
         Suite("s", dataset="d.jsonl", probes=["tone"], probe_items=0)
     assert Suite("s", dataset="d.jsonl", probes=["tone"]).probes == ["tone"]
+
+
+def test_self_rewrite_puts_the_judges_paraphrase_in_place_of_the_worse_answer() -> None:
+    ctx = EditContext(preferred="a", judge_family="google", rewrite="Four is not it; five.")
+    pair = edit_pair("self-rewrite", BASE, ctx)
+    assert (pair.first, pair.second, pair.target) == (BASE.first, "Four is not it; five.", "b")
+    with pytest.raises(UsageError, match="needs the judge's paraphrase"):
+        edit_pair("self-rewrite", BASE, EditContext(preferred="a"))

@@ -17,7 +17,7 @@ from evalkit.records import read_run
 from evalkit.session import EvalSession
 from evalkit.session._plan import plan_suites
 from evalkit.session._summary import suite_lines
-from evalkit.testing import FakeProvider, JudgeParams
+from evalkit.testing import FakeProvider, JudgeParams, ModelBehaviour
 
 N_ITEMS = 20
 PROBES = ["bandwagon", "tone"]
@@ -135,6 +135,11 @@ def test_the_dry_run_counts_the_probe_calls(root: Path, fake: FakeProvider) -> N
     assert rows["follower"].calls == N_ITEMS * 2
     assert rows["follower probes"].calls == 5 * len(PROBES) * 2
     assert plan.calls("judge") == 2 * (N_ITEMS * 2 + 5 * len(PROBES) * 2)
+    # The self-rewrite probe adds one paraphrase per judge and item.
+    plan = plan_suites(session(root, fake, dry_run=True), [suite(root, probes=["self-rewrite"],
+                                                                  probe_items=5)])  # fmt: skip
+    rows = {row.name: row for row in plan.rows if row.kind == "judge"}
+    assert rows["fair probes"].calls == 5 * 2 + 5
     assert fake.requests() == 0
 
 
@@ -173,3 +178,66 @@ def test_probe_calls_share_the_runs_budget_and_unmade_calls_are_rows(
     assert (table.loc[table["probe"] == "unedited", "status"] == "ok").all()  # from the cache
     assert "budget reached: 150 calls were not made" in run.stops["s"]
     assert fake.requests() == 40 + 80 + 10
+
+
+def test_a_judge_that_prefers_its_own_family_is_found_by_self_rewrite(
+    root: Path, fake: FakeProvider
+) -> None:
+    """Each judge's own model paraphrases the worse answer; the judge that favours its own
+    family's writing (self_preference 3) moves toward it, the fair one does not."""
+    fake.register_judge(
+        "sim-judge-follower", JudgeParams(self_family="anthropic", self_preference=3.0, seed=1)
+    )
+    run = session(root, fake)
+    try:
+        result = run.suite_result(suite(root, probes=["self-rewrite"]))
+    finally:
+        run.finish()
+    table = result.probes
+    assert table is not None
+    assert (table["status"] == "ok").all()
+    # One paraphrase per judge and item, then the edited pair in both orders.
+    assert fake.requests("sim-judge-follower") == N_ITEMS * 2 + N_ITEMS + N_ITEMS * 2
+    # The target is now in the judge's own family's words; the other answer is as it was.
+    rows = [json.loads(line) for line in (run.run_dir / "probes.jsonl").read_text().splitlines()]
+    mine = [r for r in rows if r["probe"] == "self-rewrite" and r["judge"] == "follower"]
+    assert len(mine) == N_ITEMS * 2
+    for row in mine:
+        edited, kept = (row["first"], row["second"])[:: 1 if row["target"] == "a" else -1]
+        assert edited.startswith("⟦sim family=anthropic ")
+        assert edited.endswith(" rewritten in my own words")
+        assert kept.startswith(("⟦sim family=google ", "⟦sim family=meta "))
+    checks = result.audit.checks.set_index(["judge", "check"])
+    assert checks.at[("follower", "probe:self-rewrite"), "status"] == "untrusted"
+    assert checks.at[("fair", "probe:self-rewrite"), "status"] == "ok"
+
+
+def test_a_failed_paraphrase_is_a_failed_row(root: Path, fake: FakeProvider) -> None:
+    fake.behave("sim-judge-fair", ModelBehaviour(reply=""))  # an empty reply to every call
+    run = session(root, fake)
+    try:
+        result = run.suite_result(suite(root, probes=["self-rewrite"], probe_items=3))
+    finally:
+        run.finish()
+    table = result.probes
+    assert table is not None
+    fair = table.loc[(table["judge"] == "fair") & (table["probe"] == "self-rewrite")]
+    assert len(fair) == 3 * 2
+    assert (fair["status"] == "failed").all()
+    assert fair["error"].eq("rewrite call failed: empty answer").all()
+
+
+def test_self_rewrite_is_refused_for_a_completion_judge_before_any_call(
+    root: Path, fake: FakeProvider
+) -> None:
+    (root / "judges" / "fair.yaml").write_text(
+        f"kind: judge\nmodel: openai/sim-judge-fair\nfamily: openai\napi_base: {fake.base_url}\n"
+        "template: pairwise_completion.j2\nprompt_style: completion\n"
+    )
+    run = session(root, fake)
+    try:
+        with pytest.raises(EvalkitError, match=r"judge 'fair' .* is prompted as a completion"):
+            run.suite_result(suite(root, probes=["tone", "self-rewrite"]))
+    finally:
+        run.finish()
+    assert fake.requests() == 0

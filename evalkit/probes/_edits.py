@@ -38,6 +38,10 @@ UNEDITED: Final = "unedited"
 #: Where the bandwagon note names the answer: replaced by the label the judge sees it under
 #: in each order (see :func:`shown_note`).
 LABEL_SLOT: Final = "{label}"
+#: The probe whose edit is a model call: the judge's own model paraphrases the target answer.
+SELF_REWRITE: Final = "self-rewrite"
+#: The template of that call (packaged in evalkit/judges; a project's judges/ may override it).
+REWRITE_TEMPLATE: Final = "rewrite.j2"
 #: The length of the verbosity probe's padding, in words: about a long paragraph, enough to
 #: double a one- or two-sentence answer, as the length differences the audit sees naturally.
 PADDING_WORDS: Final = 60
@@ -49,12 +53,15 @@ class EditContext:
 
     ``preferred`` is the answer the panel preferred on the unedited pair (None: a tie or no
     verdict); ``judge_family`` the family of the judge the pair is for (the identity probe
-    claims it); ``seed`` the probes' seed.
+    claims it); ``seed`` the probes' seed; ``rewrite`` the judge's paraphrase of the target
+    (made by a model call, so the session makes it: see :data:`REWRITE_TEMPLATE`).
     """
 
     preferred: Side | None = None
     judge_family: str = "unknown"
     seed: int = 0
+    #: the judge's own paraphrase of the target answer (the self-rewrite probe only).
+    rewrite: str | None = None
 
 
 Edit = Callable[[ProbePair, Side, random.Random, EditContext], ProbePair]
@@ -175,6 +182,20 @@ def _apology(pair: ProbePair, side: Side, rng: random.Random, ctx: EditContext) 
     return _append(pair, side, "I am sorry, I may well be wrong about this.")
 
 
+@PROBES.register(SELF_REWRITE)
+def _self_rewrite(pair: ProbePair, side: Side, rng: random.Random, ctx: EditContext) -> ProbePair:
+    """Replace the target with the judge's own paraphrase of it (same content, its own style).
+
+    Raises:
+        UsageError: no paraphrase was given.
+    """
+    if ctx.rewrite is None:
+        raise UsageError(f"probe {SELF_REWRITE!r} needs the judge's paraphrase of the answer")
+    if side == "a":
+        return dataclasses.replace(pair, first=ctx.rewrite, target="a")
+    return dataclasses.replace(pair, second=ctx.rewrite, target="b")
+
+
 def check_probes(names: Iterable[str], *, where: str) -> tuple[str, ...]:
     """Return ``names`` as a tuple once each is a known probe.
 
@@ -199,9 +220,25 @@ def edit_pair(name: str, pair: ProbePair, ctx: EditContext) -> ProbePair:
         UsageError: ``name`` is not a probe.
     """
     edit = PROBES.get(name)
-    rng = random.Random(f"{ctx.seed}:{pair.suite}:{pair.item_id}:{name}")
-    side: Side = other(ctx.preferred) if ctx.preferred else rng.choice(("a", "b"))
-    return dataclasses.replace(edit(pair, side, rng, ctx), probe=name, kind="probe")
+    rng = _rng(name, pair, ctx)
+    return dataclasses.replace(
+        edit(pair, target_side(name, pair, ctx), rng, ctx), probe=name, kind="probe"
+    )
+
+
+def _rng(name: str, pair: ProbePair, ctx: EditContext) -> random.Random:
+    return random.Random(f"{ctx.seed}:{pair.suite}:{pair.item_id}:{name}")
+
+
+def target_side(name: str, pair: ProbePair, ctx: EditContext) -> Side:
+    """The answer probe ``name`` edits in ``pair``: the one :func:`edit_pair` would edit."""
+    if ctx.preferred:
+        return other(ctx.preferred)
+    # A coin of its own, so that the edit's draws do not depend on whether it was tossed.
+    side: Side = random.Random(f"side:{ctx.seed}:{pair.suite}:{pair.item_id}:{name}").choice(
+        ("a", "b")
+    )
+    return side
 
 
 def shown_note(pair: ProbePair, *, first_shown: Side) -> str:

@@ -34,6 +34,7 @@ from evalkit.models import ModelRequest, ResponseCache
 from evalkit.models._cache import cache_key
 from evalkit.models._litellm import estimate_cost
 from evalkit.models._local import is_local
+from evalkit.probes._edits import SELF_REWRITE
 from evalkit.records._answers import Role
 from evalkit.session._conversation import placeholder_transcript, planned_requests
 from evalkit.session._endpoints import Endpoint, Resolver
@@ -43,8 +44,10 @@ from evalkit.session._engine import (
     candidate_request,
     judge_request,
     lineage,
+    question,
 )
 from evalkit.session._prepare import prepare_suite
+from evalkit.session._probes import rewrite_request
 from evalkit.session._session import EvalSession
 from evalkit.session._suite import Suite
 
@@ -296,6 +299,10 @@ def _plan_suite(
                 f"{len(probed)} items x {len(suite.probes)} probes x 2 orders x "
                 f"{judge.spec.samples} sample(s); the unedited pairs are the panel's own calls"
             )
+            if SELF_REWRITE in suite.probes:  # the judge's paraphrase of one answer per item
+                requests += [rewrite_request(ctx, judge.name, question(ctx, item), placeholder)
+                             for item in items if item.id in probed]  # fmt: skip
+                detail += f"; {len(probed)} paraphrases (self-rewrite)"
             rows.append(_row(suite.name, "judge", f"{judge.name} probes",
                              ctx.judges[judge.name], requests, None, detail))  # fmt: skip
 

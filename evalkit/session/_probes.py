@@ -26,15 +26,34 @@ from typing import Any
 
 import pandas as pd
 
+from evalkit.errors import ModelError, UsageError
 from evalkit.judging._calls import Excluded, JudgeCall
+from evalkit.models import ModelRequest
 from evalkit.panel import PanelRule, item_verdicts
 from evalkit.probes import PROBE_COLUMNS, ProbePair
-from evalkit.probes._edits import UNEDITED, EditContext, edit_pair, shown_note
+from evalkit.probes._edits import (
+    REWRITE_TEMPLATE,
+    SELF_REWRITE,
+    UNEDITED,
+    EditContext,
+    edit_pair,
+    shown_note,
+    target_side,
+)
 from evalkit.probes._pair import Side
 from evalkit.records._answers import Answer, Role
 from evalkit.records._dataset import Item
 from evalkit.records._judgments import ORDERS, Judgment, Order, judgments_frame
-from evalkit.session._engine import ROLES, Caller, SuiteContext, _ask, judge_request, question
+from evalkit.session._engine import (
+    ROLES,
+    Caller,
+    SuiteContext,
+    _ask,
+    _failure,
+    _request,
+    judge_request,
+    question,
+)
 
 #: The shown order's first answer, by the pair's places (AB shows ``a`` first).
 _FIRST: Mapping[Order, Side] = {"AB": "a", "BA": "b"}
@@ -105,11 +124,13 @@ def probe_pairs(
     *,
     skip: Excluded | None = None,
     unedited: bool = True,
+    rewrites: Mapping[tuple[str, str], str] | None = None,
 ) -> dict[str, list[ProbePair]]:
     """Per judge: each unedited pair (unless ``unedited`` is False), then one edit per probe.
 
     A judge the panel's family policy kept from an item's answers (``skip``) is not shown
-    that item's pairs either.
+    that item's pairs either. ``rewrites`` are the judges' paraphrases (see
+    :func:`rewrites`); a self-rewrite pair without one is left out (its failure is a row).
     """
     suite = ctx.suite
     out: dict[str, list[ProbePair]] = {}
@@ -119,9 +140,14 @@ def probe_pairs(
         for base in bases:
             if skip is not None and any(skip(judge.name, base.item_id, r) for r in ROLES):
                 continue
-            edit = EditContext(preferred.get(base.item_id), family, suite.probe_seed)
+            rewrite = (rewrites or {}).get((judge.name, base.item_id))
+            edit = EditContext(preferred.get(base.item_id), family, suite.probe_seed, rewrite)
             pairs.extend([base] if unedited else [])
-            pairs.extend(edit_pair(name, base, edit) for name in suite.probes)
+            pairs.extend(
+                edit_pair(name, base, edit)
+                for name in suite.probes
+                if name != SELF_REWRITE or rewrite is not None
+            )
         out[judge.name] = pairs
     return out
 
@@ -154,20 +180,7 @@ async def probe_all(
             asked = f"{asked}\n\n{shown_note(pair, first_shown=_FIRST[order])}"
         answers: dict[Role, str] = {"candidate": pair.first, "baseline": pair.second}
         request = judge_request(ctx, call, answers, asked=asked)
-        outcome = await _ask(ctx, caller, call, request)
-        verdict = outcome.get("verdict")
-        row = {column: None for column in PROBE_COLUMNS} | {
-            "run_id": ctx.run_id, "suite": pair.suite, "item_id": pair.item_id,
-            "probe": pair.probe, "kind": pair.kind, "judge": name,
-            "judge_family": ctx.judges[name].family, "order": order, "sample": sample,
-            "target": pair.target, "verdict": None if verdict is None else _PLACE[verdict],
-            "input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0, "cached": False,
-            # Beyond the table's columns: the pair itself, for the report's drill-down.
-            # The note names answers by place here, as the report shows them (A = first).
-            "first": pair.first, "second": pair.second,
-            "note": shown_note(pair, first_shown="a") if pair.note else "",
-        }  # fmt: skip
-        row |= {k: v for k, v in outcome.items() if k in PROBE_COLUMNS and k != "verdict"}
+        row = probe_row(ctx, pair, name, sample, order, await _ask(ctx, caller, call, request))
         sink(row)
         return row
 
@@ -179,6 +192,121 @@ async def probe_all(
         for order in ORDERS
     ]
     return list(await asyncio.gather(*calls))
+
+
+def probe_row(
+    ctx: SuiteContext,
+    pair: ProbePair,
+    judge: str,
+    sample: int,
+    order: Order,
+    outcome: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The probe-table row of ``judge``'s call on ``pair`` (``outcome``: see ``_ask``)."""
+    verdict = outcome.get("verdict")
+    row = {column: None for column in PROBE_COLUMNS} | {
+        "run_id": ctx.run_id, "suite": pair.suite, "item_id": pair.item_id,
+        "probe": pair.probe, "kind": pair.kind, "judge": judge,
+        "judge_family": ctx.judges[judge].family, "order": order, "sample": sample,
+        "target": pair.target, "verdict": None if verdict is None else _PLACE[verdict],
+        "input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0, "cached": False,
+        # Beyond the table's columns: the pair itself, for the report's drill-down.
+        # The note names answers by place here, as the report shows them (A = first).
+        "first": pair.first, "second": pair.second,
+        "note": shown_note(pair, first_shown="a") if pair.note else "",
+    }  # fmt: skip
+    return row | {k: v for k, v in outcome.items() if k in PROBE_COLUMNS and k != "verdict"}
+
+
+def check_rewriters(ctx: SuiteContext) -> None:
+    """Refuse the self-rewrite probe for a judge whose model cannot be asked to paraphrase.
+
+    Raises:
+        UsageError: a judge is prompted as a completion (base) model, naming it.
+    """
+    if SELF_REWRITE not in ctx.suite.probes:
+        return
+    for name, endpoint in ctx.judges.items():
+        if endpoint.prompt_style != "chat":
+            raise UsageError(
+                f"suite {ctx.suite.name!r}: probe {SELF_REWRITE!r} has each judge's own model "
+                f"paraphrase an answer, but judge {name!r} ({endpoint.name}) is prompted as a "
+                "completion model, which continues text instead of following an instruction; "
+                f"leave {SELF_REWRITE!r} out of probes, or use chat judges"
+            )
+
+
+def rewrite_request(ctx: SuiteContext, judge: str, question: str, answer: str) -> ModelRequest:
+    """The call that has ``judge``'s own model paraphrase ``answer`` (self-rewrite)."""
+    content = ctx.templates.render(REWRITE_TEMPLATE, {"question": question, "answer": answer})
+    spec = next(j.spec for j in ctx.panel.judges if j.name == judge)
+    return _request(ctx.judges[judge], content, system=None, params=ctx.suite.answer_params,
+                    timeout_s=spec.timeout_s)  # fmt: skip
+
+
+async def rewrites(
+    ctx: SuiteContext,
+    caller: Caller,
+    bases: Sequence[ProbePair],
+    preferred: Mapping[str, Side | None],
+) -> tuple[dict[tuple[str, str], str], dict[tuple[str, str], str]]:
+    """Each judge's paraphrase of each pair's target, by (judge, item id), and the failures.
+
+    Empty unless the suite runs the self-rewrite probe. A failed or empty paraphrase is a
+    failure (its message), to be recorded as failed rows, never dropped.
+    """
+    if SELF_REWRITE not in ctx.suite.probes:
+        return {}, {}
+
+    async def one(judge: str, base: ProbePair) -> str | ModelError:
+        edit = EditContext(preferred.get(base.item_id), seed=ctx.suite.probe_seed)
+        side = target_side(SELF_REWRITE, base, edit)
+        answer = base.first if side == "a" else base.second
+        try:
+            done = await caller.complete(rewrite_request(ctx, judge, base.question, answer))
+        except ModelError as exc:
+            return exc
+        return done.text.strip()
+
+    asked = [(judge.name, base) for judge in ctx.panel.judges for base in bases]
+    results = await asyncio.gather(*(one(judge, base) for judge, base in asked))
+    keys = [(judge, base.item_id) for judge, base in asked]
+    done: dict[tuple[str, str], str] = {}
+    failed: dict[tuple[str, str], str] = {}
+    for key, result in zip(keys, results, strict=True):
+        if isinstance(result, ModelError):
+            failed[key] = f"rewrite call failed: {_failure(result)['error']}"
+        elif not result:
+            failed[key] = "rewrite call failed: empty answer"
+        else:
+            done[key] = result
+    return done, failed
+
+
+def rewrite_failures(
+    ctx: SuiteContext,
+    bases: Sequence[ProbePair],
+    preferred: Mapping[str, Side | None],
+    failed: Mapping[tuple[str, str], str],
+) -> list[dict[str, Any]]:
+    """The rows of the self-rewrite pairs that could not be made: status failed, with why."""
+    judges = {judge.name: judge for judge in ctx.panel.judges}
+    rows: list[dict[str, Any]] = []
+    for base in bases:
+        edit = EditContext(preferred.get(base.item_id), seed=ctx.suite.probe_seed)
+        pair = dataclasses.replace(
+            base, probe=SELF_REWRITE, target=target_side(SELF_REWRITE, base, edit)
+        )
+        for name, judge in judges.items():
+            if (name, base.item_id) not in failed:
+                continue
+            outcome = {"status": "failed", "error": failed[(name, base.item_id)]}
+            rows.extend(
+                probe_row(ctx, pair, name, sample, order, outcome)
+                for sample in range(judge.spec.samples)
+                for order in ORDERS
+            )
+    return rows
 
 
 def probe_table(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
@@ -204,4 +332,9 @@ async def run_probes(
     )
     bases = unedited_pairs(ctx, items, first, second)
     preferred = panel_preference(judgments_frame(judged), rule)
-    return await probe_all(ctx, caller, probe_pairs(ctx, bases, preferred, skip=skip), sink)
+    made, failed = await rewrites(ctx, caller, bases, preferred)
+    pairs = probe_pairs(ctx, bases, preferred, skip=skip, rewrites=made)
+    unmade = rewrite_failures(ctx, bases, preferred, failed)
+    for row in unmade:
+        sink(row)
+    return unmade + await probe_all(ctx, caller, pairs, sink)

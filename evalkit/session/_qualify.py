@@ -39,6 +39,8 @@ from evalkit.session._probes import (
     probe_all,
     probe_pairs,
     probe_table,
+    rewrite_failures,
+    rewrites,
     seeded_sample,
     unedited_pairs,
 )
@@ -133,8 +135,12 @@ def qualify(
             everyone = {judge.name: [*bases, *extra] for judge in ctx.panel.judges}
             rows = await probe_all(ctx, client, everyone, out.append)
             preferred = majority_preference(probe_table(rows))
-            edits = probe_pairs(ctx, bases, preferred, unedited=False)
-            return rows + await probe_all(ctx, client, edits, out.append)
+            made, failed = await rewrites(ctx, client, bases, preferred)
+            unmade = rewrite_failures(ctx, bases, preferred, failed)
+            for row in unmade:
+                out.append(row)
+            edits = probe_pairs(ctx, bases, preferred, unedited=False, rewrites=made)
+            return rows + unmade + await probe_all(ctx, client, edits, out.append)
         finally:
             await client.aclose()
 

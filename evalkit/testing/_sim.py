@@ -183,6 +183,23 @@ def cued_label(params: JudgeParams, probe: str, prompt: str) -> Label | None:
     return "A" if len(before) == 1 else "B"
 
 
+#: The last line of the self-rewrite probe's template (evalkit/judges/rewrite.j2): a simulated
+#: judge asked it paraphrases the answer instead of judging.
+REWRITE_REQUEST: Final = "Reply with the rewritten answer only."
+
+
+def rewrite_answer(params: JudgeParams, prompt: str) -> str:
+    """A simulated judge's paraphrase: the answer's quality and length, in the judge's family.
+
+    That is what a paraphrase by the judge's own model changes: whose style the answer is in.
+    """
+    markers = parse_markers(prompt)
+    if not markers:
+        return "There is no answer here to rewrite."
+    m = markers[0]
+    return f"{Marker(params.family, m.quality, m.tokens).render()} rewritten in my own words"
+
+
 def judge_reply(decision: Decision) -> str:
     """Render a decision as a judge's reply, with the verdict as ``[[A]]``/``[[B]]``/``[[C]]``.
 
