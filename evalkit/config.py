@@ -66,6 +66,17 @@ class ReliabilityThresholds(pydantic.BaseModel):
     max_invalid_rate: float | None = pydantic.Field(default=0.20, ge=0.0, le=1.0)
     #: fewer items judged validly in both orders than this and position bias cannot be told.
     min_items: int = pydantic.Field(default=20, ge=1)
+    #: largest acceptable shift of a judge's verdicts toward an edit that should not matter
+    #: (a bias probe; see evalkit.probes): 0.10 lets one verdict in ten move with the cue, about
+    #: the robustness loss CALM (2024) reports for strong judges; a flagged shift within it is
+    #: questionable, beyond it untrusted. None switches the probe checks off.
+    max_probe_shift: float | None = pydantic.Field(default=0.10, ge=0.0, le=2.0)
+    #: a probe is flagged when its robustness rate is below the swap-only agreement at this
+    #: significance (one-sided) and the shift's interval excludes 0.
+    probe_alpha: float = pydantic.Field(default=0.05, gt=0.0, lt=1.0)
+    #: fewer paired verdicts per (judge, probe) than this (5 items, 2 orders each) and the probe
+    #: is not measured: its intervals would span most of the scale.
+    min_probe_verdicts: int = pydantic.Field(default=10, ge=1)
 
 
 class EvalkitConfig(pydantic.BaseModel):

@@ -52,7 +52,7 @@ PUBLIC = {
 TESTING = [
     "FakeProvider", "Fault", "JudgeParams", "Marker", "ModelBehaviour", "ReceivedRequest",
     "SimJudge", "WriterParams", "decide", "p_first", "parse_markers", "refused_base_url",
-    "simulate_judgments", "simulate_pointwise", "write_answer",
+    "simulate_judgments", "simulate_pointwise", "simulate_probes", "write_answer",
 ]  # fmt: skip
 
 #: Raised from 70 when three capabilities arrived together: candidates that are apps or recorded

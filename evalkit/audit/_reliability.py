@@ -293,6 +293,7 @@ def judge_reliability(
     kappa_with_others: pd.DataFrame,
     human: pd.DataFrame,
     thresholds: ReliabilityThresholds,
+    extra_checks: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every check of every judge, and each judge's verdict with its reasons.
 
@@ -302,7 +303,8 @@ def judge_reliability(
     Returns ``(verdicts, checks)``: verdicts has one row per judge with columns judge,
     judge_family, verdict, n_questionable, n_untrusted, reasons (the messages of its failed
     checks, joined by "; "); checks has one row per check with columns judge, mode, check,
-    status, estimate, low, high, limit, message.
+    status, estimate, low, high, limit, message. ``extra_checks`` are check rows measured
+    elsewhere (the bias probes' ``probe:<name>``, the exam), counted like the audit's own.
     """
     t = thresholds
     rows = [
@@ -324,6 +326,9 @@ def judge_reliability(
             t.min_human_kappa,
         ),
     ]
+    if extra_checks is not None:
+        extra = extra_checks[list(CHECK_COLUMNS)].to_dict("records")
+        rows.extend({str(k): v for k, v in row.items()} for row in extra)
     checks = pd.DataFrame(rows, columns=list(CHECK_COLUMNS))
     rank = checks["status"].map(_RANK)
     verdicts = judges[["judge", "judge_family"]].copy()

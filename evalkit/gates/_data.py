@@ -290,4 +290,3 @@ class _Drop:
     clean: float
     perturbed: float
     outcome: Outcome
-

@@ -305,6 +305,9 @@ class SuiteRecord(_Record):
     #: a seeded sample of the clean inputs and the candidate's answers, kept so that an
     #: accepted run can be compared for diversity (the Diversity gate).
     texts: SuiteTexts | None = None
+    #: each (judge, bias probe)'s robustness, shift and test against swap noise
+    #: (:func:`evalkit.probes._stats.probe_stats`); the calls' rows are in probes.jsonl.
+    probes: list[Row] = []
 
 
 class RunRecord(_Record):

@@ -32,6 +32,8 @@ from evalkit.records._status import derive_answer_status
 
 JUDGMENTS_FILE: Final = "judgments.jsonl"
 ANSWERS_FILE: Final = "answers.jsonl"
+#: the probe table of the suites' bias probes (evalkit.probes.PROBE_COLUMNS), one row per call.
+PROBES_FILE: Final = "probes.jsonl"
 RUN_FILE: Final = "run.json"
 REPORT_FILE: Final = "report.html"
 
@@ -40,26 +42,32 @@ class JsonlAppender:
     """Append JSON rows to a file, one line each, flushed as they are written.
 
     Thread-safe, so that rows from concurrent model calls never interleave within a line.
+    ``lazy`` opens the file on the first row only, so that a file with no rows is not made.
     """
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def __init__(self, path: Path, *, lazy: bool = False) -> None:
         self.path = path
         self._lock = threading.Lock()
-        self._fh: IO[str] = path.open("a", encoding="utf-8")
+        self._fh: IO[str] | None = None if lazy else self._open()
+
+    def _open(self) -> IO[str]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        return self.path.open("a", encoding="utf-8")
 
     def append(self, row: Mapping[str, Any] | Judgment | Answer) -> None:
         """Write one row and flush it to the operating system."""
         data = row.to_dict() if isinstance(row, Judgment | Answer) else dict(row)
         line = json.dumps(data, ensure_ascii=False, default=str) + "\n"
         with self._lock:
+            if self._fh is None:
+                self._fh = self._open()
             self._fh.write(line)
             self._fh.flush()
 
     def close(self) -> None:
         """Flush to disk and close the file."""
         with self._lock:
-            if not self._fh.closed:
+            if self._fh is not None and not self._fh.closed:
                 self._fh.flush()
                 os.fsync(self._fh.fileno())
                 self._fh.close()

@@ -12,7 +12,7 @@ from evalkit.audit import run_audit
 from evalkit.panel import PanelRule
 from evalkit.records import RunRecord, SuiteRecord, read_judgments, read_run
 from evalkit.records._run import AuditSummary, JudgeRef, ModelRef, SuiteModels
-from evalkit.records._store import read_answers
+from evalkit.records._store import PROBES_FILE, iter_jsonl, read_answers
 from evalkit.records._usage import call_counts, costs, tokens
 from evalkit.report._leaderboard import with_leaderboards
 
@@ -27,6 +27,8 @@ class RunData:
     run: RunRecord
     judgments: pd.DataFrame
     answers: pd.DataFrame
+    #: the bias probes' table (probes.jsonl; empty when no suite ran probes).
+    probes: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
 
 
 def _first(part: pd.DataFrame, column: str) -> str:
@@ -100,7 +102,9 @@ def load_run(run_dir: Path, *, seed: int = 0) -> RunData:
         suites = audited_suites(judgments, answers, seed=seed)
         run = run.model_copy(update={"status": "re-audited", "suites": suites})
     run = with_leaderboards(run, judgments, seed=seed)
-    return RunData(run_dir=run_dir, run=run, judgments=judgments, answers=answers)
+    probes = run_dir / PROBES_FILE
+    table = pd.DataFrame(list(iter_jsonl(probes))) if probes.is_file() else pd.DataFrame()
+    return RunData(run_dir=run_dir, run=run, judgments=judgments, answers=answers, probes=table)
 
 
 def log_run(

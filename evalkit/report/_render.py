@@ -27,6 +27,7 @@ from evalkit.report._items import ItemData, item_data
 from evalkit.report._judges import human_rows, judge_rows, panel_figures
 from evalkit.report._leaderboard import recorded_pairs, win_rate_chart
 from evalkit.report._load import RunData, panel_frame, run_view
+from evalkit.report._probes import probe_view
 from evalkit.report._redact import redact_data
 from evalkit.report._summary import (
     failures,
@@ -59,6 +60,7 @@ def _suite_view(
     judgments: pd.DataFrame,
     combined: pd.DataFrame,
     panel: pd.DataFrame,
+    probes: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Everything the page shows for one suite (``view``: its redacted plain data)."""
     # The audit's tables are rows of plain data; the dashboard helpers read them as such.
@@ -95,6 +97,7 @@ def _suite_view(
         else None,
         "score_bars": score_bars(rows),
         "leaderboard_chart": win_rate_chart(suite.leaderboard),
+        "probes": redact_data(probe_view(suite, pd.DataFrame() if probes is None else probes)),
     }
 
 
@@ -113,7 +116,7 @@ def render(run: RunData) -> str:
     combined = _combined(judgments, list(record.suites))
     items: ItemData = item_data(judgments, run.answers, combined, panel)
     views = [
-        _suite_view(s, v, judgments, combined, panel)
+        _suite_view(s, v, judgments, combined, panel, run.probes)
         for s, v in zip(record.suites, info["suites"], strict=True)
     ]
     lineage = redact_data(lineage_warnings(record.suites))

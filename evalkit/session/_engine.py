@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from evalkit.candidates._answer import AppAnswer, decode
-from evalkit.errors import CallNotMade, DatasetError, ModelError, SpecError
+from evalkit.errors import CallNotMade, DatasetError, ModelError, SpecError, UsageError
 from evalkit.gates._gates import check_gates
 from evalkit.graders import Grader
 from evalkit.graders._base import GRADER_FAMILY, check_fields, check_graders
@@ -188,11 +188,17 @@ def judge_request(
     answers: Mapping[Role, str],
     transcripts: Mapping[Role, Sequence[Mapping[str, str]] | None] | None = None,
     contexts: Mapping[Role, str] | None = None,
+    *,
+    asked: str | None = None,
 ) -> ModelRequest:
-    """The call that asks ``call.judge`` about the answers (transcripts, contexts) of an item."""
+    """The call that asks ``call.judge`` about the answers (transcripts, contexts) of an item.
+
+    ``asked`` replaces the item's question as the judge is shown it (a bias probe's note).
+    """
     judge = call.judge
     content = judge_prompt(
-        ctx.templates, call, question=question(ctx, call.item), answers=answers,
+        ctx.templates, call, question=question(ctx, call.item) if asked is None else asked,
+        answers=answers,
         reference=ctx.reference(call.item), transcripts=transcripts, contexts=contexts,
     )  # fmt: skip
     endpoint = ctx.judges[judge.name]
@@ -223,6 +229,7 @@ def check_inputs(suite: Suite, items: Sequence[Item], panel: Panel, templates: T
         DatasetError: an item lacks the reference a reference panel needs, or a field a
             grader reads, or a gate's input file is missing or unreadable.
         ConfigError: a gate's settings are out of range (see :func:`check_gates`).
+        UsageError: the suite asks to probe more items than its dataset has.
     """
     if panel.mode != suite.mode:
         raise SpecError(
@@ -243,6 +250,12 @@ def check_inputs(suite: Suite, items: Sequence[Item], panel: Panel, templates: T
     check_graders(graders, taken=[j.name for j in panel.judges])
     check_fields(graders, [(i.id, i.fields) for i in items], suite.dataset_path())
     check_gates(suite.gates, where=f"suite {suite.name!r}, ")
+    if suite.probes and suite.probe_items > len(items):
+        raise UsageError(
+            f"suite {suite.name!r}: probe_items={suite.probe_items} but the dataset "
+            f"{suite.dataset_path()} has {len(items)} items; set probe_items to at most "
+            f"{len(items)}"
+        )
 
 
 def lineage(ctx: SuiteContext) -> tuple[list[LineageDecision], Exclusions]:

@@ -35,6 +35,7 @@ from evalkit.models import ModelRequest, ResponseCache
 from evalkit.models._cache import cache_key
 from evalkit.models._litellm import estimate_cost
 from evalkit.models._local import is_local
+from evalkit.probes._edits import SELF_REWRITE
 from evalkit.records._answers import Role
 from evalkit.session._conversation import placeholder_transcript, planned_requests
 from evalkit.session._endpoints import Endpoint, Resolver
@@ -44,8 +45,10 @@ from evalkit.session._engine import (
     candidate_request,
     judge_request,
     lineage,
+    question,
 )
 from evalkit.session._prepare import prepare_suite
+from evalkit.session._probes import rewrite_request
 from evalkit.session._session import EvalSession
 from evalkit.session._suite import Suite
 
@@ -286,6 +289,24 @@ def _plan_suite(
         detail = _judge_detail(mine, judge_calls(items, [judge], roles=roles), len(items))
         rows.append(_row(suite.name, "judge", judge.name, ctx.judges[judge.name], requests,
                          None, detail))  # fmt: skip
+
+    if suite.probes:
+        # The sample is drawn from the answered items at run time: the first ones stand in.
+        plain = [item.id for item in items if item.conversation is None]
+        probed = set(plain[: suite.probe_items])
+        for judge in panel.judges:
+            mine = [c for c in calls if c.judge.name == judge.name and c.item.id in probed]
+            requests = [judge_request(ctx, c, answers) for c in mine for _ in suite.probes]
+            detail = (
+                f"{len(probed)} items x {len(suite.probes)} probes x 2 orders x "
+                f"{judge.spec.samples} sample(s); the unedited pairs are the panel's own calls"
+            )
+            if SELF_REWRITE in suite.probes:  # the judge's paraphrase of one answer per item
+                requests += [rewrite_request(ctx, judge.name, question(ctx, item), placeholder)
+                             for item in items if item.id in probed]  # fmt: skip
+                detail += f"; {len(probed)} paraphrases (self-rewrite)"
+            rows.append(_row(suite.name, "judge", f"{judge.name} probes",
+                             ctx.judges[judge.name], requests, None, detail))  # fmt: skip
 
     for grader in ctx.graders:
         rows.append(PlanRow(

@@ -18,6 +18,7 @@ from evalkit.judging import JudgeRegistry
 from evalkit.models._types import PromptStyle
 from evalkit.session._endpoints import Endpoint, app_endpoint, recorded_endpoint
 from evalkit.session._engine import SuiteContext, app_row, check_inputs, load_panel
+from evalkit.session._probes import check_rewriters
 from evalkit.session._suite import Suite
 
 
@@ -57,7 +58,9 @@ def prepare_suite(
 
     Raises:
         UsageError: the first bad input found, naming its file, row, field or model (from
-            :func:`~evalkit.session._engine.check_inputs`, the registry or ``resolve``).
+            :func:`~evalkit.session._engine.check_inputs`, the registry or ``resolve``), or
+            a self-rewrite probe for a judge that cannot paraphrase (see
+            :func:`~evalkit.session._probes.check_rewriters`).
         LocalModelError: ``resolve`` could not start a bundled model.
     """
     items = suite.items()
@@ -86,7 +89,7 @@ def prepare_suite(
         )
         for j in panel.judges
     }
-    return SuiteContext(
+    ctx = SuiteContext(
         run_id=run_id,
         suite=suite,
         items=items,
@@ -96,3 +99,5 @@ def prepare_suite(
         judges=judges,
         templates=registry.templates,
     )
+    check_rewriters(ctx)
+    return ctx

@@ -49,6 +49,9 @@ class SuiteResult:
     models: Mapping[str, Any]
     #: the inputs and answers an accepted run keeps (see :mod:`evalkit.records._texts`).
     texts: SuiteTexts | None = None
+    #: the probe table (evalkit.probes.PROBE_COLUMNS) and its statistics, for a suite with probes.
+    probes: pd.DataFrame | None = None
+    probe_stats: pd.DataFrame | None = None
 
     def gate(self, name: str) -> GateResult:
         """The result of the gate called ``name``."""
@@ -116,4 +119,5 @@ class SuiteResult:
             position=table_rows(self.position),
             audit=AuditSummary.model_validate(self.audit.to_dict()) if self.audit else None,
             texts=self.texts,
+            probes=[] if self.probe_stats is None else table_rows(self.probe_stats),
         )

@@ -33,9 +33,10 @@ from evalkit.models import ModelClient, ModelRequest
 from evalkit.models._litellm import LiteLLMTransport
 from evalkit.models._local import is_local
 from evalkit.panel import PanelRule, combine_orders
+from evalkit.probes._stats import probe_checks, probe_stats
 from evalkit.records._baselines import read_accepted, read_accepted_texts
 from evalkit.records._judgments import judgments_frame
-from evalkit.records._store import ANSWERS_FILE, JUDGMENTS_FILE, JsonlAppender
+from evalkit.records._store import ANSWERS_FILE, JUDGMENTS_FILE, PROBES_FILE, JsonlAppender
 from evalkit.session._app_models import SessionModels
 from evalkit.session._endpoints import Endpoint, Resolver
 from evalkit.session._engine import (
@@ -49,11 +50,21 @@ from evalkit.session._engine import (
 from evalkit.session._finalize import ClosedRun, finalize_run, worker_files, write_part
 from evalkit.session._handoff import evaluate_once
 from evalkit.session._prepare import prepare_suite
+from evalkit.session._probes import probe_table, run_probes
 from evalkit.session._progress import Progress, Writer
 from evalkit.session._result import Conclusion, SuiteResult
 from evalkit.session._signals import RunInterrupts
 from evalkit.session._stop import StoppableCaller
 from evalkit.session._suite import Suite
+
+
+def panel_rule(ctx: SuiteContext) -> PanelRule:
+    """The suite's panel rule, from its panel spec: the one rule of the summary, gates, report."""
+    spec = ctx.panel.spec
+    return PanelRule(
+        aggregation=spec.aggregation, quorum=spec.quorum, disagreement=spec.disagreement,
+        weights=spec.reliability_weights,
+    )  # fmt: skip
 
 
 class EvalSession:
@@ -95,6 +106,7 @@ class EvalSession:
         self._apps = AppTransport(LiteLLMTransport())
         self._answers_out: JsonlAppender | None = None
         self._judgments_out: JsonlAppender | None = None
+        self._probes_out: JsonlAppender | None = None
 
     @property
     def run_dir(self) -> Path:
@@ -119,6 +131,9 @@ class EvalSession:
             answers, judgments = worker_files(self.run_dir, self.worker)
         self._answers_out = JsonlAppender(answers)
         self._judgments_out = JsonlAppender(judgments)
+        # Opened on the first probe row only: a run without probes writes no probes file.
+        probes = PROBES_FILE if self.worker is None else f"probes.{self.worker}.jsonl"
+        self._probes_out = JsonlAppender(self.run_dir / probes, lazy=True)
 
     def suite_result(self, suite: Suite) -> SuiteResult:
         """Evaluate ``suite`` on first call and return its result; later calls reuse it.
@@ -211,7 +226,7 @@ class EvalSession:
         client = self._caller
         caller = StoppableCaller(client)
 
-        async def run() -> tuple[Any, Any, Any]:
+        async def run() -> tuple[Any, Any, Any, Any]:
             beat = asyncio.ensure_future(progress.heartbeat(lambda: client.in_flight))
             try:
                 with self.interrupts.stopping(lambda: caller.stop("interrupted")):
@@ -225,13 +240,20 @@ class EvalSession:
                     with self.profile.phase("judge calls"):
                         graded = grade_all(ctx, cand, base, judgments_out)
                         judged = await judge_all(ctx, caller, cand, base, skip, judgments_out)
+                        probed: list[dict[str, Any]] = []
+                        if ctx.suite.probes:
+                            assert self._probes_out is not None
+                            probed = await run_probes(
+                                ctx, caller, cand, base, panel_rule(ctx), judged, skip,
+                                self._checkpointed(self._probes_out.append, "probe"),
+                            )  # fmt: skip
             finally:
                 beat.cancel()
                 # HTTP clients belong to this event loop; close them before asyncio.run ends it.
                 await client.aclose()
-            return cand, base, graded + judged
+            return cand, base, graded + judged, probed
 
-        cand, base, rows = asyncio.run(run())
+        cand, base, rows, probed = asyncio.run(run())
         self.interrupts.checkpoint("analysis")
         table = judgments_frame(rows)
         if caller.over_budget:
@@ -241,7 +263,8 @@ class EvalSession:
                 "cost about "
                 f"${caller.estimate_rest_usd():.4f}"
             )
-        return self._analyse(ctx, table, {"candidate": cand, "baseline": base}, decisions)
+        answers = {"candidate": cand, "baseline": base}
+        return self._analyse(ctx, table, answers, decisions, probe_table(probed))
 
     def _checkpointed(self, sink: Callable[[Any], None], phase: str) -> Callable[[Any], None]:
         def append(row: Any) -> None:
@@ -251,7 +274,12 @@ class EvalSession:
         return append
 
     def _analyse(
-        self, ctx: SuiteContext, table: pd.DataFrame, answers: Any, decisions: Any
+        self,
+        ctx: SuiteContext,
+        table: pd.DataFrame,
+        answers: Any,
+        decisions: Any,
+        probes: pd.DataFrame | None = None,
     ) -> SuiteResult:
         spec = ctx.panel.spec
         cfg = self.config
@@ -261,16 +289,20 @@ class EvalSession:
         judged = table.loc[~graded].reset_index(drop=True)
         # One rule for the summary, the gates and the report: the audit applies it, and its
         # panel is the suite's panel.
-        rule = PanelRule(
-            aggregation=spec.aggregation, quorum=spec.quorum, disagreement=spec.disagreement,
-            weights=spec.reliability_weights,
-        )  # fmt: skip
+        rule = panel_rule(ctx)
+        stats = None
+        if probes is not None and len(probes):
+            stats = probe_stats(
+                probes, confidence=cfg.confidence, alpha=cfg.reliability.probe_alpha,
+                seed=cfg.seed,
+            )  # fmt: skip
         with self.profile.phase("audit"):
             # The whole table: the audit's judge statistics leave the graders' rows out, and
             # measure the judges against them (fluent but wrong).
             audit = run_audit(
                 table, confidence=cfg.confidence, thresholds=cfg.reliability, seed=cfg.seed,
                 rule=rule,
+                extra_checks=None if stats is None else probe_checks(stats, cfg.reliability),
             )  # fmt: skip
         if ctx.suite.mode == "pairwise":
             combined, panel = combine_orders(judged, rule.disagreement), audit.panel
@@ -311,7 +343,8 @@ class EvalSession:
         return SuiteResult(
             name=ctx.suite.name, judgments=table, answers=answers, combined=combined,
             panel=panel, position=position_bias(judged, confidence=cfg.confidence), audit=audit,
-            gates=gates, lineage=decisions, models=models, texts=texts,
+            gates=gates, lineage=decisions, models=models, texts=texts, probes=probes,
+            probe_stats=stats,
         )  # fmt: skip
 
     def inconclusive_fails(self) -> bool:
@@ -356,7 +389,7 @@ class EvalSession:
         self.interrupts.checkpoint("finish")
         if self._resolver is not None:
             self._resolver.close()
-        for out in (self._answers_out, self._judgments_out):
+        for out in (self._answers_out, self._judgments_out, self._probes_out):
             if out is not None:
                 out.close()
         suites = [

@@ -20,6 +20,7 @@ from evalkit.errors import UsageError
 from evalkit.gates import Gate, WinRate
 from evalkit.graders import Grader
 from evalkit.judging._templates import Templates
+from evalkit.probes._edits import check_probes
 from evalkit.records._dataset import Item, load_dataset, split_turns
 from evalkit.records._judgments import Mode
 
@@ -70,6 +71,35 @@ class Suite:
     perturbation_seed: int = 0
     #: folder that relative paths are resolved against (the declaring module's folder).
     base_dir: Path = dataclasses.field(default_factory=lambda: caller_dir(3))
+    #: bias probes (:data:`evalkit.probes.PROBES`: verbosity, authority, bandwagon, ...) that
+    #: every judge judges, in both orders, on a seeded sample of ``probe_items`` items once
+    #: the panel has judged the suite (pairwise suites; see :mod:`evalkit.probes`).
+    probes: Sequence[str] = ()
+    probe_items: int = 10
+    #: seeds the sample and the edits: the same seed asks the same probes (and hits the cache).
+    probe_seed: int = 0
+
+    def __post_init__(self) -> None:
+        """Refuse probes the suite cannot run, when it is declared (before any test runs).
+
+        Raises:
+            UsageError: an unknown probe (the message lists the known ones), probes on a
+                scored suite, or ``probe_items`` below 1.
+        """
+        if not self.probes:
+            return
+        where = f"suite {self.name!r}"
+        check_probes(self.probes, where=where)
+        if self.mode != "pairwise":
+            # A probe is a controlled edit of a *pair*: on a scored suite the edit would have
+            # to be compared with the same answer's unedited score, a different statistic.
+            raise UsageError(
+                f"{where}: probes={list(self.probes)!r} need a pairwise suite (mode "
+                f"{self.mode!r} scores each answer on its own); remove probes, or judge the "
+                "suite pairwise"
+            )
+        if self.probe_items < 1:
+            raise UsageError(f"{where}: probe_items={self.probe_items}; use 1 or more items")
 
     def dataset_path(self) -> Path:
         """The dataset file, resolved against the suite module's folder."""

@@ -6,7 +6,8 @@ suites ran in this process or in pytest-xdist workers.
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
 
 from evalkit.records import SuiteRecord
 from evalkit.records._run import FailureGroup
@@ -73,6 +74,7 @@ def suite_lines(suite: SuiteRecord) -> list[str]:
     fluent = suite.audit.fluent_but_wrong if suite.audit is not None else None
     if fluent is not None and fluent.reason is None:
         lines.append(f"  {fluent.summary_line()}")
+    lines.extend(probe_lines(suite.probes))
     calls = suite.calls
     unmade = [f"{calls.not_run} not run"] if calls.not_run else []
     unmade += [f"{calls.no_answer} without an answer to judge"] if calls.no_answer else []
@@ -88,6 +90,30 @@ def suite_lines(suite: SuiteRecord) -> list[str]:
     if suite.stopped:
         lines.append(f"  stopped: {suite.stopped}")
     return lines
+
+
+def probe_lines(probes: Sequence[Mapping[str, Any]]) -> list[str]:
+    """One line per flagged (judge, bias probe), or one line saying none was; none unprobed.
+
+    >>> probe_lines([{"judge": "j", "probe": "tone", "flagged": False}])
+    ['  probes: 1 judge x 1 probe measured, none moved a judge beyond swap noise']
+    """
+    if not probes:
+        return []
+    flagged = [row for row in probes if row["flagged"]]
+    if not flagged:
+        judges = len({row["judge"] for row in probes})
+        kinds = len({row["probe"] for row in probes})
+        return [
+            f"  probes: {judges} judge{'s' * (judges != 1)} x {kinds} probe{'s' * (kinds != 1)} "
+            "measured, none moved a judge beyond swap noise"
+        ]
+    return [
+        f"  probe {row['probe']}: judge {row['judge']} flagged, {_pct(row['robustness'])} of "
+        f"{row['n']} verdicts unchanged (swap-only {_pct(row['swap_agreement'])}), shift toward "
+        f"the edit {row['shift']:+.2f} [{row['shift_low']:+.2f}, {row['shift_high']:+.2f}]"
+        for row in flagged
+    ]
 
 
 def summary_lines(run: ClosedRun) -> list[str]:

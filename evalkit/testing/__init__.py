@@ -10,6 +10,7 @@ any request, for the audit's statistics.
 
 from evalkit.testing._bias import JudgeParams, SimJudge
 from evalkit.testing._faults import Fault, ModelBehaviour
+from evalkit.testing._probes import simulate_probes
 from evalkit.testing._server import FakeProvider, ReceivedRequest, refused_base_url
 from evalkit.testing._sim import (
     Marker,
@@ -36,5 +37,6 @@ __all__ = [
     "refused_base_url",
     "simulate_judgments",
     "simulate_pointwise",
+    "simulate_probes",
     "write_answer",
 ]

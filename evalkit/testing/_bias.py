@@ -56,6 +56,10 @@ class JudgeParams:
     name: str = "sim-judge"
     option_primacy: float = 0.0
     score_sd: float = 0.0
+    #: bias probes' cues the judge follows, with the probability of following each:
+    #: ``(("bandwagon", 0.7),)`` picks the answer a bandwagon note names 70 % of the time, before
+    #: every other step (see :data:`evalkit.probes.CUES`).
+    follows: tuple[tuple[str, float], ...] = ()
 
     def __post_init__(self) -> None:
         if not 0.0 < self.position_bias < 1.0:
@@ -64,6 +68,9 @@ class JudgeParams:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], got {value}")
+        for probe, rate in self.follows:
+            if not 0.0 <= rate <= 1.0:
+                raise ValueError(f"follows[{probe!r}] must be in [0, 1], got {rate}")
         if self.score_sd < 0.0:
             raise ValueError(f"score_sd must be 0 or more, got {self.score_sd}")
 
@@ -71,6 +78,10 @@ class JudgeParams:
     def family(self) -> str:
         """The judge's model family ("unknown" when it has none)."""
         return self.self_family if self.self_family is not None else "unknown"
+
+    def follow_rate(self, probe: str) -> float:
+        """How often the judge picks the answer probe ``probe``'s cue favours (0: never)."""
+        return dict(self.follows).get(probe, 0.0)
 
     @property
     def prefers_first(self) -> bool:

@@ -36,7 +36,14 @@ from aiohttp import web
 from evalkit.models._types import ModelRequest
 from evalkit.testing._bias import JudgeParams
 from evalkit.testing._faults import Fault, ModelBehaviour
-from evalkit.testing._sim import WriterParams, decide, judge_reply, write_answer
+from evalkit.testing._sim import (
+    REWRITE_REQUEST,
+    WriterParams,
+    decide,
+    judge_reply,
+    rewrite_answer,
+    write_answer,
+)
 
 _SHUTDOWN_GRACE_S: Final = 0.2
 _TRANSPORT_HEADERS: Final = frozenset(
@@ -393,6 +400,8 @@ class FakeProvider:
             writer = WriterParams.from_model_name(model)
         if fixed is not None:
             text = fixed
+        elif judge is not None and REWRITE_REQUEST in prompt:
+            text = rewrite_answer(judge, prompt)
         elif judge is not None:
             salt = str(body.get("seed", ""))
             text = judge_reply(decide(judge, prompt, salt=salt))

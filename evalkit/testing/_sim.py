@@ -23,6 +23,7 @@ import random
 import re
 from typing import Final, Literal
 
+from evalkit.probes._edits import CUES
 from evalkit.testing._bias import JudgeParams, first_pick_probability, sigmoid, verdict_logit
 
 Label = Literal["A", "B", "C"]
@@ -143,12 +144,17 @@ def decide(params: JudgeParams, prompt: str, salt: str = "") -> Decision:
     gauss = rng.gauss(0.0, 1.0)
     # Drawn after the others, so that adding the override left every earlier draw as it was.
     u_override = rng.random()
+    u_cue = rng.random()  # last, for the same reason
     if not markers or u_parse < params.parse_failure_rate:
         return Decision(label=None, score=None, p_first=None)
     if len(markers) == 1:
         raw = 1 + 9 * markers[0].quality + 3 * params.noise * gauss
         return Decision(label=None, score=int(min(max(round(raw), 1), 10)), p_first=None)
     prob = p_first(params, markers[0], markers[1])
+    for probe, rate in params.follows:
+        cued = cued_label(params, probe, prompt)
+        if cued is not None and u_cue < rate:
+            return Decision(label=cued, score=None, p_first=prob)
     if u_override < params.override_probability:
         return Decision(label="A" if params.prefers_first else "B", score=None, p_first=prob)
     if u_tie < params.tie_rate:
@@ -157,6 +163,41 @@ def decide(params: JudgeParams, prompt: str, salt: str = "") -> Decision:
         return Decision(label="A" if u_coin < 0.5 else "B", score=None, p_first=prob)
     picks_a = sigmoid(_logit(params, markers[0], markers[1]))
     return Decision(label="A" if u_pick < picks_a else "B", score=None, p_first=prob)
+
+
+def cued_label(params: JudgeParams, probe: str, prompt: str) -> Label | None:
+    """The shown label of the answer probe ``probe``'s cue favours in ``prompt`` (None: no cue).
+
+    A note names the label itself (bandwagon); an edit's cue ends the answer it favours, so
+    it lies after that answer's marker and before the next one.
+    """
+    pattern = CUES[probe].replace("{family}", re.escape(params.family))
+    found = re.search(pattern, prompt)
+    if found is None:
+        return None
+    if "label" in found.groupdict():
+        return "A" if found["label"] == "A" else "B"
+    before = [m for m in _MARKER_RE.finditer(prompt) if m.start() < found.start()]
+    if not before:
+        return None
+    return "A" if len(before) == 1 else "B"
+
+
+#: The last line of the self-rewrite probe's template (evalkit/judges/rewrite.j2): a simulated
+#: judge asked it paraphrases the answer instead of judging.
+REWRITE_REQUEST: Final = "Reply with the rewritten answer only."
+
+
+def rewrite_answer(params: JudgeParams, prompt: str) -> str:
+    """A simulated judge's paraphrase: the answer's quality and length, in the judge's family.
+
+    That is what a paraphrase by the judge's own model changes: whose style the answer is in.
+    """
+    markers = parse_markers(prompt)
+    if not markers:
+        return "There is no answer here to rewrite."
+    m = markers[0]
+    return f"{Marker(params.family, m.quality, m.tokens).render()} rewritten in my own words"
 
 
 def judge_reply(decision: Decision) -> str:
