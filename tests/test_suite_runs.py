@@ -113,11 +113,13 @@ def test_accepted_run_and_regression_gate_with_junit_properties(
 
 def test_xdist_workers_share_one_run_folder_and_cache(tmp_path: Path, fake: FakeProvider) -> None:
     root = make_project(tmp_path, fake, candidate_q=0.9, baseline_q=0.3)
-    # A second suite, so that two workers each evaluate one.
+    # A second suite, so that two workers each evaluate one; it probes its judges, so that the
+    # workers' probe rows must be merged too.
     (root / "suites" / "test_sim2.py").write_text(
         "import evalkit\n"
         "suite = evalkit.Suite('sim2', dataset='data.jsonl', prompt='Again: {{ question }}',\n"
-        "                      gates=[evalkit.gates.WinRate(at_least=0.5, min_items=20)])\n"
+        "                      gates=[evalkit.gates.WinRate(at_least=0.5, min_items=20)],\n"
+        "                      probes=['tone'], probe_items=5)\n"
         "test_item, test_gate = suite.tests()\n"
     )
     proc = run_pytest(root, "-n", "2")
@@ -126,9 +128,14 @@ def test_xdist_workers_share_one_run_folder_and_cache(tmp_path: Path, fake: Fake
     assert sorted(p.name for p in folder.iterdir()) == [
         "answers.jsonl",
         "judgments.jsonl",
+        "probes.jsonl",
         "report.html",
         "run.json",
     ]
+    probes = pd.read_json(folder / "probes.jsonl", lines=True)
+    assert set(probes["suite"]) == {"sim2"}
+    assert probes["item_id"].nunique() == 5
+    assert not probes.duplicated(["item_id", "probe", "judge", "order", "sample"]).any()
     table = pd.read_json(folder / "judgments.jsonl", lines=True)
     assert table.groupby("suite").size().to_dict() == {"sim": N_ITEMS * 4, "sim2": N_ITEMS * 4}
     assert not table.duplicated(["suite", "item_id", "judge", "order", "sample"]).any()
@@ -137,7 +144,9 @@ def test_xdist_workers_share_one_run_folder_and_cache(tmp_path: Path, fake: Fake
     assert "suite sim:" in proc.stdout
     assert "suite sim2:" in proc.stdout
     # Each suite was paid for once: 2 suites x (2 answers + 4 judge calls) per item.
-    assert fake.requests() == 2 * N_ITEMS * 6
+    # 2 answers + 2 judges x 2 orders per item and suite; then sim2's probe: 5 items x 2 judges x
+    # 2 orders of the edited pair (the unedited pairs are the panel's own calls, from the cache).
+    assert fake.requests() == 2 * N_ITEMS * 6 + 5 * 2 * 2
 
 
 def test_budget_stops_the_run_cleanly_and_estimates_the_rest(tmp_path: Path, fake: FakeProvider) -> None:

@@ -26,6 +26,7 @@ from evalkit.records._baselines import write_accepted
 from evalkit.records._store import (
     ANSWERS_FILE,
     JUDGMENTS_FILE,
+    PROBES_FILE,
     REPORT_FILE,
     write_json_atomic,
     write_run,
@@ -45,12 +46,13 @@ class ClosedRun:
     report: Path
 
 
-def worker_files(run_dir: Path, worker: str) -> tuple[Path, Path]:
-    """The answers and judgments files a worker appends to."""
-    return (
-        run_dir / ANSWERS_FILE.replace(".jsonl", f".{worker}.jsonl"),
-        run_dir / JUDGMENTS_FILE.replace(".jsonl", f".{worker}.jsonl"),
-    )
+#: The tables a run appends to as calls complete; under xdist each worker has its own piece.
+TABLES = (ANSWERS_FILE, JUDGMENTS_FILE, PROBES_FILE)
+
+
+def table_file(run_dir: Path, name: str, worker: str | None) -> Path:
+    """The file that ``worker`` (None: a single process) appends table ``name`` to."""
+    return run_dir / (name if worker is None else name.replace(".jsonl", f".{worker}.jsonl"))
 
 
 def write_part(
@@ -71,7 +73,7 @@ def _merge_parts(run_dir: Path) -> tuple[list[SuiteRecord], dict[str, str]]:
         data = json.loads(part.read_text(encoding="utf-8"))
         suites.extend(SuiteRecord.model_validate(s) for s in data["suites"])
         errors.update(data["errors"])
-    for name in (ANSWERS_FILE, JUDGMENTS_FILE):
+    for name in TABLES:
         pieces = sorted(run_dir.glob(name.replace(".jsonl", ".*.jsonl")))
         if not pieces:
             continue

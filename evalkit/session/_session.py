@@ -47,7 +47,7 @@ from evalkit.session._engine import (
     lineage,
     question,
 )
-from evalkit.session._finalize import ClosedRun, finalize_run, worker_files, write_part
+from evalkit.session._finalize import ClosedRun, finalize_run, table_file, write_part
 from evalkit.session._handoff import evaluate_once
 from evalkit.session._prepare import prepare_suite
 from evalkit.session._probes import probe_table, run_probes
@@ -125,15 +125,12 @@ class EvalSession:
             warn=self._progress_writer,
         )
         self._apps.models = SessionModels(self._caller, self._resolver.resolve, self._caller.limits)
-        if self.worker is None:
-            answers, judgments = self.run_dir / ANSWERS_FILE, self.run_dir / JUDGMENTS_FILE
-        else:
-            answers, judgments = worker_files(self.run_dir, self.worker)
-        self._answers_out = JsonlAppender(answers)
-        self._judgments_out = JsonlAppender(judgments)
+        self._answers_out = JsonlAppender(table_file(self.run_dir, ANSWERS_FILE, self.worker))
+        self._judgments_out = JsonlAppender(table_file(self.run_dir, JUDGMENTS_FILE, self.worker))
         # Opened on the first probe row only: a run without probes writes no probes file.
-        probes = PROBES_FILE if self.worker is None else f"probes.{self.worker}.jsonl"
-        self._probes_out = JsonlAppender(self.run_dir / probes, lazy=True)
+        self._probes_out = JsonlAppender(
+            table_file(self.run_dir, PROBES_FILE, self.worker), lazy=True
+        )
 
     def suite_result(self, suite: Suite) -> SuiteResult:
         """Evaluate ``suite`` on first call and return its result; later calls reuse it.
