@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -18,7 +19,7 @@ import pytest
 
 from evalkit._profile import Profile, process_age_s
 from evalkit._runid import new_run_id
-from evalkit.config import EvalkitConfig, check_folders, load_config, read_pyproject
+from evalkit.config import EvalkitConfig, check_folders, in_ci, load_config, read_pyproject
 from evalkit.errors import UsageError
 
 # Imported lazily: collecting a test module must not import litellm or pandas' stack.
@@ -49,6 +50,8 @@ _OPTIONS: tuple[tuple[str, str, Any, str], ...] = (
     ("inconclusive", "POLICY", str, "what an inconclusive gate does: fail or warn"),
     ("seed", "N", int, "seed for bootstrap intervals"),
     ("baselines-dir", "DIR", str, "folder of accepted runs (for the no_regression gate)"),
+    ("shard", "K/N", str, "run shard K of N of every suite's items; `evalkit merge` joins them"),
+    ("run-group", "ID", str, "the id all shards of one run share (default: derived)"),
 )
 
 
@@ -182,7 +185,7 @@ def _session(config: pytest.Config) -> Any:
 
 
 def _in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+    return in_ci(os.environ)
 
 
 def _progress_writer(config: pytest.Config) -> Any:
@@ -261,6 +264,8 @@ def pytest_collection_modifyitems(
             _session(config).preflight(suites.values())
     except UsageError as exc:
         pytest.exit(f"evalkit: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
+    if config.stash[_config_key].shard is not None:
+        _keep_shard(config, items, suites, {n: next(iter(w.values())) for n, w in modules.items()})
     if config.stash[_config_key].dry_run:
         # Print what the run would call, then end pytest before any test runs: pytest.exit
         # rather than deselecting everything, which would exit 5 ("no tests ran").
@@ -274,6 +279,73 @@ def pytest_collection_modifyitems(
         for line in plan.lines():
             write(line)
         pytest.exit("evalkit: dry run, no call made", returncode=pytest.ExitCode.OK)
+
+
+def _keep_shard(
+    config: pytest.Config,
+    items: list[pytest.Item],
+    suites: dict[int, Any],
+    modules: dict[str, Path],
+) -> None:
+    """Deselect the tests of other shards' items, and say which shard of which run this is.
+
+    A suite with no item in this shard is not run at all: its gate tests go too.
+    """
+    from evalkit._version import __version__
+    from evalkit.records._run import ShardRecord, SuiteSource
+    from evalkit.records._shard import dataset_digest, derive_run_group, shard_of
+
+    settings = config.stash[_config_key]
+    shard = settings.shard
+    assert shard is not None
+    rootdir = Path(str(config.rootpath))
+    sources = {}
+    mine: set[str] = set()
+    for suite in suites.values():
+        items_of_suite = suite.items()
+        if any(shard_of(suite.name, i.id, shard.count) == shard.index for i in items_of_suite):
+            mine.add(suite.name)
+        module = modules[suite.name]
+        sources[suite.name] = SuiteSource(
+            module=str(module.relative_to(rootdir) if module.is_relative_to(rootdir) else module),
+            dataset_digest=dataset_digest(items_of_suite),
+        )
+    group = settings.run_group or derive_run_group(
+        config_digest=settings.digest(), evalkit_version=__version__,
+        commit=_git_commit(rootdir), datasets={n: s.dataset_digest for n, s in sources.items()},
+    )  # fmt: skip
+    _session(config).shard = ShardRecord(
+        index=shard.index, count=shard.count, group=group, suites=sources
+    )
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
+    for item in items:
+        suite = getattr(getattr(item, "function", None), "evalkit_suite", None)
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if suite is None:
+            keep.append(item)
+        elif "evalkit_item_id" in params:
+            ours = shard_of(suite.name, params["evalkit_item_id"], shard.count) == shard.index
+            (keep if ours else drop).append(item)
+        else:
+            (keep if suite.name in mine else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+def _git_commit(rootdir: Path) -> str | None:
+    """The commit checked out at ``rootdir`` (None outside git): part of the derived run group."""
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=rootdir, capture_output=True, text=True,
+            timeout=10, check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if done.returncode != 0:
+        return None
+    return done.stdout.strip() or None
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -323,7 +395,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         )
     if interrupts.interrupted:
         session.exitstatus = pytest.ExitCode.INTERRUPTED
+    elif exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED and _shard_ran(config):
+        # A shard that none of the items fell to has run: its (empty) folder joins the merge.
+        session.exitstatus = pytest.ExitCode.OK
     config.stash[_exit_started_key] = profile.now()
+
+
+def _shard_ran(config: pytest.Config) -> bool:
+    """Whether this process ran a shard of a run and closed it (its run.json is written)."""
+    run = config.stash.get(_run_key, None)
+    return run is not None and run.record.shard is not None
 
 
 def _close_run(config: pytest.Config, *, interrupted: bool) -> Any:
