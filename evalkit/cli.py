@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from evalkit._cli_audit import add_audit_parser, add_log_options, report_log
 from evalkit._cli_data import add_data_parser
+from evalkit._cli_merge import add_merge_parser
 from evalkit._version import __version__
 from evalkit.errors import EvalkitError, UsageError
 
@@ -134,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_audit_parser(sub)
     add_data_parser(sub)
+    add_merge_parser(sub)
     return parser
 
 
