@@ -292,31 +292,25 @@ def _keep_shard(
     A suite with no item in this shard is not run at all: its gate tests go too.
     """
     from evalkit._version import __version__
-    from evalkit.records._run import ShardRecord, SuiteSource
-    from evalkit.records._shard import dataset_digest, derive_run_group, shard_of
+    from evalkit.records._shard import in_shard, shard_of, shard_record
 
     settings = config.stash[_config_key]
     shard = settings.shard
     assert shard is not None
     rootdir = Path(str(config.rootpath))
-    sources = {}
-    mine: set[str] = set()
-    for suite in suites.values():
-        items_of_suite = suite.items()
-        if any(shard_of(suite.name, i.id, shard.count) == shard.index for i in items_of_suite):
-            mine.add(suite.name)
-        module = modules[suite.name]
-        sources[suite.name] = SuiteSource(
-            module=str(module.relative_to(rootdir) if module.is_relative_to(rootdir) else module),
-            dataset_digest=dataset_digest(items_of_suite),
-        )
-    group = settings.run_group or derive_run_group(
-        config_digest=settings.digest(), evalkit_version=__version__,
-        commit=_git_commit(rootdir), datasets={n: s.dataset_digest for n, s in sources.items()},
+    items_of = {suite.name: suite.items() for suite in suites.values()}
+    where = {
+        name: str(path.relative_to(rootdir) if path.is_relative_to(rootdir) else path)
+        for name, path in modules.items()
+    }
+    _session(config).shard = shard_record(
+        shard, suites={name: (items_of[name], where[name]) for name in items_of},
+        run_group=settings.run_group, config_digest=settings.digest(),
+        evalkit_version=__version__,
+        commit=None if settings.run_group else _git_commit(rootdir),
     )  # fmt: skip
-    _session(config).shard = ShardRecord(
-        index=shard.index, count=shard.count, group=group, suites=sources
-    )
+    mine = {name for name, all_items in items_of.items()
+            if in_shard(name, all_items, shard.index, shard.count)}  # fmt: skip
     keep: list[pytest.Item] = []
     drop: list[pytest.Item] = []
     for item in items:

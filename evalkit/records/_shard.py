@@ -18,7 +18,9 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Final
 
+from evalkit.config import ShardSpec
 from evalkit.records._dataset import Item
+from evalkit.records._run import ShardRecord, SuiteSource
 
 #: ``#t<k>`` ends the id of a conversation's turn k (see ``records._conversation.turn_id``).
 _TURN: Final = re.compile(r"#t\d+$")
@@ -80,3 +82,29 @@ def derive_run_group(
         [config_digest, evalkit_version, commit, sorted(datasets.items())], sort_keys=True
     ).encode()
     return hashlib.sha256(blob).hexdigest()[:12]
+
+
+def shard_record(
+    spec: ShardSpec,
+    *,
+    suites: Mapping[str, tuple[Sequence[Item], str]],
+    run_group: str | None,
+    config_digest: str,
+    evalkit_version: str,
+    commit: str | None,
+) -> ShardRecord:
+    """What run.json says of a shard: which of how many, its run group, and every suite.
+
+    ``suites`` maps each suite the run collected to all its items and its module (relative
+    to the project root); ``run_group`` is the configured group, else it is derived
+    (:func:`derive_run_group`).
+    """
+    sources = {
+        name: SuiteSource(module=module, dataset_digest=dataset_digest(items))
+        for name, (items, module) in suites.items()
+    }
+    group = run_group or derive_run_group(
+        config_digest=config_digest, evalkit_version=evalkit_version, commit=commit,
+        datasets={name: source.dataset_digest for name, source in sources.items()},
+    )  # fmt: skip
+    return ShardRecord(index=spec.index, count=spec.count, group=group, suites=sources)
