@@ -20,19 +20,24 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from _project import clean_env, make_project, run_pytest
 from scipy import stats
 
-from evalkit.config import ShardSpec, load_config
+from evalkit.config import EvalkitConfig, ShardSpec, load_config
 from evalkit.data._perturb import with_variants
 from evalkit.errors import ConfigError, UsageError
+from evalkit.gates import GateResult
 from evalkit.records import read_run
+from evalkit.records._answers import Answer
 from evalkit.records._dataset import Item, split_turns
 from evalkit.records._run import RunRecord
 from evalkit.records._shard import shard_of, source_id
 from evalkit.records._store import iter_jsonl
+from evalkit.session import EvalSession
 from evalkit.session._merge import read_shards
+from evalkit.session._result import Conclusion, SuiteResult
 from evalkit.testing import FakeProvider
 
 #: Columns that say when and how fast a call was made, not what it decided.
@@ -140,6 +145,57 @@ def test_the_shard_comes_from_the_environment_and_leaves_the_digest_alone() -> N
     assert config.run_group == "ci-42"
     # Every shard of a run, and the merged run, must share one config digest.
     assert config.digest() == load_config().digest()
+
+
+# --- what a shard's tests say ---------------------------------------------------------------
+
+
+def _gate(outcome: str) -> GateResult:
+    return GateResult("win", outcome, 0.5, 0.4, 0.6, 30, 0.5, "win rate 0.50")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("outcome", ["pass", "fail", "inconclusive"])
+def test_a_shards_gate_is_skipped_saying_what_it_was_on_the_shard(
+    outcome: str, tmp_path: Path
+) -> None:
+    session = EvalSession(EvalkitConfig(shard="2/4", inconclusive="fail"), tmp_path)  # type: ignore[arg-type]
+    assert session.gate_conclusion(_gate(outcome)) == Conclusion(
+        "skipped",
+        "shard 2/4: decided by `evalkit merge` on the whole run; on this shard's items alone: "
+        f"{outcome.upper()}: win rate 0.50",
+    )
+    # The same gate outside a shard decides: only a pass passes.
+    whole = EvalSession(EvalkitConfig(inconclusive="fail"), tmp_path).gate_conclusion(
+        _gate(outcome)
+    )
+    assert whole.status == ("passed" if outcome == "pass" else "failed")
+
+
+def test_a_shards_unanswered_item_is_reported_not_failed(tmp_path: Path) -> None:
+    def answer(item_id: str, text: str | None) -> Answer:
+        return Answer(
+            run_id="r", suite="s", item_id=item_id, role="candidate", model="openai/c",
+            family="openai", prompt="Why?", text=text, status="ok" if text else "failed",
+            error=None if text else "failed: 500 from the provider", latency_s=0.1,
+            input_tokens=1, output_tokens=1, cost_usd=0.0, cached=False,
+        )  # fmt: skip
+
+    empty = pd.DataFrame(columns=["item_id", "judge", "order", "status", "verdict", "error",
+                                  "raw_output", "abstained", "reason"])  # fmt: skip
+    result = SuiteResult(
+        name="s", judgments=empty, answers={"candidate": {"a": answer("a", "Yes."),
+        "b": answer("b", None)}}, combined=empty, panel=empty, position=empty, audit=None,
+        gates=(), lineage=(), models={},
+    )  # fmt: skip
+    shard = EvalSession(EvalkitConfig(shard="1/2"), tmp_path)  # type: ignore[arg-type]
+    assert shard.item_conclusion(result, "a") == Conclusion("passed")
+    skipped = shard.item_conclusion(result, "b")
+    assert skipped.status == "skipped"
+    assert skipped.message.startswith(
+        "shard 1/2: decided by `evalkit merge` on the whole run; on this shard's items alone: "
+        "the candidate gave no answer: failed: 500 from the provider"
+    )
+    assert EvalSession(EvalkitConfig(), tmp_path).item_conclusion(result, "b").status == "failed"
 
 
 # --- a run split into shards, and merged ----------------------------------------------------
