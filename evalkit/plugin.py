@@ -264,8 +264,6 @@ def pytest_collection_modifyitems(
             _session(config).preflight(suites.values())
     except UsageError as exc:
         pytest.exit(f"evalkit: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
-    if config.stash[_config_key].shard is not None:
-        _keep_shard(config, items, suites, {n: next(iter(w.values())) for n, w in modules.items()})
     if config.stash[_config_key].dry_run:
         # Print what the run would call, then end pytest before any test runs: pytest.exit
         # rather than deselecting everything, which would exit 5 ("no tests ran").
@@ -279,6 +277,9 @@ def pytest_collection_modifyitems(
         for line in plan.lines():
             write(line)
         pytest.exit("evalkit: dry run, no call made", returncode=pytest.ExitCode.OK)
+    if config.stash[_config_key].shard is not None:
+        # After the dry run, which writes nothing: a shard's run writes its folder.
+        _keep_shard(config, items, suites, {n: next(iter(w.values())) for n, w in modules.items()})
 
 
 def _keep_shard(

@@ -477,3 +477,15 @@ def test_pytest_refuses_a_malformed_shard_flag_before_any_call(tmp_path: Path) -
         assert fake.requests() == 0
     assert done.returncode == 4
     assert "evalkit: option --evalkit-shard: 3/2: K must be between 1 and N (2)" in done.stderr
+
+
+def test_a_shards_dry_run_plans_the_shards_items_and_writes_nothing(tmp_path: Path) -> None:
+    with FakeProvider(seed=0) as fake:
+        make_project(tmp_path, fake)
+        done = run_pytest(tmp_path, "--evalkit-dry-run", "--evalkit-shard=1/3")
+        assert fake.requests() == 0
+    assert done.returncode == 0, done.stdout + done.stderr
+    mine = sum(shard_of("sim", f"q{i:02d}", 3) == 1 for i in range(40))
+    assert 0 < mine < 40
+    assert re.search(rf"^sim\s+candidate\s+\S+\s+{mine}\s", done.stdout, re.MULTILINE)
+    assert not (tmp_path / "out" / "reports").exists()

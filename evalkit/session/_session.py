@@ -11,7 +11,6 @@ model servers.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -37,7 +36,6 @@ from evalkit.records._answers import Answer
 from evalkit.records._baselines import read_accepted
 from evalkit.records._judgments import judgments_frame
 from evalkit.records._run import ShardRecord
-from evalkit.records._shard import in_shard
 from evalkit.records._store import ANSWERS_FILE, JUDGMENTS_FILE, JsonlAppender
 from evalkit.session._app_models import SessionModels
 from evalkit.session._endpoints import Endpoint, Resolver
@@ -181,13 +179,6 @@ class EvalSession:
 
     def _context(self, suite: Suite) -> SuiteContext:
         ctx = prepare_suite(suite, self.config, self.registry, self._resolve, run_id=self.run_id)
-        shard = self.config.shard
-        if shard is not None:
-            # Only after every item was prepared and checked: a bad row in another shard's
-            # part stops every shard, as it stops the whole run.
-            ctx = dataclasses.replace(
-                ctx, items=in_shard(suite.name, ctx.items, shard.index, shard.count)
-            )
         assert self._caller is not None
         for _, endpoint in ctx.models():
             if endpoint.concurrency is not None:
