@@ -340,7 +340,8 @@ class EvalSession:
         """How the test of a gate ends: passed, failed, or (inconclusive, not failing) skipped.
 
         An inconclusive gate fails when :meth:`inconclusive_fails`; the message starts with
-        the gate's outcome in capitals (``FAIL: ...``, ``INCONCLUSIVE: ...``).
+        the gate's outcome in capitals (``FAIL: ...``, ``INCONCLUSIVE: ...``). In a shard,
+        every gate is skipped, saying what it was on the shard's items (see :meth:`_partial`).
         """
         self.interrupts.checkpoint("gate")
         if result.outcome == "pass":
