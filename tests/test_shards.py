@@ -318,6 +318,7 @@ def test_three_shards_merged_are_the_run_in_one_process(sharded: Any) -> None:
     assert merged.returncode == 1, merged.stderr
     assert "FAIL" in merged.stdout
     _assert_same_run(_one_folder(root / "out" / "one"), root / "out" / "merged")
+    assert any(line.startswith("  gate win_rate") for line in _summary(one.stdout))
     assert _summary(merged.stdout) == _summary(one.stdout)
     assert (root / "out" / "merged" / "report.html").is_file()
     record = read_run(root / "out" / "merged")
@@ -365,6 +366,7 @@ def test_eight_shards_merged_are_the_run_in_one_process(tmp_path: Path) -> None:
     assert one.returncode == 0, one.stdout
     assert merged.returncode == 0, merged.stderr
     _assert_same_run(_one_folder(tmp_path / "out" / "one"), tmp_path / "out" / "merged")
+    assert any(line.startswith("  gate win_rate") for line in _summary(one.stdout))
     assert _summary(merged.stdout) == _summary(one.stdout)
 
 
