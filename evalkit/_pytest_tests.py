@@ -67,7 +67,7 @@ def suite_tests(suite: _Declaration) -> tuple[TestFn, TestFn]:
         result = _suite_result(evalkit_session, suite)
         # The message holds both answers and every verdict: a traceback would only add noise,
         # forty times over when a provider is down.
-        _conclude(result.item_conclusion(evalkit_item_id), pytrace=False)
+        _conclude(evalkit_session.item_conclusion(result, evalkit_item_id), pytrace=False)
 
     @pytest.mark.parametrize("evalkit_gate", gate_names)
     def test_gate(

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from evalkit._cli_audit import add_audit_parser, add_log_options, report_log
 from evalkit._cli_cache import add_cache_parser
 from evalkit._cli_data import add_data_parser
+from evalkit._cli_merge import add_merge_parser
 from evalkit._cli_probe import add_probe_parser
 from evalkit._version import __version__
 from evalkit.errors import EvalkitError, UsageError
@@ -138,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_data_parser(sub)
     add_cache_parser(sub)
     add_probe_parser(sub)
+    add_merge_parser(sub)
     return parser
 
 

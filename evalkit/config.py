@@ -79,6 +79,46 @@ class ReliabilityThresholds(pydantic.BaseModel):
     min_probe_verdicts: int = pydantic.Field(default=10, ge=1)
 
 
+class ShardSpec(pydantic.BaseModel):
+    """Which part of a run this process runs: shard ``index`` of ``count`` (1-based).
+
+    Read from ``K/N`` (``--evalkit-shard=2/8`` or ``EVALKIT_SHARD=2/8``); which items fall in
+    a shard is :func:`evalkit.records._shard.shard_of`'s business.
+    """
+
+    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
+
+    index: int
+    count: int
+
+    @pydantic.model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        index, sep, count = value.strip().partition("/")
+        if not sep or not index.strip().isdigit() or not count.strip().isdigit():
+            raise ValueError(
+                f"{value!r} is not K/N; write the shard's number and the number of shards, "
+                "e.g. 2/8 for the second of eight"
+            )
+        return {"index": int(index), "count": int(count)}
+
+    @pydantic.model_validator(mode="after")
+    def _in_range(self) -> ShardSpec:
+        if self.count < 1:
+            raise ValueError(f"{self}: N must be at least 1; e.g. 1/4 for the first of four")
+        if not 1 <= self.index <= self.count:
+            raise ValueError(
+                f"{self}: K must be between 1 and N ({self.count}); shards are numbered "
+                f"1/{self.count} to {self.count}/{self.count}"
+            )
+        return self
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
+
+
 class EvalkitConfig(pydantic.BaseModel):
     """Every setting of a run. Frozen: pass it around, never mutate it."""
 
@@ -133,6 +173,11 @@ class EvalkitConfig(pydantic.BaseModel):
     seed: int = 0
     #: the audit's tolerances, from the ``[tool.evalkit.reliability]`` table.
     reliability: ReliabilityThresholds = ReliabilityThresholds()
+    #: run only this shard of every suite's items (``K/N``); ``evalkit merge`` joins the shards.
+    shard: ShardSpec | None = None
+    #: the id every shard of one run shares (e.g. the CI run's id); unset, each shard derives
+    #: the same one from the config, the datasets, the evalkit version and the git commit.
+    run_group: str | None = None
 
     @pydantic.field_validator("candidate", "baseline")
     @classmethod
@@ -196,6 +241,9 @@ class EvalkitConfig(pydantic.BaseModel):
                 "accept",
                 "baselines_dir",
                 "dry_run",
+                # Every shard of a run has the same digest, and so has the merged run.
+                "shard",
+                "run_group",
             },
         )
         blob = json.dumps(data, sort_keys=True).encode()
@@ -208,6 +256,11 @@ _TABLES: Final = {"reliability": ReliabilityThresholds}
 ENV_VARS: Final[Mapping[str, str]] = {
     f"EVALKIT_{name.upper()}": name for name in EvalkitConfig.model_fields if name not in _TABLES
 }
+
+
+def in_ci(environ: Mapping[str, str]) -> bool:
+    """Whether the process runs in CI (the ``CI`` variable is true), as CI systems set it."""
+    return environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
 def check_api_base(url: str) -> None:

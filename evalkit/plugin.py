@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -18,7 +19,7 @@ import pytest
 
 from evalkit._profile import Profile, process_age_s
 from evalkit._runid import new_run_id
-from evalkit.config import EvalkitConfig, check_folders, load_config, read_pyproject
+from evalkit.config import EvalkitConfig, check_folders, in_ci, load_config, read_pyproject
 from evalkit.errors import UsageError
 
 # Imported lazily: collecting a test module must not import litellm or pandas' stack.
@@ -51,6 +52,8 @@ _OPTIONS: tuple[tuple[str, str, Any, str], ...] = (
     ("inconclusive", "POLICY", str, "what an inconclusive gate does: fail or warn"),
     ("seed", "N", int, "seed for bootstrap intervals"),
     ("baselines-dir", "DIR", str, "folder of accepted runs (for the no_regression gate)"),
+    ("shard", "K/N", str, "run shard K of N of every suite's items; `evalkit merge` joins them"),
+    ("run-group", "ID", str, "the id all shards of one run share (default: derived)"),
 )
 
 
@@ -184,7 +187,7 @@ def _session(config: pytest.Config) -> Any:
 
 
 def _in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+    return in_ci(os.environ)
 
 
 def _progress_writer(config: pytest.Config) -> Any:
@@ -276,6 +279,70 @@ def pytest_collection_modifyitems(
         for line in plan.lines():
             write(line)
         pytest.exit("evalkit: dry run, no call made", returncode=pytest.ExitCode.OK)
+    if config.stash[_config_key].shard is not None:
+        # After the dry run, which writes nothing: a shard's run writes its folder.
+        _keep_shard(config, items, suites, {n: next(iter(w.values())) for n, w in modules.items()})
+
+
+def _keep_shard(
+    config: pytest.Config,
+    items: list[pytest.Item],
+    suites: dict[int, Any],
+    modules: dict[str, Path],
+) -> None:
+    """Deselect the tests of other shards' items, and say which shard of which run this is.
+
+    A suite with no item in this shard is not run at all: its gate tests go too.
+    """
+    from evalkit._version import __version__
+    from evalkit.records._shard import in_shard, shard_of, shard_record
+
+    settings = config.stash[_config_key]
+    shard = settings.shard
+    assert shard is not None
+    rootdir = Path(str(config.rootpath))
+    items_of = {suite.name: suite.items() for suite in suites.values()}
+    where = {
+        name: str(path.relative_to(rootdir) if path.is_relative_to(rootdir) else path)
+        for name, path in modules.items()
+    }
+    _session(config).shard = shard_record(
+        shard, suites={name: (items_of[name], where[name]) for name in items_of},
+        run_group=settings.run_group, config_digest=settings.digest(),
+        evalkit_version=__version__,
+        commit=None if settings.run_group else _git_commit(rootdir),
+    )  # fmt: skip
+    mine = {name for name, all_items in items_of.items()
+            if in_shard(name, all_items, shard.index, shard.count)}  # fmt: skip
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
+    for item in items:
+        suite = getattr(getattr(item, "function", None), "evalkit_suite", None)
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if suite is None:
+            keep.append(item)
+        elif "evalkit_item_id" in params:
+            ours = shard_of(suite.name, params["evalkit_item_id"], shard.count) == shard.index
+            (keep if ours else drop).append(item)
+        else:
+            (keep if suite.name in mine else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+def _git_commit(rootdir: Path) -> str | None:
+    """The commit checked out at ``rootdir`` (None outside git): part of the derived run group."""
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=rootdir, capture_output=True, text=True,
+            timeout=10, check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if done.returncode != 0:
+        return None
+    return done.stdout.strip() or None
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -325,7 +392,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         )
     if interrupts.interrupted:
         session.exitstatus = pytest.ExitCode.INTERRUPTED
+    elif exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED and _shard_ran(config):
+        # A shard that none of the items fell to has run: its (empty) folder joins the merge.
+        session.exitstatus = pytest.ExitCode.OK
     config.stash[_exit_started_key] = profile.now()
+
+
+def _shard_ran(config: pytest.Config) -> bool:
+    """Whether this process ran a shard of a run and closed it (its run.json is written)."""
+    run = config.stash.get(_run_key, None)
+    return run is not None and run.record.shard is not None
 
 
 def _close_run(config: pytest.Config, *, interrupted: bool) -> Any:

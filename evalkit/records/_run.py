@@ -310,6 +310,34 @@ class SuiteRecord(_Record):
     probes: list[Row] = []
 
 
+class SuiteSource(_Record):
+    """Where a suite of a shard was declared, and a digest of the items it asked."""
+
+    #: the suite's module, relative to the project root (``evalkit merge`` imports it).
+    module: str
+    #: :func:`evalkit.records._shard.dataset_digest` of every item of the suite (all shards).
+    dataset_digest: str
+
+
+class ShardRecord(_Record):
+    """Which shard of which run a run folder holds (``--evalkit-shard=K/N``)."""
+
+    index: int
+    count: int
+    #: the id every shard of the run shares (``EVALKIT_RUN_GROUP``, or derived).
+    group: str
+    #: every suite the run collected, by name (also those with no item in this shard).
+    suites: dict[str, SuiteSource] = {}
+
+    def note(self) -> str:
+        """What a shard's figures are worth, for its summary and its report."""
+        return (
+            f"shard {self.index}/{self.count} of run group {self.group}: partial. Its gates "
+            "and audit cover this shard's items only and decide nothing; `evalkit merge` "
+            "joins the shards and decides the gates on the whole run"
+        )
+
+
 class RunRecord(_Record):
     """A run: its identity, configuration, times, status, suites and errors (``run.json``)."""
 
@@ -328,6 +356,10 @@ class RunRecord(_Record):
     errors: dict[str, str] = {}
     #: the baseline files this run was accepted into (``--evalkit-accept``).
     accepted: list[str] = []
+    #: set when the run is one shard of a run: its gates, audit and report are partial.
+    shard: ShardRecord | None = None
+    #: the run ids of the shards ``evalkit merge`` made this run from.
+    merged_from: list[str] = []
 
     def suite(self, name: str) -> SuiteRecord:
         """The suite called ``name``.

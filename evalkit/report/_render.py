@@ -138,4 +138,5 @@ def render(run: RunData) -> str:
         warning_count=warning_count,
         items=items,
         duration=(finished - started) if started is not None and finished is not None else None,
+        partial=None if record.shard is None else record.shard.note(),
     )

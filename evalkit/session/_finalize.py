@@ -23,6 +23,7 @@ from evalkit.config import EvalkitConfig
 from evalkit.errors import UsageError
 from evalkit.records import RunRecord, SuiteRecord, read_run
 from evalkit.records._baselines import write_accepted
+from evalkit.records._run import ShardRecord
 from evalkit.records._store import (
     ANSWERS_FILE,
     JUDGMENTS_FILE,
@@ -56,23 +57,36 @@ def table_file(run_dir: Path, name: str, worker: str | None) -> Path:
 
 
 def write_part(
-    run_dir: Path, worker: str, suites: Sequence[SuiteRecord], errors: Mapping[str, str]
+    run_dir: Path,
+    worker: str,
+    suites: Sequence[SuiteRecord],
+    errors: Mapping[str, str],
+    shard: ShardRecord | None = None,
 ) -> None:
-    """Leave a worker's suite results for the controller to merge."""
+    """Leave a worker's suite results (and, in a shard, which shard) for the controller."""
     write_json_atomic(
         run_dir / PARTS_DIR / f"{worker}.json",
-        {"suites": [s.model_dump(mode="json") for s in suites], "errors": dict(errors)},
+        {
+            "suites": [s.model_dump(mode="json") for s in suites],
+            "errors": dict(errors),
+            "shard": None if shard is None else shard.model_dump(mode="json"),
+        },
     )
 
 
-def _merge_parts(run_dir: Path) -> tuple[list[SuiteRecord], dict[str, str]]:
+def _merge_parts(
+    run_dir: Path,
+) -> tuple[list[SuiteRecord], dict[str, str], ShardRecord | None]:
     suites: list[SuiteRecord] = []
     errors: dict[str, str] = {}
+    shard: ShardRecord | None = None
     parts = sorted((run_dir / PARTS_DIR).glob("*.json")) if run_dir.is_dir() else []
     for part in parts:
         data = json.loads(part.read_text(encoding="utf-8"))
         suites.extend(SuiteRecord.model_validate(s) for s in data["suites"])
         errors.update(data["errors"])
+        if data.get("shard") is not None:
+            shard = ShardRecord.model_validate(data["shard"])
     for name in TABLES:
         pieces = sorted(run_dir.glob(name.replace(".jsonl", ".*.jsonl")))
         if not pieces:
@@ -85,7 +99,7 @@ def _merge_parts(run_dir: Path) -> tuple[list[SuiteRecord], dict[str, str]]:
     for folder in (PARTS_DIR, HANDOFF_DIR):
         if (run_dir / folder).is_dir():
             shutil.rmtree(run_dir / folder)
-    return suites, errors
+    return suites, errors, shard
 
 
 def finalize_run(
@@ -96,18 +110,24 @@ def finalize_run(
     errors: Mapping[str, str],
     started: float,
     interrupted: bool,
+    shard: ShardRecord | None = None,
+    merged_from: Sequence[str] = (),
 ) -> ClosedRun | None:
     """Write run.json and report.html for the run; return the record and the report's path.
 
+    ``shard`` says which shard of a run this is (from the workers' parts if not given); a
+    shard is never accepted, since its gates are partial: the merged run is.
+    ``merged_from`` names the shards ``evalkit merge`` joined into this run.
     Returns None (and writes nothing) when no suite ran in this process or in any worker.
     """
-    merged, worker_errors = _merge_parts(run_dir)
+    merged, worker_errors, worker_shard = _merge_parts(run_dir)
+    shard = shard or worker_shard
     all_suites = [*suites, *merged]
     all_errors = {**errors, **worker_errors}
-    if not all_suites and not all_errors:
-        return None
+    if not all_suites and not all_errors and shard is None:
+        return None  # a shard writes its folder even when no item fell to it
     accepted: list[str] = []
-    if config.accept and not interrupted and not all_errors:
+    if config.accept and not interrupted and not all_errors and shard is None:
         accepted = [
             str(write_accepted(config.baselines_dir, s.name, {
                 "run_id": run_dir.name, "accepted_at": time.time(),
@@ -128,6 +148,8 @@ def finalize_run(
         suites=all_suites,
         errors=all_errors,
         accepted=accepted,
+        shard=shard,
+        merged_from=list(merged_from),
     )
     # A run whose every suite stopped on bad input has written no rows; its report still says so.
     run_dir.mkdir(parents=True, exist_ok=True)

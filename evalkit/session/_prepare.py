@@ -16,6 +16,7 @@ from evalkit.candidates._recorded import Recorded
 from evalkit.config import EvalkitConfig
 from evalkit.judging import JudgeRegistry
 from evalkit.models._types import PromptStyle
+from evalkit.records._shard import in_shard
 from evalkit.session._endpoints import Endpoint, app_endpoint, recorded_endpoint
 from evalkit.session._engine import SuiteContext, app_row, check_inputs, load_panel
 from evalkit.session._probes import check_rewriters
@@ -55,6 +56,7 @@ def prepare_suite(
     baseline only when it names one (:meth:`~evalkit.session._suite.Suite.baseline_model`).
     A candidate app becomes an endpoint of its own; recorded answers are read and matched
     with the items here, so that a missing or unknown id stops the run before it starts.
+    With ``config.shard``, the context holds only the shard's items (all are checked).
 
     Raises:
         UsageError: the first bad input found, naming its file, row, field or model (from
@@ -89,6 +91,10 @@ def prepare_suite(
         )
         for j in panel.judges
     }
+    if config.shard is not None:
+        # Only once every item is checked (and recorded answers matched to all of them): a
+        # bad row in another shard's part stops every shard, as it stops the whole run.
+        items = in_shard(suite.name, items, config.shard.index, config.shard.count)
     ctx = SuiteContext(
         run_id=run_id,
         suite=suite,

@@ -34,8 +34,10 @@ from evalkit.models._litellm import LiteLLMTransport
 from evalkit.models._local import is_local
 from evalkit.panel import PanelRule, combine_orders
 from evalkit.probes._stats import probe_checks, probe_stats
+from evalkit.records._answers import Answer
 from evalkit.records._baselines import read_accepted, read_accepted_texts
 from evalkit.records._judgments import judgments_frame
+from evalkit.records._run import ShardRecord
 from evalkit.records._store import ANSWERS_FILE, JUDGMENTS_FILE, PROBES_FILE, JsonlAppender
 from evalkit.session._app_models import SessionModels
 from evalkit.session._endpoints import Endpoint, Resolver
@@ -107,6 +109,10 @@ class EvalSession:
         self._answers_out: JsonlAppender | None = None
         self._judgments_out: JsonlAppender | None = None
         self._probes_out: JsonlAppender | None = None
+        #: which shard of which run this is (set by the plugin when ``config.shard`` is).
+        self.shard: ShardRecord | None = None
+        #: the run ids of the shards this run was merged from (set by ``evalkit merge``).
+        self.merged_from: tuple[str, ...] = ()
 
     @property
     def run_dir(self) -> Path:
@@ -344,6 +350,27 @@ class EvalSession:
             probe_stats=stats,
         )  # fmt: skip
 
+    def analyse_recorded(
+        self,
+        suite: Suite,
+        table: pd.DataFrame,
+        answers: dict[str, dict[str, Answer]],
+    ) -> SuiteResult:
+        """Decide ``suite`` from judgments and answers made elsewhere, calling no model.
+
+        ``table`` is the suite's whole judgments table and ``answers`` its answers by role
+        and item id, as ``evalkit merge`` joins them from the shards of a run: the audit,
+        the panel verdicts and the gates are computed exactly as at the end of a run, and
+        the result is kept for :meth:`finish` like a suite that ran here.
+
+        Raises:
+            UsageError: the suite's inputs are invalid (as before a run).
+        """
+        ctx = self._context(suite)
+        decisions, _ = lineage(ctx)
+        self.results[suite.name] = self._analyse(ctx, table, answers, decisions)
+        return self.results[suite.name]
+
     def inconclusive_fails(self) -> bool:
         """Whether an inconclusive gate fails the run: as configured, else only in CI."""
         policy = self.config.inconclusive or ("fail" if self.ci else "warn")
@@ -353,14 +380,43 @@ class EvalSession:
         """How the test of a gate ends: passed, failed, or (inconclusive, not failing) skipped.
 
         An inconclusive gate fails when :meth:`inconclusive_fails`; the message starts with
-        the gate's outcome in capitals (``FAIL: ...``, ``INCONCLUSIVE: ...``).
+        the gate's outcome in capitals (``FAIL: ...``, ``INCONCLUSIVE: ...``). In a shard,
+        every gate is skipped, saying what it was on the shard's items (see :meth:`_partial`).
         """
         self.interrupts.checkpoint("gate")
         if result.outcome == "pass":
-            return Conclusion("passed")
-        if result.outcome == "fail" or self.inconclusive_fails():
-            return Conclusion("failed", f"{result.outcome.upper()}: {result.message}")
-        return Conclusion("skipped", f"INCONCLUSIVE: {result.message}")
+            conclusion = Conclusion("passed")
+        elif result.outcome == "fail" or self.inconclusive_fails():
+            conclusion = Conclusion("failed", f"{result.outcome.upper()}: {result.message}")
+        else:
+            conclusion = Conclusion("skipped", f"INCONCLUSIVE: {result.message}")
+        # Even a passing gate: on part of the items, it has not passed.
+        return self._partial(conclusion, f"{result.outcome.upper()}: {result.message}")
+
+    def item_conclusion(self, result: SuiteResult, item_id: str) -> Conclusion:
+        """How the test of an item ends: as :meth:`SuiteResult.item_conclusion` says.
+
+        In a shard, a failure is only reported (see :meth:`_partial`).
+        """
+        conclusion = result.item_conclusion(item_id)
+        if conclusion.status == "passed":
+            return conclusion
+        return self._partial(conclusion, conclusion.message)
+
+    def _partial(self, conclusion: Conclusion, what: str) -> Conclusion:
+        """``conclusion``, or in a shard a skip that says ``what`` it was on the shard's items.
+
+        A shard's exit code says only whether the shard ran: ``evalkit merge`` decides the
+        gates, and fails the run on an unanswered item, on the whole run.
+        """
+        shard = self.config.shard
+        if shard is None:
+            return conclusion
+        return Conclusion(
+            "skipped",
+            f"shard {shard}: decided by `evalkit merge` on the whole run; on this shard's "
+            f"items alone: {what}",
+        )
 
     def finish(self, *, interrupted: bool = False) -> ClosedRun | None:
         """Stop local models, close the results files, and close the run.
@@ -399,9 +455,9 @@ class EvalSession:
         interrupted = interrupted or self.interrupted
         if self.worker is not None:
             if suites or self.errors:
-                write_part(self.run_dir, self.worker, suites, self.errors)
+                write_part(self.run_dir, self.worker, suites, self.errors, self.shard)
             return None
         return finalize_run(
             self.run_dir, self.config, suites=suites, errors=self.errors, started=self.started,
-            interrupted=interrupted,
+            interrupted=interrupted, shard=self.shard, merged_from=self.merged_from,
         )  # fmt: skip

@@ -119,7 +119,9 @@ def probe_lines(probes: Sequence[Mapping[str, Any]]) -> list[str]:
 def summary_lines(run: ClosedRun) -> list[str]:
     """Every suite's lines, the cost of the run and the report's path."""
     record = run.record
-    lines: list[str] = []
+    lines: list[str] = [] if record.shard is None else [record.shard.note()]
+    if record.merged_from:
+        lines.append(f"merged from {len(record.merged_from)} shards of one run")
     for suite in record.suites:
         lines.extend(suite_lines(suite))
     for message in record.errors.values():
