@@ -41,6 +41,7 @@ PUBLIC = {
         "Budget", "Completion", "ConcurrencyLimits", "ModelClient", "ModelRequest",
         "ResponseCache", "RetryPolicy", "family_of",
     ],
+    "evalkit.probes": ["PROBE_COLUMNS", "ProbePair"],
     "evalkit.panel": ["AGGREGATORS", "PanelRule", "aggregator", "combine_orders", "item_verdicts"],
     "evalkit.records": ["RunRecord", "SuiteRecord", "read_judgments", "read_run"],
     "evalkit.report": ["RunData", "load_run", "render", "render_compare"],
