@@ -2,7 +2,14 @@
 
 import pytest
 
-from evalkit.probes._plant import PLANTERS, name_pool, plant_name, plant_negation, plant_number
+from evalkit.probes._plant import (
+    NAMES,
+    PLANTERS,
+    name_pool,
+    plant_name,
+    plant_negation,
+    plant_number,
+)
 
 
 @pytest.mark.parametrize(
@@ -138,3 +145,9 @@ def test_every_planter_is_deterministic_and_never_returns_an_identical_copy(kind
                 assert first.kind == kind
                 rebuilt = text[: first.start] + first.replacement + text[first.end :]
                 assert rebuilt == first.text
+
+
+def test_a_pool_with_no_other_name_of_the_kind_falls_back_to_the_bundled_list() -> None:
+    planted = plant_name("Paris is big.", seed=0, names=("Paris", "France"))
+    assert planted is not None
+    assert planted.replacement in {c for c in NAMES["city"] if c != "Paris"}

@@ -236,19 +236,20 @@ def _kind_of(name: str) -> str | None:
 def plant_name(text: str, *, seed: int = 0, names: Sequence[str] = ()) -> Planted | None:
     """Replace one capitalised name of ``text`` by another name.
 
-    The replacement comes from ``names`` (see :func:`name_pool`) when the name is one of them,
-    else from the bundled list of its kind (:data:`NAMES`); it is never of another bundled
-    kind (a city for a country) and never already occurs in the text. Returns None when no
-    name has a replacement.
+    The replacement comes from ``names`` (see :func:`name_pool`) when the name is one of them
+    and another fits, else from the bundled list of its kind (:data:`NAMES`); it is never of
+    another bundled kind (a city for a country) and never already occurs in the text. Returns
+    None when no name has a replacement.
     """
     rng = _rng(text, seed, "name")
     present = {m.group(0) for m in _WORD.finditer(text)}
     for match in _shuffled(_names(text), rng):
         name = match.group(0)
         kind = _kind_of(name)
-        pool = names if name in names else NAMES.get(kind, ()) if kind else ()
         # A known city is swapped for a city, never for a country of the same dataset.
-        options = sorted(n for n in set(pool) - present if _kind_of(n) in (kind, None))
+        options = sorted(n for n in set(names) - present if _kind_of(n) in (kind, None))
+        if name not in names or not options:
+            options = sorted(set(NAMES.get(kind, ()) if kind else ()) - present)
         if options:
             return _edit("name", text, match.start(), match.end(), rng.choice(options))
     return None
