@@ -283,6 +283,41 @@ def _verbosity_checks(frame: pd.DataFrame, t: ReliabilityThresholds) -> list[dic
     ]
 
 
+def _exam_checks(exam: pd.DataFrame | None, t: ReliabilityThresholds) -> list[dict[str, Any]]:
+    """The qualification exam: pooled accuracy (``probe == "exam"``) against its threshold.
+
+    A whole interval below the threshold is untrusted however few the pairs; otherwise too few
+    pairs leave the judge questionable (the exam could not tell it from chance).
+    """
+    if exam is None or t.min_exam_accuracy is None:
+        return []
+    limit, out = t.min_exam_accuracy, []
+    for row in exam.loc[exam["probe"] == "exam"].to_dict("records"):
+        judge, n = str(row["judge"]), int(row["n_pairs"])
+        if n == 0:
+            message = f"none of its {int(row['n_invalid'])} exam calls gave a usable verdict"
+            out.append(_plain(judge, "pairwise", "exam", "questionable", message))
+            continue
+        check = _check(
+            judge,
+            "pairwise",
+            "exam",
+            (row["accuracy"], row["low"], row["high"]),
+            limit,
+            None,
+            f"below {limit}",
+            f"exam accuracy {{iv}} over {n} pairs with a known better answer",
+        )
+        if n < t.min_exam_pairs and check["status"] != "untrusted":
+            check["status"] = "questionable"
+            check["message"] += (
+                f"; only {n} pairs (at least {t.min_exam_pairs} needed to tell a judge at "
+                "chance from a competent one)"
+            )
+        out.append(check)
+    return out
+
+
 def judge_reliability(
     *,
     judges: pd.DataFrame,
@@ -293,12 +328,16 @@ def judge_reliability(
     kappa_with_others: pd.DataFrame,
     human: pd.DataFrame,
     thresholds: ReliabilityThresholds,
+    exam: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every check of every judge, and each judge's verdict with its reasons.
 
     Takes the frames of :func:`position_bias`, :func:`option_order_bias`,
     :func:`self_preference`, :func:`verbosity_bias`, :func:`kappa_with_others` and
-    :func:`human_agreement`, plus ``judges`` (judge, judge_family, n_rows, n_usable).
+    :func:`human_agreement`, plus ``judges`` (judge, judge_family, n_rows, n_usable), and
+    optionally ``exam``, the qualification exam's accuracies
+    (:func:`evalkit.probes._exam_stats.exam_accuracy`: judge, probe, n_pairs, n_invalid,
+    accuracy, low, high; its pooled ``probe == "exam"`` rows are checked as ``exam``).
     Returns ``(verdicts, checks)``: verdicts has one row per judge with columns judge,
     judge_family, verdict, n_questionable, n_untrusted, reasons (the messages of its failed
     checks, joined by "; "); checks has one row per check with columns judge, mode, check,
@@ -317,6 +356,7 @@ def judge_reliability(
             t.min_kappa,
         ),
         *_verbosity_checks(verbosity, t),
+        *_exam_checks(exam, t),
         *_kappa_checks(
             human.loc[human["rater"] != "panel"],
             "rater",

@@ -157,6 +157,7 @@ def run_audit(
     n_boot: int = 1000,
     rule: PanelRule | None = None,
     pass_score: float | None = None,
+    exam: pd.DataFrame | None = None,
 ) -> AuditReport:
     """Audit every judge of a judgments table: bias, agreement, humans, and a verdict each.
 
@@ -172,7 +173,8 @@ def run_audit(
     judges against. Degenerate tables — no rows, one item, one judge, every call failed or
     unparseable — give a report, never an error: a judge with nothing usable is untrusted with
     the reason, a statistic with no data is not measured, a panel item without enough valid
-    verdicts is abstained with the reason.
+    verdicts is abstained with the reason. ``exam`` (the qualification exam's accuracies, see
+    :func:`judge_reliability`) adds an ``exam`` check to each judge's verdict.
 
     Raises:
         UsageError: the table is invalid (see :func:`validate_judgments`).
@@ -207,6 +209,7 @@ def run_audit(
         kappa_with_others=kappa_with_others,
         human=human,
         thresholds=thresholds,
+        exam=exam,
     )
     panels = item_verdicts(prep.table, rule, rule.judge_weights(reliability))
     human = _with_panel_rows(
