@@ -12,6 +12,7 @@ from test_report_runs import write_run
 
 from evalkit.report import RunData, load_run, render
 from evalkit.report._exam import exam_view
+from evalkit.session._summary import suite_lines
 
 N, G = "exam:number", "exam:graded"
 SECRET = "sk-abcdefghijklmnopqrstuvwx"
@@ -101,3 +102,23 @@ def test_a_run_without_an_exam_has_no_section(run: RunData, tmp_path: Path) -> N
     assert "Qualification exam" not in render(plain)
     probes_only = run.probes.assign(kind="probe")  # type: ignore[union-attr]
     assert exam_view(probes_only, run.probe_pairs, run.run.suites[0].name, thresholds={}) is None
+
+
+def test_the_terminal_summary_names_each_judge_that_failed_the_exam(run: RunData) -> None:
+    suite = run.run.suites[0]
+    assert suite.audit is not None
+    failed = {
+        "judge": "blind", "mode": "pairwise", "check": "exam", "status": "untrusted",
+        "estimate": 0.5, "low": 0.31, "high": 0.69, "limit": "below 0.75",
+        "message": "exam accuracy 0.500 [0.314, 0.686] over 24 pairs with a known better "
+        "answer is below 0.75",
+    }  # fmt: skip
+    passed = {**failed, "judge": "sharp", "status": "ok", "message": "fine"}
+    audit = suite.audit.model_copy(update={"checks": [*suite.audit.checks, failed, passed]})
+    lines = suite_lines(suite.model_copy(update={"audit": audit}))
+    exam = [line for line in lines if line.startswith("  exam:")]
+    assert exam == [
+        "  exam: blind untrusted: exam accuracy 0.500 [0.314, 0.686] over 24 pairs with a known "
+        "better answer is below 0.75"
+    ]
+    assert not [line for line in suite_lines(suite) if line.startswith("  exam:")]
