@@ -1,14 +1,19 @@
 """The qualification exam's pairs: built from references, graders' rows and planted errors."""
 
 import dataclasses
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from evalkit.config import EvalkitConfig
 from evalkit.errors import UsageError
+from evalkit.judging import JudgeRegistry
 from evalkit.probes._exam import check_exam, exam_pairs, exam_plan
 from evalkit.records._answers import Answer
 from evalkit.records._dataset import Item
+from evalkit.session._prepare import prepare_suite
+from evalkit.session._suite import Suite
 
 
 def _item(item_id: str, **fields: object) -> Item:
@@ -138,3 +143,56 @@ def test_failed_answers_and_other_suites_are_never_exam_material() -> None:
     answers = [_answer("q1", "candidate", "It is 9.", status="failed"), other]
     table = _graded(("q1", "cand", 1.0), ("q1", "base", 1.0))
     assert exam_pairs("s", items, answers, table) == []
+
+
+def test_the_reference_is_read_from_the_suites_reference_field() -> None:
+    items = [_item("q1", answer="It is 3 km away.", reference="")]
+    plan = exam_plan("s", items, [], pd.DataFrame(), reference_field="answer")
+    assert {p.probe for p in plan.pairs} == {"exam:number", "exam:negation"}
+    with pytest.raises(UsageError, match="give the dataset rows a `answer` field"):
+        check_exam(
+            "s", [_item("q1", reference="It is 3.")], has_graders=False, reference_field="answer"
+        )
+
+
+@pytest.mark.parametrize("exam", [0, -3, 2.5, "10"])
+def test_suite_refuses_an_exam_that_is_not_a_number_of_items_when_declared(
+    exam: object, tmp_path: Path
+) -> None:
+    with pytest.raises(UsageError) as err:
+        Suite("arith", dataset="data.jsonl", base_dir=tmp_path, exam=exam)  # type: ignore[arg-type]
+    assert str(err.value) == (
+        f"suite 'arith': exam={exam!r} is not a number of items; give a whole number of at "
+        "least 1, or exam=True for every item that qualifies"
+    )
+    for fine in (True, False, 1, 50):
+        assert Suite("arith", dataset="data.jsonl", base_dir=tmp_path, exam=fine).exam == fine
+
+
+def test_an_exam_with_nothing_to_build_from_stops_the_suite_before_any_model_is_reached(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "data.jsonl").write_text('{"id": "q1", "question": "Why?"}\n')
+    reached: list[str] = []
+
+    def resolve(model: str, **_: object) -> object:
+        reached.append(model)
+        raise AssertionError("no model may be reached before the exam is checked")
+
+    suite = Suite("why", dataset="data.jsonl", base_dir=tmp_path, exam=True)
+    with pytest.raises(UsageError, match=r"^suite 'why': exam not measurable: no known-answer"):
+        prepare_suite(
+            suite,
+            EvalkitConfig(),
+            JudgeRegistry(tmp_path / "judges"),
+            resolve,
+            run_id="r",  # type: ignore[arg-type]
+        )
+    assert reached == []
+    # The same suite without an exam goes on to reach its models.
+    with pytest.raises(AssertionError):
+        prepare_suite(
+            dataclasses.replace(suite, exam=False), EvalkitConfig(),
+            JudgeRegistry(tmp_path / "judges"), resolve, run_id="r",  # type: ignore[arg-type]
+        )  # fmt: skip
+    assert reached

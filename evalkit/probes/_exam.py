@@ -39,24 +39,46 @@ GRADED: Final = "exam:graded"
 EXAM_PROBES: Final = (GRADED, *(f"exam:{kind}" for kind in PLANTERS))
 
 
-def not_measurable(suite: str) -> str:
+def not_measurable(suite: str, reference_field: str = "reference") -> str:
     """The message for a suite that asks for an exam but has nothing to build it from."""
     return (
         f"suite {suite!r}: exam not measurable: no known-answer items; give the dataset rows a "
-        "`reference` field, or the suite a deterministic grader (Suite(graders=[...])), or "
-        "remove exam="
+        f"`{reference_field}` field, or the suite a deterministic grader "
+        "(Suite(graders=[...])), or remove exam="
     )
 
 
-def check_exam(suite: str, items: Sequence[Item], *, has_graders: bool) -> None:
+def exam_size(suite: str, exam: bool | int) -> int | None:
+    """How many items ``Suite(exam=...)`` asks for: None for all that qualify, 0 for no exam.
+
+    Raises:
+        UsageError: ``exam`` is neither True, False nor a whole number of at least 1.
+    """
+    if exam is True or exam is False:
+        return None if exam else 0
+    if not isinstance(exam, int) or exam < 1:
+        raise UsageError(_bad_size(suite, exam))
+    return exam
+
+
+def _bad_size(suite: str, exam: object) -> str:
+    return (
+        f"suite {suite!r}: exam={exam!r} is not a number of items; give a whole number of at "
+        "least 1, or exam=True for every item that qualifies"
+    )
+
+
+def check_exam(
+    suite: str, items: Sequence[Item], *, has_graders: bool, reference_field: str = "reference"
+) -> None:
     """Check, before any call, that the exam can be built from the suite's data.
 
     Raises:
-        UsageError: no item has a non-empty ``reference`` and the suite has no grader (see
-            :func:`not_measurable`).
+        UsageError: no item has a non-empty ``reference_field`` and the suite has no grader
+            (see :func:`not_measurable`).
     """
-    if not has_graders and not any(_reference(item) for item in items):
-        raise UsageError(not_measurable(suite))
+    if not has_graders and not any(_reference(item, reference_field) for item in items):
+        raise UsageError(not_measurable(suite, reference_field))
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -74,8 +96,8 @@ class ExamPlan:
     planted: dict[tuple[str, str], Planted] = dataclasses.field(default_factory=dict)
 
 
-def _reference(item: Item) -> str:
-    value = item.fields.get("reference")
+def _reference(item: Item, field: str) -> str:
+    value = item.fields.get(field)
     return value.strip() if isinstance(value, str) else ""
 
 
@@ -112,12 +134,14 @@ def _graded_pair(question: str, answers: Sequence[Answer], passes: pd.Series) ->
     return ProbePair(g.suite, g.item_id, GRADED, "exam", question, str(g.text), str(b.text), "a")
 
 
-def _correct_text(item: Item, answers: Sequence[Answer], passes: pd.Series) -> str:
+def _correct_text(
+    item: Item, answers: Sequence[Answer], passes: pd.Series, reference_field: str
+) -> str:
     """A known-correct text: an answer the graders pass (real output), else the reference."""
     for a in answers:
         if passes.get((a.item_id, a.model), False):
             return str(a.text)
-    return _reference(item)
+    return _reference(item, reference_field)
 
 
 def _item_pairs(
@@ -127,6 +151,7 @@ def _item_pairs(
     passes: pd.Series,
     names: Sequence[str],
     seed: int,
+    reference_field: str,
 ) -> list[tuple[ProbePair, Planted | None]]:
     question = answers[0].prompt if answers else str(item.fields.get("question") or "")
     if not question:
@@ -135,7 +160,7 @@ def _item_pairs(
     graded = _graded_pair(question, answers, passes)
     if graded is not None:
         out.append((graded, None))
-    good = _correct_text(item, answers, passes)
+    good = _correct_text(item, answers, passes, reference_field)
     if good:
         for kind, plant in PLANTERS.items():
             planted = plant(good, seed, question, names)
@@ -162,6 +187,7 @@ def exam_plan(
     *,
     n: int | None = None,
     seed: int = 0,
+    reference_field: str = "reference",
 ) -> ExamPlan:
     """Build the exam of one suite (see the module docstring).
 
@@ -174,23 +200,25 @@ def exam_plan(
         UsageError: ``n`` is not a positive whole number.
     """
     if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
-        raise UsageError(
-            f"suite {suite!r}: exam={n!r} is not a number of items; give a whole number of at "
-            "least 1 (or exam=True for every item that qualifies)"
-        )
+        raise UsageError(_bad_size(suite, n))
     usable = [a for a in answers if a.suite == suite and a.status == "ok" and a.text]
     by_item: dict[str, list[Answer]] = {}
     for a in sorted(usable, key=lambda a: (a.item_id, a.role != "candidate", a.model)):
         by_item.setdefault(a.item_id, []).append(a)
     passes = answers_passing(suite, judgments)
-    names = name_pool([*(a.text or "" for a in usable), *(_reference(item) for item in items)])
+    references = [_reference(item, reference_field) for item in items]
+    names = name_pool([*(a.text or "" for a in usable), *references])
     built = {
         item.id: made
         for item in items
-        if (made := _item_pairs(suite, item, by_item.get(item.id, []), passes, names, seed))
+        if (
+            made := _item_pairs(
+                suite, item, by_item.get(item.id, []), passes, names, seed, reference_field
+            )
+        )
     }
     if not built:
-        return ExamPlan(suite, (), 0, (not_measurable(suite),))
+        return ExamPlan(suite, (), 0, (not_measurable(suite, reference_field),))
     chosen = sorted(built)
     notes = []
     if n is not None and n > len(chosen):
@@ -217,6 +245,10 @@ def exam_pairs(
     *,
     n: int | None = None,
     seed: int = 0,
+    reference_field: str = "reference",
 ) -> list[ProbePair]:
     """The exam's pairs for the runner to judge: :func:`exam_plan`'s, as a list."""
-    return list(exam_plan(suite, items, answers, judgments, n=n, seed=seed).pairs)
+    plan = exam_plan(
+        suite, items, answers, judgments, n=n, seed=seed, reference_field=reference_field
+    )
+    return list(plan.pairs)

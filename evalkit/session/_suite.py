@@ -20,6 +20,7 @@ from evalkit.errors import UsageError
 from evalkit.gates import Gate, WinRate
 from evalkit.graders import Grader
 from evalkit.judging._templates import Templates
+from evalkit.probes._exam import exam_size
 from evalkit.records._dataset import Item, load_dataset, split_turns
 from evalkit.records._judgments import Mode
 
@@ -70,6 +71,18 @@ class Suite:
     perturbation_seed: int = 0
     #: folder that relative paths are resolved against (the declaring module's folder).
     base_dir: Path = dataclasses.field(default_factory=lambda: caller_dir(3))
+    #: the qualification exam (evalkit.probes._exam): every judge judges pairs whose better
+    #: answer is known (graders' verdicts, planted errors in references or passing answers) on
+    #: a seeded sample of this many items, or every item that qualifies with True.
+    exam: bool | int = False
+
+    def __post_init__(self) -> None:
+        """Refuse an ``exam`` that is not a number of items, when the suite is declared.
+
+        Raises:
+            UsageError: ``exam`` is neither True, False nor a whole number of at least 1.
+        """
+        exam_size(self.name, self.exam)
 
     def dataset_path(self) -> Path:
         """The dataset file, resolved against the suite module's folder."""
