@@ -87,6 +87,8 @@ def test_the_good_answer_is_first_in_half_the_pairs_and_the_plan_is_seeded() -> 
     # Each reference allows a number and a negation: 60 pairs, 30 with the good answer first.
     assert len(pairs) == 60
     assert sum(p.target == "a" for p in pairs) == 30
+    for probe in ("exam:number", "exam:negation"):  # balanced within each kind too
+        assert sum(p.target == "a" for p in pairs if p.probe == probe) == 15
     assert pairs == exam_pairs("s", items, [], pd.DataFrame(), seed=3)
     assert pairs != exam_pairs("s", items, [], pd.DataFrame(), seed=4)
     for p in pairs:  # the placement swaps the texts, never loses one

@@ -110,7 +110,7 @@ def test_a_judge_that_cannot_tell_a_planted_error_fails_the_exam_in_95_percent_o
     statuses = _statuses(0.5)
     # Hand computation: each pair scores 0, ½ or 1 with chances ¼, ½, ¼ (mean ½, variance ⅛),
     # so over 60 pairs the accuracy has sd sqrt(0.125 / 60) = 0.046; the Wilson upper bound
-    # stays below 0.75 while the accuracy is below about 0.63, 2.9 sd above ½: about 0.2 % of
+    # stays below 0.75 while the accuracy is below about 0.64, 3.1 sd above ½: about 0.1 % of
     # seeds escape.
     assert (statuses == "untrusted").mean() >= 0.95
 

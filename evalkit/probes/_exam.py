@@ -11,8 +11,9 @@ table; nothing is judged here):
   answer that passes the graders, else the row's ``reference`` — against a copy of it with one
   planted error (:mod:`evalkit.probes._plant`), one pair per kind the text allows.
 
-The good answer's place is balanced: over the exam, half the pairs (one more at most) show it
-first, in a seeded order, so a judge that always picks one position scores one half. A seeded
+The good answer's place is balanced: in each kind of question, half the pairs (one more at
+most) show it first, in a seeded order, so a judge that always picks one position scores one
+half. A seeded
 sample of ``n`` items is drawn from those that give a pair; an ``n`` larger than that is
 capped, with a note.
 """
@@ -179,6 +180,21 @@ def _placed(pair: ProbePair, target: Side) -> ProbePair:
     return dataclasses.replace(pair, first=pair.second, second=pair.first, target="b")
 
 
+def _balanced(pairs: Sequence[ProbePair], suite: str, seed: int) -> tuple[ProbePair, ...]:
+    """The pairs with the good answer first in half of each kind, in a seeded order.
+
+    Balanced per kind, not only overall, so that a judge that always picks one position
+    scores one half on every kind, not more on one and less on another by chance.
+    """
+    places: dict[int, Side] = {}
+    for probe in sorted({p.probe for p in pairs}):
+        mine = [i for i, p in enumerate(pairs) if p.probe == probe]
+        sides: list[Side] = ["a" if k % 2 == 0 else "b" for k in range(len(mine))]
+        _rng(seed, f"places:{suite}:{probe}").shuffle(sides)
+        places.update(zip(mine, sides, strict=True))
+    return tuple(_placed(p, places[i]) for i, p in enumerate(pairs))
+
+
 def exam_plan(
     suite: str,
     items: Sequence[Item],
@@ -229,10 +245,7 @@ def exam_plan(
     elif n is not None:
         chosen = sorted(_rng(seed, f"sample:{suite}").sample(chosen, n))
     drawn = [pp for item_id in chosen for pp in built[item_id]]
-    # Half the good answers first, half second, in a seeded order: balanced by design.
-    places: list[Side] = ["a" if i % 2 == 0 else "b" for i in range(len(drawn))]
-    _rng(seed, f"places:{suite}").shuffle(places)
-    pairs = tuple(_placed(pair, side) for (pair, _), side in zip(drawn, places, strict=True))
+    pairs = _balanced([pair for pair, _ in drawn], suite, seed)
     planted = {(p.item_id, p.probe): edit for p, edit in drawn if edit is not None}
     return ExamPlan(suite, pairs, len(built), tuple(notes), planted)
 
