@@ -6,7 +6,7 @@ import pytest
 from _exam_tables import simulate_exam
 
 from evalkit.audit import ReliabilityThresholds, run_audit
-from evalkit.audit._reliability import _exam_checks
+from evalkit.audit._reliability import exam_checks
 from evalkit.config import load_config
 from evalkit.errors import ConfigError
 from evalkit.gates import JudgesTrusted
@@ -20,7 +20,10 @@ TRUSTED_PANEL = [SimJudge(name, name, tie_rate=0.02) for name in ("careful", "sl
 def _exam_check(accuracy: dict[str, float], *, n_pairs: int, seed: int, **limits: float):
     exam = exam_accuracy(simulate_exam(accuracy, n_pairs=n_pairs, seed=seed))
     table = simulate_judgments(TRUSTED_PANEL, n_items=300, seed=1, quality_sd=6.0)
-    report = run_audit(table, n_boot=50, exam=exam, thresholds=ReliabilityThresholds(**limits))
+    thresholds = ReliabilityThresholds(**limits)
+    report = run_audit(
+        table, n_boot=50, thresholds=thresholds, extra_checks=exam_checks(exam, thresholds)
+    )
     return report, report.checks.loc[report.checks["check"] == "exam"].set_index("judge")
 
 
@@ -101,7 +104,7 @@ def _statuses(accuracy: float) -> pd.Series:
     """
     judges = {f"seed-{s}": accuracy for s in range(N_SEEDS)}
     exam = exam_accuracy(simulate_exam(judges, n_pairs=N_PAIRS, seed=7))
-    checks = pd.DataFrame(_exam_checks(exam, ReliabilityThresholds()))
+    checks = exam_checks(exam, ReliabilityThresholds())
     assert len(checks) == N_SEEDS
     return checks.set_index("judge")["status"]
 

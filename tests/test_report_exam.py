@@ -18,8 +18,11 @@ N, G = "exam:number", "exam:graded"
 SECRET = "sk-abcdefghijklmnopqrstuvwx"
 
 
-def _exam(suite: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Judge "sharp" right on every pair; judge "blind" picks whatever is shown first."""
+def _exam(suite: str) -> pd.DataFrame:
+    """Judge "sharp" right on every pair; judge "blind" picks whatever is shown first.
+
+    The rows carry each pair's texts beside the probe table's columns, as probes.jsonl does.
+    """
     rows = []
     for i in range(24):
         target = "a" if i % 2 == 0 else "b"
@@ -38,30 +41,23 @@ def _exam(suite: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         f"The tower is 12 metres tall. Key {SECRET}.",
         f"The tower is 14 metres tall. Key {SECRET}.",
     )
-    pairs = pd.DataFrame(
-        [
-            {
-                "suite": suite, "item_id": f"q{i}", "probe": N if i % 3 else G, "kind": "exam",
-                "question": f"How tall is tower {i}? <script>x</script>",
-                "first": good if i % 2 == 0 else bad, "second": bad if i % 2 == 0 else good,
-                "target": "a" if i % 2 == 0 else "b", "note": "",
-            }
-            for i in range(24)
-        ]
-    )  # fmt: skip
-    return probes, pairs
+    first_is_good = probes["target"] == "a"
+    return probes.assign(
+        question="How tall is the tower? <script>x</script>",
+        first=first_is_good.map({True: good, False: bad}),
+        second=first_is_good.map({True: bad, False: good}),
+    )
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> RunData:
     loaded = load_run(write_run(tmp_path_factory.mktemp("run") / "run", n_items=30))
-    probes, pairs = _exam(loaded.run.suites[0].name)
-    return dataclasses.replace(loaded, probes=probes, probe_pairs=pairs)
+    return dataclasses.replace(loaded, probes=_exam(loaded.run.suites[0].name))
 
 
 def test_accuracy_per_judge_and_kind_coloured_as_the_audit_judges_it(run: RunData) -> None:
     suite = run.run.suites[0].name
-    view = exam_view(run.probes, run.probe_pairs, suite, thresholds={"min_exam_accuracy": 0.75})
+    view = exam_view(run.probes, suite, thresholds={"min_exam_accuracy": 0.75})
     assert view is not None
     assert view["kinds"] == [G, N]
     sharp, blind = sorted(view["judges"], key=lambda j: j["judge"] != "sharp")
@@ -77,7 +73,7 @@ def test_accuracy_per_judge_and_kind_coloured_as_the_audit_judges_it(run: RunDat
     assert blind["kinds"][N]["n"] == 16
     assert len(view["mistakes"]["blind"]) == 24
     assert "sharp" not in view["mistakes"]
-    moved = exam_view(run.probes, run.probe_pairs, suite, thresholds={"min_exam_accuracy": 0.2})
+    moved = exam_view(run.probes, suite, thresholds={"min_exam_accuracy": 0.2})
     assert moved is not None
     assert {j["judge"]: j["pooled"]["status"] for j in moved["judges"]} == {
         "blind": "ok",
@@ -100,8 +96,14 @@ def test_the_section_shows_each_mistake_with_the_difference_marked(run: RunData)
 def test_a_run_without_an_exam_has_no_section(run: RunData, tmp_path: Path) -> None:
     plain = load_run(write_run(tmp_path / "run", n_items=20))
     assert "Qualification exam" not in render(plain)
-    probes_only = run.probes.assign(kind="probe")  # type: ignore[union-attr]
-    assert exam_view(probes_only, run.probe_pairs, run.run.suites[0].name, thresholds={}) is None
+    probes_only = run.probes.assign(kind="probe")
+    assert exam_view(probes_only, run.run.suites[0].name, thresholds={}) is None
+    # Rows without the pairs' texts still give the figures; the mistakes come without texts.
+    bare = exam_view(
+        run.probes.drop(columns=["first", "second", "question"]), "demo", thresholds={}
+    )
+    assert bare is not None
+    assert bare["mistakes"]["blind"][0]["good"] is None
 
 
 def test_the_terminal_summary_names_each_judge_that_failed_the_exam(run: RunData) -> None:

@@ -283,16 +283,20 @@ def _verbosity_checks(frame: pd.DataFrame, t: ReliabilityThresholds) -> list[dic
     ]
 
 
-def _exam_checks(exam: pd.DataFrame | None, t: ReliabilityThresholds) -> list[dict[str, Any]]:
-    """The qualification exam: pooled accuracy (``probe == "exam"``) against its threshold.
+def exam_checks(exam: pd.DataFrame, thresholds: ReliabilityThresholds) -> pd.DataFrame:
+    """The qualification exam's check rows (:data:`CHECK_COLUMNS`, ``check="exam"``), per judge.
 
-    A whole interval below the threshold is untrusted however few the pairs; otherwise too few
-    pairs leave the judge questionable (the exam could not tell it from chance).
+    ``exam`` is :func:`evalkit.probes._exam_stats.exam_accuracy`'s frame; its pooled rows
+    (``probe == "exam"``) are judged against ``min_exam_accuracy`` like every other check:
+    the whole interval below it is untrusted, however few the pairs; otherwise fewer than
+    ``min_exam_pairs`` pairs leave the judge questionable (the exam could not tell it from
+    chance), as does an exam none of whose calls gave a usable verdict. Pass the rows to
+    :func:`judge_reliability` as ``extra_checks``. Empty when the check is switched off.
     """
-    if exam is None or t.min_exam_accuracy is None:
-        return []
+    t = thresholds
     limit, out = t.min_exam_accuracy, []
-    for row in exam.loc[exam["probe"] == "exam"].to_dict("records"):
+    pooled = exam.loc[exam["probe"] == "exam"] if limit is not None and len(exam) else exam[:0]
+    for row in pooled.to_dict("records"):
         judge, n = str(row["judge"]), int(row["n_pairs"])
         if n == 0:
             message = f"none of its {int(row['n_invalid'])} exam calls gave a usable verdict"
@@ -315,7 +319,7 @@ def _exam_checks(exam: pd.DataFrame | None, t: ReliabilityThresholds) -> list[di
                 "chance from a competent one)"
             )
         out.append(check)
-    return out
+    return pd.DataFrame(out, columns=list(CHECK_COLUMNS))
 
 
 def judge_reliability(
@@ -328,20 +332,18 @@ def judge_reliability(
     kappa_with_others: pd.DataFrame,
     human: pd.DataFrame,
     thresholds: ReliabilityThresholds,
-    exam: pd.DataFrame | None = None,
+    extra_checks: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every check of every judge, and each judge's verdict with its reasons.
 
     Takes the frames of :func:`position_bias`, :func:`option_order_bias`,
     :func:`self_preference`, :func:`verbosity_bias`, :func:`kappa_with_others` and
-    :func:`human_agreement`, plus ``judges`` (judge, judge_family, n_rows, n_usable), and
-    optionally ``exam``, the qualification exam's accuracies
-    (:func:`evalkit.probes._exam_stats.exam_accuracy`: judge, probe, n_pairs, n_invalid,
-    accuracy, low, high; its pooled ``probe == "exam"`` rows are checked as ``exam``).
+    :func:`human_agreement`, plus ``judges`` (judge, judge_family, n_rows, n_usable).
     Returns ``(verdicts, checks)``: verdicts has one row per judge with columns judge,
     judge_family, verdict, n_questionable, n_untrusted, reasons (the messages of its failed
     checks, joined by "; "); checks has one row per check with columns judge, mode, check,
-    status, estimate, low, high, limit, message.
+    status, estimate, low, high, limit, message. ``extra_checks`` are check rows measured
+    elsewhere (the bias probes' ``probe:<name>``, the exam), counted like the audit's own.
     """
     t = thresholds
     rows = [
@@ -356,7 +358,6 @@ def judge_reliability(
             t.min_kappa,
         ),
         *_verbosity_checks(verbosity, t),
-        *_exam_checks(exam, t),
         *_kappa_checks(
             human.loc[human["rater"] != "panel"],
             "rater",
@@ -364,6 +365,9 @@ def judge_reliability(
             t.min_human_kappa,
         ),
     ]
+    if extra_checks is not None:
+        extra = extra_checks[list(CHECK_COLUMNS)].to_dict("records")
+        rows.extend({str(k): v for k, v in row.items()} for row in extra)
     checks = pd.DataFrame(rows, columns=list(CHECK_COLUMNS))
     rank = checks["status"].map(_RANK)
     verdicts = judges[["judge", "judge_family"]].copy()

@@ -157,7 +157,7 @@ def run_audit(
     n_boot: int = 1000,
     rule: PanelRule | None = None,
     pass_score: float | None = None,
-    exam: pd.DataFrame | None = None,
+    extra_checks: pd.DataFrame | None = None,
 ) -> AuditReport:
     """Audit every judge of a judgments table: bias, agreement, humans, and a verdict each.
 
@@ -173,8 +173,11 @@ def run_audit(
     judges against. Degenerate tables — no rows, one item, one judge, every call failed or
     unparseable — give a report, never an error: a judge with nothing usable is untrusted with
     the reason, a statistic with no data is not measured, a panel item without enough valid
-    verdicts is abstained with the reason. ``exam`` (the qualification exam's accuracies, see
-    :func:`judge_reliability`) adds an ``exam`` check to each judge's verdict.
+    verdicts is abstained with the reason.
+
+    ``extra_checks`` are reliability check rows measured outside the table (bias probes, the
+    exam; the columns of :func:`judge_reliability`'s checks): each judge's verdict counts
+    them too.
 
     Raises:
         UsageError: the table is invalid (see :func:`validate_judgments`).
@@ -209,7 +212,7 @@ def run_audit(
         kappa_with_others=kappa_with_others,
         human=human,
         thresholds=thresholds,
-        exam=exam,
+        extra_checks=extra_checks,
     )
     panels = item_verdicts(prep.table, rule, rule.judge_weights(reliability))
     human = _with_panel_rows(

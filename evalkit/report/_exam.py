@@ -1,7 +1,7 @@
 """The qualification exam's section of the report: accuracy per judge and kind, and its mistakes.
 
-Read from the probe table (exam rows) and the exam's pairs as the run recorded them (one row
-per :class:`~evalkit.probes.ProbePair`, its fields as columns); the figures come from
+Read from the probe table (its exam rows, which carry each pair's texts beside the table's
+columns, as the runner writes probes.jsonl); the figures come from
 :mod:`evalkit.probes._exam_stats` and each is coloured as the audit's ``exam`` check judges it
 (:func:`evalkit.audit._reliability.judge_interval` against ``min_exam_accuracy``), so the
 colours and the judge's verdict agree. This module only gathers rows for the template
@@ -78,15 +78,17 @@ def _figure(row: Mapping[Hashable, Any], limit: float | None) -> dict[str, Any]:
     }
 
 
-_PAIR_COLUMNS: Final = ["suite", "item_id", "probe", "question", "first", "second", "target"]
+def _mistakes(rows: pd.DataFrame) -> list[dict[str, Any]]:
+    """The exam's mistakes, each with its pair's texts when the rows carry them.
 
-
-def _mistakes(probes: pd.DataFrame, pairs: pd.DataFrame) -> list[dict[str, Any]]:
-    """The exam's mistakes, each with its pair's texts when the run recorded the pair."""
-    wrong = exam_mistakes(probes)
-    texts = {
-        (str(p["suite"]), str(p["item_id"]), str(p["probe"])): p for p in pairs.to_dict("records")
-    }
+    The runner writes each pair's ``first`` and ``second`` (and ``question``, when it does)
+    beside the probe table's columns; without them a mistake is listed without its texts.
+    """
+    wrong = exam_mistakes(rows)
+    texts: dict[tuple[str, str, str], dict[Hashable, Any]] = {}
+    if {"first", "second"} <= set(rows.columns):
+        for r in rows.to_dict("records"):
+            texts.setdefault((str(r["suite"]), str(r["item_id"]), str(r["probe"])), r)
     out = []
     for row in wrong.to_dict("records"):
         entry: dict[str, Any] = {str(k): v for k, v in row.items()}
@@ -96,15 +98,15 @@ def _mistakes(probes: pd.DataFrame, pairs: pd.DataFrame) -> list[dict[str, Any]]
             # Redacted before the split, so that no credential is cut in two and missed.
             first, second = redact(str(pair["first"])), redact(str(pair["second"]))
             good, bad = (first, second) if pair["target"] == "a" else (second, first)
-            entry["question"] = redact(str(pair["question"]))
+            question = pair.get("question")
+            entry["question"] = redact(str(question)) if isinstance(question, str) else None
             entry["good"], entry["bad"] = difference(good, bad)
         out.append(entry)
     return out
 
 
 def exam_view(
-    probes: pd.DataFrame | None,
-    pairs: pd.DataFrame | None,
+    probes: pd.DataFrame,
     suite: str,
     *,
     thresholds: Mapping[str, Any],
@@ -112,14 +114,15 @@ def exam_view(
 ) -> dict[str, Any] | None:
     """The exam section of one suite, as plain (redacted) data; None when it ran no exam.
 
-    ``probes`` is the run's probe table, ``pairs`` its pairs (columns suite, item_id, probe,
-    question, first, second, target); ``thresholds`` the suite's reliability thresholds as
-    recorded (``min_exam_accuracy``). Keys: limit, confidence, kinds (the kinds of question
-    asked), judges (per judge: judge, family, pooled figure and one per kind, each with its
-    status and badge), mistakes (per judge: the pairs it got wrong, worst first, with the
-    question and the two answers split around their difference).
+    ``probes`` is the run's probe table (probes.jsonl: exam rows have ``kind == "exam"``;
+    the extra columns ``first``, ``second`` and ``question`` hold each pair's texts);
+    ``thresholds`` the suite's reliability thresholds as recorded (``min_exam_accuracy``).
+    Keys: limit, confidence, kinds (the kinds of question asked), judges (per judge: judge,
+    family, pooled figure and one per kind, each with its status and badge), mistakes (per
+    judge: the pairs it got wrong, worst first, with the question and the two answers split
+    around their difference).
     """
-    if probes is None or probes.empty:
+    if probes.empty or not {"suite", "kind"} <= set(probes.columns):
         return None
     mine = probes.loc[(probes["suite"] == suite) & (probes["kind"] == "exam")]
     if mine.empty:
@@ -138,11 +141,8 @@ def exam_view(
                 "kinds": by_kind,
             }
         )
-    if pairs is None or pairs.empty:
-        pairs = pd.DataFrame(columns=_PAIR_COLUMNS)
-    mistakes = _mistakes(mine, pairs.loc[pairs["suite"] == suite])
     by_judge: dict[str, list[dict[str, Any]]] = {}
-    for m in mistakes:
+    for m in _mistakes(mine):
         by_judge.setdefault(str(m["judge"]), []).append(m)
     view = {
         "limit": limit,
@@ -160,7 +160,6 @@ def suite_exam(run: RunData, suite: SuiteRecord) -> dict[str, Any] | None:
     audit = suite.audit
     return exam_view(
         run.probes,
-        run.probe_pairs,
         suite.name,
         thresholds=audit.thresholds if audit is not None else {},
         confidence=audit.confidence if audit is not None else 0.95,

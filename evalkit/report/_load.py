@@ -21,19 +21,14 @@ _PANEL_COLUMNS: Final = ["suite", "item_id", "verdict", "abstained", "reason"]
 
 @dataclasses.dataclass(frozen=True)
 class RunData:
-    """Everything the report shows: the run record, the judgments table and the answers table.
-
-    ``probes`` is the probe table (:data:`evalkit.probes.PROBE_COLUMNS`) and ``probe_pairs``
-    the pairs it judged (one row per :class:`evalkit.probes.ProbePair`), when the run had
-    probes or an exam; None otherwise.
-    """
+    """Everything the report shows: the run record, the judgments table and the answers table."""
 
     run_dir: Path
     run: RunRecord
     judgments: pd.DataFrame
     answers: pd.DataFrame
-    probes: pd.DataFrame | None = None
-    probe_pairs: pd.DataFrame | None = None
+    #: the bias probes' table (probes.jsonl; empty when no suite ran probes).
+    probes: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
 
 
 def _first(part: pd.DataFrame, column: str) -> str:
