@@ -171,6 +171,16 @@ def test_suite_refuses_an_exam_that_is_not_a_number_of_items_when_declared(
         assert Suite("arith", dataset="data.jsonl", base_dir=tmp_path, exam=fine).exam == fine
 
 
+def test_suite_refuses_an_exam_on_a_scored_suite_when_declared(tmp_path: Path) -> None:
+    with pytest.raises(UsageError) as err:
+        Suite("arith", dataset="d.jsonl", base_dir=tmp_path, mode="reference", exam=10)
+    assert str(err.value) == (
+        "suite 'arith': exam=10 needs a pairwise suite (mode 'reference' scores each answer on "
+        "its own); remove exam, or judge the suite pairwise"
+    )
+    assert Suite("arith", dataset="d.jsonl", base_dir=tmp_path, mode="reference").exam is False
+
+
 def test_an_exam_with_nothing_to_build_from_stops_the_suite_before_any_model_is_reached(
     tmp_path: Path,
 ) -> None:

@@ -73,16 +73,25 @@ class Suite:
     base_dir: Path = dataclasses.field(default_factory=lambda: caller_dir(3))
     #: the qualification exam (evalkit.probes._exam): every judge judges pairs whose better
     #: answer is known (graders' verdicts, planted errors in references or passing answers) on
-    #: a seeded sample of this many items, or every item that qualifies with True.
+    #: a seeded sample of this many items, or every item that qualifies with True (pairwise
+    #: suites).
     exam: bool | int = False
 
     def __post_init__(self) -> None:
-        """Refuse an ``exam`` that is not a number of items, when the suite is declared.
+        """Refuse an exam the suite cannot run, when it is declared (before any test runs).
 
         Raises:
-            UsageError: ``exam`` is neither True, False nor a whole number of at least 1.
+            UsageError: ``exam`` is neither True, False nor a whole number of at least 1, or
+                the suite is not pairwise.
         """
-        exam_size(self.name, self.exam)
+        if exam_size(self.name, self.exam) != 0 and self.mode != "pairwise":
+            # An exam question is a *pair* judged side by side; a scored suite's judges score
+            # one answer at a time, which would need comparing two scores instead.
+            raise UsageError(
+                f"suite {self.name!r}: exam={self.exam!r} needs a pairwise suite (mode "
+                f"{self.mode!r} scores each answer on its own); remove exam, or judge the "
+                "suite pairwise"
+            )
 
     def dataset_path(self) -> Path:
         """The dataset file, resolved against the suite module's folder."""
