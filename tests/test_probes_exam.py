@@ -9,7 +9,7 @@ import pytest
 from evalkit.config import EvalkitConfig
 from evalkit.errors import UsageError
 from evalkit.judging import JudgeRegistry
-from evalkit.probes._exam import check_exam, exam_pairs, exam_plan
+from evalkit.probes._exam import check_exam, exam_pairs, exam_plan, max_exam_pairs
 from evalkit.records._answers import Answer
 from evalkit.records._dataset import Item
 from evalkit.session._prepare import prepare_suite
@@ -208,3 +208,20 @@ def test_an_exam_with_nothing_to_build_from_stops_the_suite_before_any_model_is_
             JudgeRegistry(tmp_path / "judges"), resolve, run_id="r",  # type: ignore[arg-type]
         )  # fmt: skip
     assert reached
+
+
+def test_the_dry_run_bound_covers_every_plan() -> None:
+    items = [_item(f"q{i}", reference=f"Paris is {i + 10} km away.") for i in range(6)]
+    answers = [
+        _answer(f"q{i}", role, "It is 3 km.")
+        for i in range(6)
+        for role in ("candidate", "baseline")
+    ]
+    table = _graded(*((f"q{i}", m, float(m == "cand")) for i in range(6) for m in ("cand", "base")))
+    for exam in (True, 4, 50):
+        n = None if exam is True else exam
+        plan = exam_plan("s", items, answers, table, n=n)
+        assert len(plan.pairs) <= max_exam_pairs(len(items), exam, graded=True)
+    assert max_exam_pairs(6, True, graded=True) == 24  # a graded pair and 3 planted per item
+    assert max_exam_pairs(6, 4, graded=False) == 12
+    assert max_exam_pairs(6, 50, graded=False) == 18

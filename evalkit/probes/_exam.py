@@ -69,6 +69,16 @@ def _bad_size(suite: str, exam: object) -> str:
     )
 
 
+def max_exam_pairs(n_items: int, exam: bool | int, *, graded: bool) -> int:
+    """At most how many pairs the exam of a suite of ``n_items`` items asks each judge.
+
+    Known before any answer exists (for the dry run's estimate): a sampled item gives at most
+    one graded pair (when the suite has graders) and one planted pair per kind of error.
+    """
+    size = n_items if exam is True else min(int(exam), n_items)
+    return size * (int(graded) + len(PLANTERS))
+
+
 def check_exam(
     suite: str, items: Sequence[Item], *, has_graders: bool, reference_field: str = "reference"
 ) -> None:
