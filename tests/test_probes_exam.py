@@ -54,7 +54,13 @@ def test_an_item_with_one_passing_and_one_failing_answer_gives_a_graded_pair() -
     pairs = [p for p in exam_pairs("s", items, answers, table) if p.probe == "exam:graded"]
     assert len(pairs) == 1
     (pair,) = pairs
-    assert (pair.suite, pair.item_id, pair.kind, pair.question) == ("s", "q1", "exam", "Q q1?")
+    # The judges' question: the row's, not the prompt the answering model was sent.
+    assert (pair.suite, pair.item_id, pair.kind, pair.question) == (
+        "s",
+        "q1",
+        "exam",
+        "question q1?",
+    )
     good = pair.first if pair.target == "a" else pair.second
     bad = pair.second if pair.target == "a" else pair.first
     assert (good, bad) == ("It is green", "It is blue")
@@ -225,3 +231,11 @@ def test_the_dry_run_bound_covers_every_plan() -> None:
     assert max_exam_pairs(6, True, graded=True) == 24  # a graded pair and 3 planted per item
     assert max_exam_pairs(6, 4, graded=False) == 12
     assert max_exam_pairs(6, 50, graded=False) == 18
+
+
+def test_the_question_shown_is_the_sessions_rendering_and_an_item_without_one_is_left_out() -> None:
+    items = [_item("q1", reference="It is 3 km."), Item("q2", {"reference": "It is 4 km."})]
+    plan = exam_plan("s", items, [], pd.DataFrame(), questions={"q1": "How far is it?"})
+    assert {(p.item_id, p.question) for p in plan.pairs} == {("q1", "How far is it?")}
+    plan = exam_plan("s", items, [], pd.DataFrame())
+    assert {(p.item_id, p.question) for p in plan.pairs} == {("q1", "question q1?")}

@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Final
 
 import pandas as pd
@@ -163,8 +163,8 @@ def _item_pairs(
     names: Sequence[str],
     seed: int,
     reference_field: str,
+    question: str,
 ) -> list[tuple[ProbePair, Planted | None]]:
-    question = answers[0].prompt if answers else str(item.fields.get("question") or "")
     if not question:
         return []
     out: list[tuple[ProbePair, Planted | None]] = []
@@ -181,6 +181,13 @@ def _item_pairs(
                 )
                 out.append((pair, planted))
     return out
+
+
+def _question(item: Item, questions: Mapping[str, str] | None) -> str:
+    if questions is not None and item.id in questions:
+        return questions[item.id]
+    value = item.fields.get("question")
+    return value if isinstance(value, str) else ""
 
 
 def _placed(pair: ProbePair, target: Side) -> ProbePair:
@@ -214,13 +221,17 @@ def exam_plan(
     n: int | None = None,
     seed: int = 0,
     reference_field: str = "reference",
+    questions: Mapping[str, str] | None = None,
 ) -> ExamPlan:
     """Build the exam of one suite (see the module docstring).
 
     ``answers`` are the suite's answers (only ``ok`` ones with text count); ``judgments`` its
-    judgments table (only the graders' rows are read). ``n`` items are sampled (all when None);
-    an ``n`` beyond the items that qualify is capped, with a note. With no item qualifying, the
-    plan has no pairs and its note says the exam is not measurable.
+    judgments table (only the graders' rows are read). ``questions`` is each item's question
+    as the judges are shown it, by item id (the session renders the suite's prompt); by
+    default the row's ``question`` field; an item without a question gives no pair. ``n``
+    items are sampled (all when None); an ``n`` beyond the items that qualify is capped, with
+    a note. With no item qualifying, the plan has no pairs and its note says the exam is not
+    measurable.
 
     Raises:
         UsageError: ``n`` is not a positive whole number.
@@ -239,7 +250,14 @@ def exam_plan(
         for item in items
         if (
             made := _item_pairs(
-                suite, item, by_item.get(item.id, []), passes, names, seed, reference_field
+                suite,
+                item,
+                by_item.get(item.id, []),
+                passes,
+                names,
+                seed,
+                reference_field,
+                _question(item, questions),
             )
         )
     }
@@ -269,9 +287,17 @@ def exam_pairs(
     n: int | None = None,
     seed: int = 0,
     reference_field: str = "reference",
+    questions: Mapping[str, str] | None = None,
 ) -> list[ProbePair]:
     """The exam's pairs for the runner to judge: :func:`exam_plan`'s, as a list."""
     plan = exam_plan(
-        suite, items, answers, judgments, n=n, seed=seed, reference_field=reference_field
+        suite,
+        items,
+        answers,
+        judgments,
+        n=n,
+        seed=seed,
+        reference_field=reference_field,
+        questions=questions,
     )
     return list(plan.pairs)
