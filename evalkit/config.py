@@ -78,6 +78,16 @@ class ReliabilityThresholds(pydantic.BaseModel):
     #: is not measured: its intervals would span most of the scale.
     min_probe_verdicts: int = pydantic.Field(default=10, ge=1)
 
+    #: smallest acceptable accuracy on the qualification exam (pairs whose better answer is
+    #: known). Chance is 0.5 (the exam places the good answer first in half the pairs); 0.75 is
+    #: halfway to perfect on pairs made easy on purpose (one planted error in an otherwise
+    #: identical text). A judge whose whole interval lies below it is untrusted.
+    min_exam_accuracy: float | None = pydantic.Field(default=0.75, ge=0.0, le=1.0)
+    #: fewer exam pairs judged validly than this and the exam cannot tell a judge at chance
+    #: from a competent one: at 20 pairs a chance judge's Wilson interval (0.30-0.70) lies
+    #: below 0.75 and a perfect judge's (0.84-1) above it; at 10 they both reach across it.
+    min_exam_pairs: int = pydantic.Field(default=20, ge=1)
+
 
 class ShardSpec(pydantic.BaseModel):
     """Which part of a run this process runs: shard ``index`` of ``count`` (1-based).

@@ -283,6 +283,45 @@ def _verbosity_checks(frame: pd.DataFrame, t: ReliabilityThresholds) -> list[dic
     ]
 
 
+def exam_checks(exam: pd.DataFrame, thresholds: ReliabilityThresholds) -> pd.DataFrame:
+    """The qualification exam's check rows (:data:`CHECK_COLUMNS`, ``check="exam"``), per judge.
+
+    ``exam`` is :func:`evalkit.probes._exam_stats.exam_accuracy`'s frame; its pooled rows
+    (``probe == "exam"``) are judged against ``min_exam_accuracy`` like every other check:
+    the whole interval below it is untrusted, however few the pairs; otherwise fewer than
+    ``min_exam_pairs`` pairs leave the judge questionable (the exam could not tell it from
+    chance), as does an exam none of whose calls gave a usable verdict. Pass the rows to
+    :func:`judge_reliability` as ``extra_checks``. Empty when the check is switched off.
+    """
+    t = thresholds
+    limit, out = t.min_exam_accuracy, []
+    pooled = exam.loc[exam["probe"] == "exam"] if limit is not None and len(exam) else exam[:0]
+    for row in pooled.to_dict("records"):
+        judge, n = str(row["judge"]), int(row["n_pairs"])
+        if n == 0:
+            message = f"none of its {int(row['n_invalid'])} exam calls gave a usable verdict"
+            out.append(_plain(judge, "pairwise", "exam", "questionable", message))
+            continue
+        check = _check(
+            judge,
+            "pairwise",
+            "exam",
+            (row["accuracy"], row["low"], row["high"]),
+            limit,
+            None,
+            f"below {limit}",
+            f"exam accuracy {{iv}} over {n} pairs with a known better answer",
+        )
+        if n < t.min_exam_pairs and check["status"] != "untrusted":
+            check["status"] = "questionable"
+            check["message"] += (
+                f"; only {n} pairs (at least {t.min_exam_pairs} needed to tell a judge at "
+                "chance from a competent one)"
+            )
+        out.append(check)
+    return pd.DataFrame(out, columns=list(CHECK_COLUMNS))
+
+
 def judge_reliability(
     *,
     judges: pd.DataFrame,

@@ -23,6 +23,7 @@ from evalkit.report._charts import (
     verdict_bars,
 )
 from evalkit.report._env import ENV
+from evalkit.report._exam import suite_exam
 from evalkit.report._items import ItemData, item_data
 from evalkit.report._judges import human_rows, judge_rows, panel_figures
 from evalkit.report._leaderboard import recorded_pairs, win_rate_chart
@@ -116,7 +117,7 @@ def render(run: RunData) -> str:
     combined = _combined(judgments, list(record.suites))
     items: ItemData = item_data(judgments, run.answers, combined, panel)
     views = [
-        _suite_view(s, v, judgments, combined, panel, run.probes)
+        {**_suite_view(s, v, judgments, combined, panel, run.probes), "exam": suite_exam(run, s)}
         for s, v in zip(record.suites, info["suites"], strict=True)
     ]
     lineage = redact_data(lineage_warnings(record.suites))

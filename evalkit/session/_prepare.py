@@ -16,6 +16,7 @@ from evalkit.candidates._recorded import Recorded
 from evalkit.config import EvalkitConfig
 from evalkit.judging import JudgeRegistry
 from evalkit.models._types import PromptStyle
+from evalkit.probes._exam import check_exam
 from evalkit.records._shard import in_shard
 from evalkit.session._endpoints import Endpoint, app_endpoint, recorded_endpoint
 from evalkit.session._engine import SuiteContext, app_row, check_inputs, load_panel
@@ -68,6 +69,13 @@ def prepare_suite(
     items = suite.items()
     panel = load_panel(registry, suite.panel or config.panel, suite.mode)
     check_inputs(suite, items, panel, registry.templates)
+    if suite.exam:
+        check_exam(
+            suite.name,
+            items,
+            has_graders=bool(suite.graders),
+            reference_field=suite.reference_field,
+        )
     if isinstance(suite.candidate, App):
         if isinstance(suite.candidate.fn, HttpApp):
             for item in items:  # a body template that fails for a row fails before any call

@@ -21,6 +21,7 @@ from evalkit.gates import Gate, WinRate
 from evalkit.graders import Grader
 from evalkit.judging._templates import Templates
 from evalkit.probes._edits import check_probes
+from evalkit.probes._exam import exam_size
 from evalkit.records._dataset import Item, load_dataset, split_turns
 from evalkit.records._judgments import Mode
 
@@ -79,13 +80,28 @@ class Suite:
     #: seeds the sample and the edits: the same seed asks the same probes (and hits the cache).
     probe_seed: int = 0
 
+    #: the qualification exam (evalkit.probes._exam): every judge judges pairs whose better
+    #: answer is known (graders' verdicts, planted errors in references or passing answers) on
+    #: a seeded sample of this many items, or every item that qualifies with True (pairwise
+    #: suites).
+    exam: bool | int = False
+
     def __post_init__(self) -> None:
-        """Refuse probes the suite cannot run, when it is declared (before any test runs).
+        """Refuse probes or an exam the suite cannot run, when it is declared (before any test).
 
         Raises:
-            UsageError: an unknown probe (the message lists the known ones), probes on a
-                scored suite, or ``probe_items`` below 1.
+            UsageError: ``exam`` is neither True, False nor a whole number of at least 1, or an
+                exam on a scored suite; an unknown probe (the message lists the known ones),
+                probes on a scored suite, or ``probe_items`` below 1.
         """
+        if exam_size(self.name, self.exam) != 0 and self.mode != "pairwise":
+            # An exam question is a *pair* judged side by side; a scored suite's judges score
+            # one answer at a time, which would need comparing two scores instead.
+            raise UsageError(
+                f"suite {self.name!r}: exam={self.exam!r} needs a pairwise suite (mode "
+                f"{self.mode!r} scores each answer on its own); remove exam, or judge the "
+                "suite pairwise"
+            )
         if not self.probes:
             return
         where = f"suite {self.name!r}"

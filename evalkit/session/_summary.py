@@ -75,6 +75,11 @@ def suite_lines(suite: SuiteRecord) -> list[str]:
     if fluent is not None and fluent.reason is None:
         lines.append(f"  {fluent.summary_line()}")
     lines.extend(probe_lines(suite.probes))
+    # A judge that failed the qualification exam is named on its own line: the exam is the
+    # direct test of whether it can tell a right answer from a wrong one.
+    for check in suite.audit.checks if suite.audit is not None else []:
+        if check.get("check") == "exam" and check.get("status") == "untrusted":
+            lines.append(f"  exam: {check['judge']} untrusted: {check['message']}")
     calls = suite.calls
     unmade = [f"{calls.not_run} not run"] if calls.not_run else []
     unmade += [f"{calls.no_answer} without an answer to judge"] if calls.no_answer else []
