@@ -21,6 +21,7 @@ import pandas as pd
 from evalkit._profile import Profile
 from evalkit._runid import new_run_id
 from evalkit.audit import position_bias, run_audit
+from evalkit.audit._reliability import exam_checks
 from evalkit.candidates._transport import AppTransport
 from evalkit.config import EvalkitConfig
 from evalkit.data._kept import keep_texts
@@ -33,6 +34,7 @@ from evalkit.models import ModelClient, ModelRequest
 from evalkit.models._litellm import LiteLLMTransport
 from evalkit.models._local import is_local
 from evalkit.panel import PanelRule, combine_orders
+from evalkit.probes._exam_stats import exam_accuracy
 from evalkit.probes._stats import probe_checks, probe_stats
 from evalkit.records._answers import Answer
 from evalkit.records._baselines import read_accepted, read_accepted_texts
@@ -49,6 +51,7 @@ from evalkit.session._engine import (
     lineage,
     question,
 )
+from evalkit.session._exam import run_exam
 from evalkit.session._finalize import ClosedRun, finalize_run, table_file, write_part
 from evalkit.session._handoff import evaluate_once
 from evalkit.session._prepare import prepare_suite
@@ -229,6 +232,8 @@ class EvalSession:
         client = self._caller
         caller = StoppableCaller(client)
 
+        write = self._progress_writer
+
         async def run() -> tuple[Any, Any, Any, Any]:
             beat = asyncio.ensure_future(progress.heartbeat(lambda: client.in_flight))
             try:
@@ -250,6 +255,17 @@ class EvalSession:
                                 ctx, caller, cand, base, panel_rule(ctx), judged, skip,
                                 self._checkpointed(self._probes_out.append, "probe"),
                             )  # fmt: skip
+                        if ctx.suite.exam:
+                            assert self._probes_out is not None
+                            examined, notes = await run_exam(
+                                ctx, caller, cand, base, graded, skip,
+                                self._checkpointed(self._probes_out.append, "probe"),
+                                seed=self.config.seed,
+                            )  # fmt: skip
+                            probed += examined
+                            if write is not None:
+                                for note in notes:
+                                    write(f"evalkit: {note}\n")
             finally:
                 beat.cancel()
                 # HTTP clients belong to this event loop; close them before asyncio.run ends it.
@@ -293,19 +309,23 @@ class EvalSession:
         # One rule for the summary, the gates and the report: the audit applies it, and its
         # panel is the suite's panel.
         rule = panel_rule(ctx)
-        stats = None
+        stats, checks = None, None
         if probes is not None and len(probes):
+            # Bias probes and the exam share the probe table; each adds its own check rows to
+            # the judges' reliability verdict.
             stats = probe_stats(
                 probes, confidence=cfg.confidence, alpha=cfg.reliability.probe_alpha,
                 seed=cfg.seed,
             )  # fmt: skip
+            exam = exam_checks(exam_accuracy(probes, cfg.confidence), cfg.reliability)
+            checks = pd.concat([probe_checks(stats, cfg.reliability), exam], ignore_index=True)
         with self.profile.phase("audit"):
             # The whole table: the audit's judge statistics leave the graders' rows out, and
             # measure the judges against them (fluent but wrong).
             audit = run_audit(
                 table, confidence=cfg.confidence, thresholds=cfg.reliability, seed=cfg.seed,
                 rule=rule,
-                extra_checks=None if stats is None else probe_checks(stats, cfg.reliability),
+                extra_checks=checks,
             )  # fmt: skip
         if ctx.suite.mode == "pairwise":
             combined, panel = combine_orders(judged, rule.disagreement), audit.panel

@@ -1,0 +1,87 @@
+"""The qualification exam in a run, over the loopback provider: calls, table, verdict, cache."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from evalkit import Suite
+from evalkit.config import EvalkitConfig
+from evalkit.graders import Contains
+from evalkit.probes._exam_stats import exam_accuracy
+from evalkit.report import load_run, render
+from evalkit.session import EvalSession
+from evalkit.session._summary import suite_lines
+from evalkit.testing import FakeProvider, JudgeParams
+
+N_ITEMS = 30
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeProvider]:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-evalkit-test")
+    with FakeProvider(seed=5) as provider:
+        provider.register_judge("sim-judge-fair", JudgeParams(self_family="openai", seed=2))
+        yield provider
+
+
+def _session(root: Path, fake: FakeProvider, run_id: str, written: list[str]) -> EvalSession:
+    config = EvalkitConfig.model_validate({
+        "candidate": "openai/sim-writer-google-q0.80", "candidate_api_base": fake.base_url,
+        "baseline": "openai/sim-writer-meta-q0.40", "baseline_api_base": fake.base_url,
+        "panel": "p", "cache_dir": root / "cache", "reports_dir": root / "reports",
+        "max_retries": 0, "backoff_s": 0.01,
+    })  # fmt: skip
+    return EvalSession(config, root, run_id=run_id, progress=written.append)
+
+
+def test_a_judge_blind_to_planted_errors_fails_the_exam_and_a_rerun_is_free(
+    tmp_path: Path, fake: FakeProvider
+) -> None:
+    (tmp_path / "judges").mkdir()
+    (tmp_path / "judges" / "fair.yaml").write_text(
+        f"kind: judge\nmodel: openai/sim-judge-fair\nfamily: openai\napi_base: {fake.base_url}\n"
+        "template: pairwise_chat.j2\n"
+    )
+    (tmp_path / "judges" / "p.yaml").write_text("kind: panel\njudges: [fair]\n")
+    rows = [{"id": f"q{i:02d}", "question": f"Question {i}?"} for i in range(N_ITEMS)]
+    (tmp_path / "data.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    # The grader passes the stronger writer's answers only: every item gives a graded pair.
+    suite = Suite(
+        "s", dataset="data.jsonl", base_dir=tmp_path, exam=40, graders=[Contains("family=google")]
+    )
+    written: list[str] = []
+    run = _session(tmp_path, fake, "exam-run", written)
+    try:
+        result = run.suite_result(suite)
+    finally:
+        run.finish()
+    assert result.probes is not None
+    exam = exam_accuracy(result.probes).set_index("probe")
+    # The simulated judge reads the answers' hidden quality, which a planted error leaves as it
+    # was: it tells graded pairs apart and planted errors not at all.
+    assert exam.loc["exam:graded", "n_pairs"] == N_ITEMS
+    assert exam.loc["exam:graded", "accuracy"] >= 0.8
+    assert exam.loc["exam:negation", "high"] < 0.75
+    (check,) = result.audit.checks.loc[result.audit.checks["check"] == "exam"].to_dict("records")
+    assert check["status"] == "untrusted"
+    assert result.audit.verdicts()["fair"] == "untrusted"
+    assert any("exam asked for 40 items but only 30" in w for w in written)
+    assert any(
+        line.startswith("  exam: fair untrusted: exam accuracy")
+        for line in suite_lines(result.record())
+    )
+    assert "Qualification exam" in render(load_run(run.run_dir))
+
+    fake.reset()
+    again = _session(tmp_path, fake, "exam-rerun", [])
+    try:
+        second = again.suite_result(suite)
+    finally:
+        again.finish()
+    assert fake.requests() == 0
+    assert second.probes is not None
+    assert exam_accuracy(second.probes).equals(exam_accuracy(result.probes))
