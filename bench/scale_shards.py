@@ -100,7 +100,8 @@ def run_many(commands: list[list[str]], cwd: Path, env: dict[str, str]) -> list[
     started = time.perf_counter()
     procs = {}
     for command in commands:
-        log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)
+        # Closed below, once the process has ended and its output was read.
+        log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)  # noqa: SIM115
         proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
         procs[proc.pid] = (proc, log, command)
     results: dict[int, dict[str, Any]] = {}
@@ -169,9 +170,10 @@ def main() -> int:
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )  # fmt: skip
-    assert provider.stdout is not None and provider.stdin is not None
-    port = int(provider.stdout.readline())
+    assert provider.stdout is not None
+    assert provider.stdin is not None
     try:
+        port = int(provider.stdout.readline())
         project = work / "project"
         write_project(
             project, items=args.items, base_url=f"http://127.0.0.1:{port}/v1", cache_url=redis.url
