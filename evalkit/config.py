@@ -23,6 +23,8 @@ import pydantic
 from evalkit.errors import ConfigError
 
 CacheMode = Literal["use", "refresh", "off", "replay"]
+#: How model calls are sent: one by one, or each phase's calls as one provider batch.
+Execution = Literal["interactive", "batch"]
 InconclusivePolicy = Literal["fail", "warn"]
 #: Interval levels evalkit accepts lie strictly between these.
 CONFIDENCE_RANGE: Final = (0.5, 1.0)
@@ -84,6 +86,11 @@ class EvalkitConfig(pydantic.BaseModel):
     #: replayed as unparseable: at temperature 0, asking again gives the same reply).
     retry_unparseable: bool = False
     cache_dir: Path = Path(".evalkit-cache")
+    #: ``batch`` sends each phase's calls that miss the cache through the provider's batch API
+    #: (about half the price, answers within hours; see :mod:`evalkit.models._batch`).
+    execution: Execution = "interactive"
+    #: seconds between two polls of a submitted batch.
+    batch_poll_s: pydantic.PositiveFloat = pydantic.Field(default=30.0, allow_inf_nan=False)
     reports_dir: Path = Path("reports")
     #: where accepted runs are kept (commit this folder): the NoRegression gate reads it.
     baselines_dir: Path = Path("evalkit-baselines")
@@ -158,6 +165,8 @@ class EvalkitConfig(pydantic.BaseModel):
                 "accept",
                 "baselines_dir",
                 "dry_run",
+                "execution",  # a batch gives the same answers, at another price
+                "batch_poll_s",
             },
         )
         blob = json.dumps(data, sort_keys=True).encode()
@@ -294,9 +303,16 @@ def load_config(
             )
         )
     try:
-        return EvalkitConfig.model_validate(merged)
+        config = EvalkitConfig.model_validate(merged)
     except pydantic.ValidationError as exc:
         raise ConfigError(_describe(exc, sources)) from None
+    if config.execution == "batch" and config.cache_mode == "replay":
+        raise ConfigError(
+            f"{sources['execution']}: batch execution submits calls to providers, but "
+            f"{sources['cache_mode']} is replay, which makes none; drop the batch execution "
+            "to replay the cache, or set another cache mode to submit batches"
+        )
+    return config
 
 
 def _describe(exc: pydantic.ValidationError, sources: Mapping[str, str]) -> str:

@@ -40,6 +40,7 @@ _OPTIONS: tuple[tuple[str, str, Any, str], ...] = (
     ("panel", "NAME", str, "judge panel: a spec name from judges/ (e.g. local, api)"),
     ("cache-mode", "MODE", str, "response cache: use, refresh, off or replay"),
     ("cache-dir", "DIR", str, "response cache folder"),
+    ("execution", "MODE", str, "interactive, or batch: each phase's calls as provider batches"),
     ("reports-dir", "DIR", str, "folder that receives reports/<run-id>/"),
     ("concurrency", "N", int, "most calls in flight at once, per model"),
     ("timeout-s", "SECONDS", float, "per-attempt timeout of a model call"),

@@ -42,6 +42,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Final
 
+from evalkit.config import EvalkitConfig
 from evalkit.errors import ModelError, TransientModelError
 from evalkit.models._batch_api import BATCH_PROVIDERS, BatchAPI, BatchStatus
 from evalkit.models._batch_lines import (
@@ -54,6 +55,7 @@ from evalkit.models._batch_lines import (
 from evalkit.models._batch_price import batch_cost
 from evalkit.models._batch_state import BatchState, BatchStates, endpoint_digest
 from evalkit.models._cache import cache_key
+from evalkit.models._client import ModelClient
 from evalkit.models._limits import ConcurrencyLimits
 from evalkit.models._litellm import LiteLLMTransport, endpoint
 from evalkit.models._local import BUNDLED
@@ -367,3 +369,29 @@ def _set(p: _Parked, outcome: Completion | ModelError) -> None:
             p.future.set_result(outcome)
         else:
             p.future.set_exception(outcome)
+
+
+def enable_batches(
+    client: ModelClient,
+    inner: LiteLLMTransport,
+    config: EvalkitConfig,
+    *,
+    note: Note | None = None,
+) -> BatchTransport:
+    """Put ``client`` in batch mode: return the transport to send its model calls through.
+
+    The client's concurrency limit is lifted for batchable endpoints (:class:`BatchLimits`,
+    keeping its per-model settings) and applied by the transport to the calls it makes
+    interactively instead. Call it before anything holds on to ``client.limits``.
+    """
+    transport = BatchTransport(
+        inner,
+        cache_dir=config.cache_dir,
+        limits=ConcurrencyLimits(config.concurrency),
+        note=note or _stderr,
+        poll_s=config.batch_poll_s,
+    )
+    client.limits = BatchLimits(
+        config.concurrency, transport.batchable, per_model=client.limits.per_model
+    )
+    return transport
