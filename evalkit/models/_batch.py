@@ -58,7 +58,7 @@ from evalkit.models._cache import cache_key
 from evalkit.models._client import ModelClient
 from evalkit.models._limits import ConcurrencyLimits
 from evalkit.models._litellm import LiteLLMTransport, endpoint
-from evalkit.models._local import BUNDLED
+from evalkit.models._local import BUNDLED, LOCAL_PREFIX
 from evalkit.models._types import Completion, ModelRequest
 
 Note = Callable[[str], None]
@@ -118,17 +118,8 @@ class BatchTransport:
         """Whether calls to ``model`` at ``api_base`` go through batches."""
         found = self._batchable.get((model, api_base))
         if found is None:
-            found = self._batchable[(model, api_base)] = self._can_batch(model, api_base)
+            found = self._batchable[(model, api_base)] = can_batch(model, api_base, self.inner)
         return found
-
-    def _can_batch(self, model: str, api_base: str | None) -> bool:
-        if model.removeprefix("openai/") in BUNDLED:
-            return False  # llama.cpp's server has no batch API
-        try:
-            provider = self.inner.provider(ModelRequest(model=model, api_base=api_base))
-        except ModelError:
-            return False
-        return provider in BATCH_PROVIDERS
 
     # -- the transport ----------------------------------------------------------------------
 
@@ -317,6 +308,23 @@ class BatchTransport:
         if model not in self._noted:
             self._noted.add(model)
             self._note(line)
+
+
+def can_batch(model: str, api_base: str | None, inner: LiteLLMTransport | None = None) -> bool:
+    """Whether evalkit sends calls to ``model`` at ``api_base`` as batches in batch execution.
+
+    Not for bundled local models (llama.cpp's server has no batch API), nor for model strings
+    litellm knows no provider for, nor for providers outside ``BATCH_PROVIDERS``.
+    """
+    if model.removeprefix("openai/") in BUNDLED or model.startswith(LOCAL_PREFIX):
+        return False
+    try:
+        provider = (inner or LiteLLMTransport()).provider(
+            ModelRequest(model=model, api_base=api_base)
+        )
+    except ModelError:
+        return False
+    return provider in BATCH_PROVIDERS
 
 
 class BatchLimits(ConcurrencyLimits):
