@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.errors import BadRequest, EvalkitError
+from evalkit.errors import BadRequest, CallNotMade, EvalkitError
 from evalkit.models import Completion, ModelClient, ModelRequest, ResponseCache, RetryPolicy
 from evalkit.models._batch import BatchLimits, BatchTransport
+from evalkit.models._batch_state import BatchState, BatchStates, endpoint_digest
+from evalkit.models._cache import cache_key
 from evalkit.models._limits import ConcurrencyLimits
 from evalkit.models._litellm import LiteLLMTransport
 from evalkit.testing import FakeProvider, JudgeParams
@@ -71,7 +73,7 @@ def client(
         inner, cache_dir=tmp_path / "cache", limits=ConcurrencyLimits(4), note=notes.append,
         poll_s=60.0, progress_s=0.0, clock=clock, sleep=poll_sleep or clock.sleep,
     )  # fmt: skip
-    return ModelClient(
+    made = ModelClient(
         batch,
         cache=ResponseCache(tmp_path / "cache", "use"),
         limits=BatchLimits(4, batch.batchable),
@@ -79,6 +81,8 @@ def client(
         rng=random.Random(0),
         sleep=clock.sleep,
     )
+    batch.stopped = lambda: made.stopped  # as enable_batches wires it
+    return made
 
 
 def texts(answers: list[Completion | EvalkitError]) -> list[str]:
@@ -210,3 +214,43 @@ def test_an_endpoint_without_a_batch_api_runs_interactively_with_a_note(
         "evalkit: openai/smollm2-135m-instruct has no batch API through litellm: its calls "
         "run interactively"
     ]
+
+
+def test_a_stopped_run_stops_waiting_for_its_batch_and_keeps_its_state_file(
+    tmp_path: Path, fake: FakeProvider, clock: FakeTime
+) -> None:
+    fake.batches.behave(BatchBehaviour(complete_after_s=3600.0))
+    holder: list[ModelClient] = []
+
+    async def stop_while_waiting(seconds: float) -> None:
+        holder[0].stop("interrupted")  # Ctrl-C while the batch runs
+        await clock.sleep(seconds)
+
+    c = client(tmp_path, clock, [], poll_sleep=stop_while_waiting)
+    holder.append(c)
+    answers = run(c, requests(fake))
+    assert all(isinstance(a, CallNotMade) for a in answers), texts(answers)
+    assert "interrupted; batch batch_1 of openai/sim-judge-fair keeps running" in str(answers[0])
+    assert fake.batches.polls() == 1
+    assert len(list((tmp_path / "cache" / "batches").glob("*.json"))) == 1
+
+
+def test_a_state_file_of_a_batch_the_provider_no_longer_knows_does_not_fail_the_rerun(
+    tmp_path: Path, fake: FakeProvider, clock: FakeTime
+) -> None:
+    asked = requests(fake)
+    stale = BatchState(
+        batch_id="batch_gone",
+        endpoint=endpoint_digest(asked[0].model, asked[0].api_base),
+        model=asked[0].model,
+        requests={f"r{i}": cache_key(r) for i, r in enumerate(asked)},
+    )
+    path = BatchStates(tmp_path / "cache").save(stale)
+    notes: list[str] = []
+    answers = run(client(tmp_path, clock, notes), asked)
+    assert all(isinstance(a, Completion) for a in answers), texts(answers)
+    assert fake.requests() == N  # asked interactively, at once
+    assert fake.batches.creates() == 0
+    assert any(n.startswith("evalkit: batch batch_gone of openai/sim-judge-fair could not be "
+                            "collected (") for n in notes)  # fmt: skip
+    assert not path.exists()

@@ -9,7 +9,9 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from _project import run_scored, write_scored_panel
 
+import evalkit
 from evalkit import Suite
 from evalkit.config import EvalkitConfig, load_config
 from evalkit.errors import ConfigError
@@ -101,6 +103,28 @@ def test_a_partly_failed_batch_gives_failed_rows_with_the_providers_error(
     assert len(failed) == 2 * 3
     assert failed["error"].str.contains("bad_request: .* HTTP 400: too long", regex=True).all()
     assert fake.requests() == 0  # a 400 is final: nothing is asked again
+
+
+def test_an_apps_own_model_calls_run_interactively_in_batch_execution(
+    tmp_path: Path, fake: FakeProvider
+) -> None:
+    write_scored_panel(tmp_path, fake.base_url)
+    rows = [{"id": f"q{i}", "question": f"Question {i}?"} for i in range(N_ITEMS)]
+    (tmp_path / "data.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    writer = "openai/sim-writer-openai-q0.90"
+
+    def answer(row: dict[str, Any], models: Any) -> str:
+        # The app waits for this answer within its timeout: it cannot wait for a batch.
+        return str(models.complete(writer, row["question"], api_base=fake.base_url))
+
+    result = run_scored(
+        tmp_path, evalkit.app(answer, version="v1"), settings={"execution": "batch"}
+    )
+    assert all(a.text for a in result.answers["candidate"].values())
+    assert fake.requests("sim-writer-openai-q0.90") == N_ITEMS
+    assert fake.batches.creates() == 1  # the judge's calls only
+    assert fake.batches.lines() == N_ITEMS
+    assert result.judgments["status"].eq("ok").all()
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,10 @@ Decisions:
   batch for a handful of calls would wait hours for nothing).
 - **Expired batch.** Its answered lines are used; the lines it never reached run
   interactively at once, at the interactive price, so that the run finishes.
+- **A stopped run** (Ctrl-C, SIGTERM) stops waiting: the calls of its open batches end as
+  not run, and their state files stay, so the rerun collects them.
+- **Calls made inside an app** (``models.complete`` in an ``evalkit.app``) run
+  interactively (:func:`interactive`): the app waits for them within its own timeout.
 - **No batch API.** Calls to endpoints litellm cannot batch (bundled local models, Anthropic
   — litellm can poll Message Batches but not create them — and any provider outside
   :data:`~evalkit.models._batch_api.BATCH_PROVIDERS`) run interactively, with one note each.
@@ -38,12 +42,13 @@ import dataclasses
 import math
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Final
 
 from evalkit.config import EvalkitConfig
-from evalkit.errors import ModelError, TransientModelError
+from evalkit.errors import CallNotMade, ModelError, TransientModelError
 from evalkit.models._batch_api import BATCH_PROVIDERS, BatchAPI, BatchStatus
 from evalkit.models._batch_lines import (
     LineResult,
@@ -67,6 +72,25 @@ Sleep = Callable[[float], Awaitable[None]]
 _QUIET_TURNS: Final = 20
 #: Failed polls in a row before the batch's calls fail (its state file stays for a rerun).
 _POLL_FAILURES: Final = 5
+
+
+#: Set while an app runs: the model calls it makes wait for its answer, so they cannot wait
+#: for a batch (see :func:`interactive`).
+_INTERACTIVE: ContextVar[bool] = ContextVar("evalkit_interactive", default=False)
+
+
+@contextlib.contextmanager
+def interactive() -> Iterator[None]:
+    """Within this block, and the tasks and threads started in it, calls are not batched.
+
+    For calls a caller waits on before it can go on, such as an app's own model calls: the
+    app's timeout would run out long before a batch ends.
+    """
+    token = _INTERACTIVE.set(True)
+    try:
+        yield
+    finally:
+        _INTERACTIVE.reset(token)
 
 
 def _stderr(line: str) -> None:
@@ -95,8 +119,12 @@ class BatchTransport:
         progress_s: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Sleep = asyncio.sleep,
+        stopped: Callable[[], str | None] = lambda: None,
     ) -> None:
         self.inner = inner
+        #: why the run stopped (e.g. the client's ``stopped``), or None: a stopped run stops
+        #: waiting for its batches.
+        self.stopped = stopped
         self.states = BatchStates(cache_dir)
         #: bounds the calls this transport makes interactively to batchable endpoints.
         self.limits = limits
@@ -107,6 +135,8 @@ class BatchTransport:
         self._sleep = sleep
         self._parked: list[_Parked] = []
         self._flusher: asyncio.Task[None] | None = None
+        #: flushes under way: the loop keeps only weak references to its tasks.
+        self._flushes: set[asyncio.Task[None]] = set()
         #: cache keys already sent in a batch: asked again (a retry), they run interactively.
         self._batched: set[str] = set()
         self._batchable: dict[tuple[str, str | None], bool] = {}
@@ -137,6 +167,8 @@ class BatchTransport:
         Raises:
             ModelError: the call failed (its batch line, or the interactive attempt).
         """
+        if _INTERACTIVE.get():
+            return await self._interactive(request, timeout_s)
         if not self.batchable(request.model, request.api_base):
             self._say_once(
                 request.model,
@@ -151,9 +183,13 @@ class BatchTransport:
         self._parked.append(_Parked(request, key, timeout_s, future))
         if self._flusher is None:
             self._flusher = asyncio.ensure_future(self._flush())
+            self._flushes.add(self._flusher)
+            self._flusher.add_done_callback(self._flushes.discard)
         return await future
 
     async def _interactive(self, request: ModelRequest, timeout_s: float) -> Completion:
+        if not self.batchable(request.model, request.api_base):
+            return await self.inner.attempt(request, timeout_s)  # the client's slot holds it
         async with self.limits.slot(request.model, request.api_base):
             return await self.inner.attempt(request, timeout_s)
 
@@ -237,7 +273,15 @@ class BatchTransport:
     ) -> None:
         """Wait for one batch, hand its answers over, and run what it left undone."""
         model = api.request.model
-        results = await self._collect(api, batch_id, where)
+        try:
+            results = await self._collect(api, batch_id, where)
+        except CallNotMade:
+            raise
+        except ModelError as exc:
+            # E.g. a stale state file's batch the provider no longer knows: dropped below, so
+            # that it cannot fail every rerun.
+            self._note(f"evalkit: batch {batch_id} of {model} could not be collected ({exc})")
+            results = []
         self._batched.update(k for k in ids.values() if k in by_key)
         undone: list[_Parked] = []
         answered: set[str] = set()
@@ -279,6 +323,13 @@ class BatchTransport:
         last = -math.inf
         failures = 0
         while True:
+            why = self.stopped()
+            if why is not None:
+                # Waiting out a batch can take hours; the state file stays for the rerun.
+                raise CallNotMade(
+                    f"{why}; batch {batch_id} of {model} keeps running at the provider, and a "
+                    "rerun collects it without submitting it again"
+                )
             try:
                 status = await api.status(batch_id)
             except TransientModelError:
@@ -398,6 +449,7 @@ def enable_batches(
         limits=ConcurrencyLimits(config.concurrency),
         note=note or _stderr,
         poll_s=config.batch_poll_s,
+        stopped=lambda: client.stopped,
     )
     client.limits = BatchLimits(
         config.concurrency, transport.batchable, per_model=client.limits.per_model
