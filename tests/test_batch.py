@@ -142,7 +142,8 @@ def test_transient_line_failures_are_retried_interactively(
 ) -> None:
     fake.batches.behave(BatchBehaviour(fail_every=2, fail_status=503))
     answers = run(client(tmp_path, clock, [], retries=1), requests(fake))
-    assert all(isinstance(a, Completion) for a in answers), texts(answers)
+    seen = (fake.requests(), fake.in_flight(), fake.connections())
+    assert all(isinstance(a, Completion) for a in answers), (texts(answers), seen)
     assert fake.requests() == N // 2
     assert fake.batches.creates() == 1
 
