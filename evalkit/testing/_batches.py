@@ -9,9 +9,10 @@
 
 Each line of a batch is answered exactly as the provider answers the same body interactively
 (the same simulated judges and writers), but without counting as an interactive request, so
-a test tells the two paths apart with :meth:`FakeProvider.requests`. How a batch behaves is a
-:class:`BatchBehaviour`: how long it takes (on the provider's injectable clock), which lines
-fail with which status, and when it expires with only some lines done.
+a test tells the two paths apart with :meth:`FakeProvider.requests`. How batches behave is a
+:class:`BatchBehaviour`: how long they take (on the provider's injectable clock), which lines
+fail with which status, and when they expire with only some lines done. It applies to every
+open batch from when it is set, so a test can hold a batch open, then let it finish.
 """
 
 from __future__ import annotations
@@ -55,7 +56,6 @@ class _Batch:
     input_file_id: str
     created_at: float
     lines: list[dict[str, Any]]
-    behaviour: BatchBehaviour
     status: str = "in_progress"
     output_file_id: str | None = None
     error_file_id: str | None = None
@@ -84,7 +84,7 @@ class FakeBatches:
         app.router.add_get("/v1/files/{id}/content", self._content)
 
     def behave(self, behaviour: BatchBehaviour) -> None:
-        """Set how batches created from now on behave."""
+        """Set how batches behave from now on, those already created and still open too."""
         with self._lock:
             self._behaviour = behaviour
 
@@ -128,7 +128,6 @@ class FakeBatches:
             batch = _Batch(
                 id=f"batch_{self._creates}", endpoint=str(body.get("endpoint")),
                 input_file_id=file_id, created_at=self._clock(), lines=lines,
-                behaviour=self._behaviour,
             )  # fmt: skip
             self._batches[batch.id] = batch
         return web.json_response(self._batch_object(batch))
@@ -156,7 +155,7 @@ class FakeBatches:
         if batch.status in _FINAL:
             return
         age = self._clock() - batch.created_at
-        rule = batch.behaviour
+        rule = self._behaviour
         if rule.expire_after_s is not None and age >= rule.expire_after_s:
             self._finish(batch, "expired", done=rule.expire_done)
         elif age >= rule.complete_after_s:
@@ -169,7 +168,7 @@ class FakeBatches:
         out: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = []
         chat = batch.endpoint.endswith("/chat/completions")
-        rule = batch.behaviour
+        rule = self._behaviour
         for number, line in enumerate(batch.lines, start=1):
             custom_id = line.get("custom_id")
             if number > done:
