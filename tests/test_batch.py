@@ -252,6 +252,9 @@ def test_a_state_file_of_a_batch_the_provider_no_longer_knows_does_not_fail_the_
     assert all(isinstance(a, Completion) for a in answers), texts(answers)
     assert fake.requests() == N  # asked interactively, at once
     assert fake.batches.creates() == 0
-    assert any(n.startswith("evalkit: batch batch_gone of openai/sim-judge-fair could not be "
-                            "collected (") for n in notes)  # fmt: skip
+    said = [n for n in notes if n.startswith("evalkit: batch batch_gone of openai/sim-judge-fair "
+                                             "could not be collected (polling batch batch_gone "
+                                             "failed: ")]  # fmt: skip
+    assert len(said) == 1
+    assert "(HTTP 404): Error code: 404 - no such batch" in said[0]
     assert not path.exists()

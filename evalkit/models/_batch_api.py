@@ -14,7 +14,6 @@ import dataclasses
 from collections.abc import Awaitable
 from typing import Any, Final, TypeVar
 
-from evalkit.errors import ModelError
 from evalkit.models._litellm import load_litellm, translate_error
 from evalkit.models._types import ModelRequest
 
@@ -66,12 +65,14 @@ class BatchAPI:
         """
         lit = load_litellm()
         file = await self._call(
-            lit.acreate_file(file=("evalkit-batch.jsonl", data), purpose="batch", **self._kwargs())
+            lit.acreate_file(file=("evalkit-batch.jsonl", data), purpose="batch", **self._kwargs()),
+            "uploading the batch file",
         )
         batch = await self._call(
             lit.acreate_batch(
                 completion_window="24h", endpoint=url, input_file_id=file.id, **self._kwargs()
-            )
+            ),
+            "creating the batch",
         )
         return str(batch.id)
 
@@ -87,7 +88,8 @@ class BatchAPI:
         # prices the lines itself, at the batch price.
         quiet = {"batch_ignore_default_logging": True}
         batch = await self._call(
-            lit.aretrieve_batch(batch_id=batch_id, litellm_metadata=quiet, **self._kwargs())
+            lit.aretrieve_batch(batch_id=batch_id, litellm_metadata=quiet, **self._kwargs()),
+            f"polling batch {batch_id}",
         )
         counts = getattr(batch, "request_counts", None)
         return BatchStatus(
@@ -106,13 +108,18 @@ class BatchAPI:
             ModelError: the download failed.
         """
         lit = load_litellm()
-        content = await self._call(lit.afile_content(file_id=file_id, **self._kwargs()))
+        content = await self._call(
+            lit.afile_content(file_id=file_id, **self._kwargs()), f"downloading file {file_id}"
+        )
         return bytes(content.content)
 
-    async def _call(self, call: Awaitable[T]) -> T:
+    async def _call(self, call: Awaitable[T], doing: str) -> T:
+        """Await ``call``; translate its failure, saying what evalkit was ``doing``."""
         try:
             return await call
-        except ModelError:
-            raise
         except Exception as exc:
-            raise translate_error(exc, self.request, self.provider, _CALL_TIMEOUT_S) from exc
+            # The interactive translation, which reads "does not know the model" into a 404:
+            # here the file or batch is what the provider did not know.
+            err = translate_error(exc, self.request, self.provider, _CALL_TIMEOUT_S)
+            err.args = (f"{doing} failed: {err}", *err.args[1:])
+            raise err from exc
