@@ -27,6 +27,8 @@ from evalkit.errors import ConfigError
 from evalkit.redaction import redact
 
 CacheMode = Literal["use", "refresh", "off", "replay"]
+#: How model calls are sent: one by one, or each phase's calls as one provider batch.
+Execution = Literal["interactive", "batch"]
 InconclusivePolicy = Literal["fail", "warn"]
 #: Interval levels evalkit accepts lie strictly between these.
 CONFIDENCE_RANGE: Final = (0.5, 1.0)
@@ -155,6 +157,11 @@ class EvalkitConfig(pydantic.BaseModel):
     cache_url: str | None = None
     #: seconds a new cache entry is kept before it expires; unset, entries never expire.
     cache_ttl_s: pydantic.PositiveFloat | None = pydantic.Field(default=None, allow_inf_nan=False)
+    #: ``batch`` sends each phase's calls that miss the cache through the provider's batch API
+    #: (about half the price, answers within hours; see :mod:`evalkit.models._batch`).
+    execution: Execution = "interactive"
+    #: seconds between two polls of a submitted batch.
+    batch_poll_s: pydantic.PositiveFloat = pydantic.Field(default=30.0, allow_inf_nan=False)
     reports_dir: Path = Path("reports")
     #: where accepted runs are kept (commit this folder): the NoRegression gate reads it.
     baselines_dir: Path = Path("evalkit-baselines")
@@ -254,6 +261,8 @@ class EvalkitConfig(pydantic.BaseModel):
                 # Every shard of a run has the same digest, and so has the merged run.
                 "shard",
                 "run_group",
+                "execution",  # a batch gives the same answers, at another price
+                "batch_poll_s",
             },
         )
         blob = json.dumps(data, sort_keys=True).encode()
@@ -442,9 +451,16 @@ def load_config(
             )
         )
     try:
-        return EvalkitConfig.model_validate(merged)
+        config = EvalkitConfig.model_validate(merged)
     except pydantic.ValidationError as exc:
         raise ConfigError(_describe(exc, sources)) from None
+    if config.execution == "batch" and config.cache_mode == "replay":
+        raise ConfigError(
+            f"{sources['execution']}: batch execution submits calls to providers, but "
+            f"{sources['cache_mode']} is replay, which makes none; drop the batch execution "
+            "to replay the cache, or set another cache mode to submit batches"
+        )
+    return config
 
 
 def _describe(exc: pydantic.ValidationError, sources: Mapping[str, str]) -> str:

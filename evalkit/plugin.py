@@ -43,6 +43,7 @@ _OPTIONS: tuple[tuple[str, str, Any, str], ...] = (
     ("cache-dir", "DIR", str, "response cache folder"),
     ("cache-url", "URL", str, "shared response cache: redis://host:port/db, or a folder"),
     ("cache-ttl-s", "SECONDS", float, "seconds a new cache entry is kept (default: forever)"),
+    ("execution", "MODE", str, "interactive, or batch: each phase's calls as provider batches"),
     ("reports-dir", "DIR", str, "folder that receives reports/<run-id>/"),
     ("concurrency", "N", int, "most calls in flight at once, per model"),
     ("timeout-s", "SECONDS", float, "per-attempt timeout of a model call"),

@@ -30,6 +30,7 @@ from evalkit.candidates._app import App
 from evalkit.candidates._models import ModelCaller, Models
 from evalkit.errors import AppFailed, CallNotMade, CallTimeout, ModelError, UsageError
 from evalkit.models import Completion, ModelRequest
+from evalkit.models._batch import interactive
 from evalkit.models._types import ModelTransport
 
 
@@ -88,7 +89,8 @@ class AppTransport:
         start = time.perf_counter()
         models = Models(self.models, asyncio.get_running_loop())
         try:
-            result = await asyncio.wait_for(self._run(app, row, models, where), timeout_s)
+            with interactive():  # the app waits for its model calls: none may wait for a batch
+                result = await asyncio.wait_for(self._run(app, row, models, where), timeout_s)
         except TimeoutError:
             # _run turns the app's own exceptions into AppFailed: a TimeoutError here is ours.
             if app.transient:  # a service may answer next time: retried like a model

@@ -18,7 +18,11 @@ How rough the figures are:
 - cost is litellm's list price for those tokens (:func:`evalkit.models.estimate_cost`, call
   by call); a model litellm has no price for is shown as unpriced and counted as $0, and the
   bundled local models cost nothing. A judge with ``repair`` may make one more call per reply
-  it cannot read; those cannot be foreseen and are not counted.
+  it cannot read; those cannot be foreseen and are not counted;
+- the batch price is what the same calls cost with ``execution = "batch"``: litellm's batch
+  price where its table has one, else half the interactive price (and a note says so); calls
+  that cannot be batched (see :func:`evalkit.models._batch.can_batch`) at the interactive
+  price.
 """
 
 from __future__ import annotations
@@ -26,12 +30,14 @@ from __future__ import annotations
 import collections
 import dataclasses
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Final, Literal
 
 from evalkit.judging._calls import JudgeCall, judge_calls
 from evalkit.models import ModelRequest, ResponseCache
+from evalkit.models._batch import can_batch
+from evalkit.models._batch_price import batch_cost
 from evalkit.models._cache import cache_key
 from evalkit.models._litellm import estimate_cost
 from evalkit.models._local import is_local
@@ -90,6 +96,12 @@ class PlanRow:
     cached: int | None
     #: how the count arises, e.g. "40 items x 2 orders x 1 sample".
     detail: str = ""
+    #: the cost with ``execution = "batch"``; None when litellm has no price for the model.
+    batch_cost_usd: float | None = 0.0
+    #: whether the calls go as provider batches in batch execution.
+    batched: bool = False
+    #: whether the batch price is assumed (half the interactive one): litellm lists none.
+    batch_price_assumed: bool = False
 
     @property
     def role(self) -> str:
@@ -136,6 +148,11 @@ class Plan:
         """The estimated cost of the run, unpriced models counted as $0."""
         return sum(r.cost_usd or 0.0 for r in self.rows)
 
+    @property
+    def batch_cost_usd(self) -> float:
+        """The estimated cost with ``execution = "batch"``, unpriced models counted as $0."""
+        return sum(r.batch_cost_usd or 0.0 for r in self.rows)
+
     def unpriced(self) -> list[str]:
         """Models litellm has no price for, in order of first appearance."""
         return list(dict.fromkeys(r.model for r in self.rows if r.cost_usd is None))
@@ -170,6 +187,7 @@ class Plan:
             + (f"; {graded} grader rows, no model call" if graded else ""),
             f"estimated cost: {_usd(self.cost_usd)}"
             + (f" ({len(unpriced)} unpriced model(s) counted as $0)" if unpriced else ""),
+            f"estimated cost as provider batches (execution = batch): {_usd(self.batch_cost_usd)}",
             *(f"  note: {note}" for note in self.notes()),
         ]
         return lines
@@ -188,6 +206,14 @@ class Plan:
         unpriced = self.unpriced()
         if unpriced:
             notes.append(f"no price in litellm's table for {', '.join(unpriced)}: counted as $0")
+        assumed = _models(r for r in self.rows if r.batch_price_assumed and r.cost_usd)
+        if assumed:
+            notes.append(f"no batch price in litellm's table for {assumed}: batch price taken "
+                         "as 50% of the interactive price")  # fmt: skip
+        unbatched = _models(r for r in self.rows if not r.batched and r.cost_usd)
+        if unbatched:
+            notes.append(f"{unbatched}: no batch API through litellm, so at the interactive "
+                         "price in the batch estimate too")  # fmt: skip
         unbounded = sum(r.unbounded for r in self.rows)
         if unbounded:
             notes.append(
@@ -330,13 +356,23 @@ def _row(
 ) -> PlanRow:
     inputs = [input_tokens(r) for r in requests]
     limits = [_max_tokens(r) for r in requests]
+    cost = _cost(endpoint, zip(inputs, limits, strict=True))
+    batched = endpoint.app is None and can_batch(endpoint.model, endpoint.api_base)
+    batch = cost
+    if batched:
+        batch = _cost(endpoint, zip(inputs, limits, strict=True), _batch_price)
     return PlanRow(
         suite=suite, kind=kind, name=name, model=endpoint.name, calls=len(requests),
         input_tokens=sum(inputs), output_tokens=sum(n or 0 for n in limits),
-        unbounded=sum(n is None for n in limits),
-        cost_usd=_cost(endpoint, zip(inputs, limits, strict=True)),
-        cached=cached, detail=detail,
+        unbounded=sum(n is None for n in limits), cost_usd=cost, cached=cached, detail=detail,
+        batch_cost_usd=batch, batched=batched,
+        batch_price_assumed=batched and batch_cost(endpoint.model, 0, 0).assumed,
     )  # fmt: skip
+
+
+def _batch_price(model: str, input_tokens: int, output_tokens: int) -> float | None:
+    """One call's batch price (see :func:`evalkit.models._batch_price.batch_cost`)."""
+    return batch_cost(model, input_tokens, output_tokens).cost_usd
 
 
 def _cached(cache: ResponseCache | None, requests: Sequence[ModelRequest]) -> int | None:
@@ -368,8 +404,12 @@ def _answer_tokens(suite: Suite) -> int:
     return value if isinstance(value, int) and value >= 0 else UNBOUNDED_ANSWER_TOKENS
 
 
-def _cost(endpoint: Endpoint, calls: Iterable[tuple[int, int | None]]) -> float | None:
-    """The estimated cost of the calls (input tokens, max_tokens); None when unpriced."""
+def _cost(
+    endpoint: Endpoint,
+    calls: Iterable[tuple[int, int | None]],
+    price: Callable[[str, int, int], float | None] = estimate_cost,
+) -> float | None:
+    """The estimated cost of the calls (input tokens, max_tokens) at ``price``; None: unpriced."""
     if is_local(endpoint.name) or endpoint.app is not None:
         # The bundled models run on this machine; an app reports its own cost when it runs.
         return 0.0
@@ -377,7 +417,7 @@ def _cost(endpoint: Endpoint, calls: Iterable[tuple[int, int | None]]) -> float 
     sizes = collections.Counter((n_in, n_out or 0) for n_in, n_out in calls)
     total = 0.0
     for (n_in, n_out), count in sizes.items():
-        cost = estimate_cost(endpoint.model, n_in, n_out)
+        cost = price(endpoint.model, n_in, n_out)
         if cost is None:
             return None
         total += cost * count
@@ -415,6 +455,11 @@ def _cells(row: PlanRow) -> tuple[str, ...]:
     out = _n(row.output_tokens) + ("+?" if row.unbounded else "")
     return (row.suite, row.role, row.model or "(no model)", _n(row.calls),
             _n(row.input_tokens), out, cost, cached, row.detail)  # fmt: skip
+
+
+def _models(rows: Iterable[PlanRow]) -> str:
+    """The rows' models, each once, in order, as a list for a sentence."""
+    return ", ".join(dict.fromkeys(r.model for r in rows))
 
 
 def _n(value: int) -> str:

@@ -31,6 +31,7 @@ from evalkit.gates import GateInputs, GateResult
 from evalkit.graders._base import GRADER_FAMILY
 from evalkit.judging import JudgeRegistry
 from evalkit.models import ModelClient, ModelRequest
+from evalkit.models._batch import enable_batches
 from evalkit.models._litellm import LiteLLMTransport
 from evalkit.models._local import is_local
 from evalkit.panel import PanelRule, combine_orders
@@ -133,6 +134,10 @@ class EvalSession:
             locate=self._resolver.locate,
             warn=self._progress_writer,
         )
+        if self.config.execution == "batch":
+            self._apps.fallback = enable_batches(
+                self._caller, LiteLLMTransport(), self.config, note=self._progress_writer
+            )
         self._apps.models = SessionModels(self._caller, self._resolver.resolve, self._caller.limits)
         self._answers_out = JsonlAppender(table_file(self.run_dir, ANSWERS_FILE, self.worker))
         self._judgments_out = JsonlAppender(table_file(self.run_dir, JUDGMENTS_FILE, self.worker))

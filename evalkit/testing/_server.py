@@ -34,6 +34,7 @@ from typing import Any, Final
 from aiohttp import web
 
 from evalkit.models._types import ModelRequest
+from evalkit.testing._batches import FakeBatches
 from evalkit.testing._bias import JudgeParams
 from evalkit.testing._faults import Fault, ModelBehaviour
 from evalkit.testing._sim import (
@@ -101,6 +102,10 @@ class FakeProvider:
         self._startup_error: BaseException | None = None
         self._port = 0
         self._handlers: set[asyncio.Task[Any]] = set()  # touched only on the server's loop
+        #: the OpenAI Batch endpoints; their lines are answered as interactive calls are.
+        self.batches = FakeBatches(
+            lambda model, body, chat: self._answer(model, body, chat=chat), clock
+        )
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -263,6 +268,7 @@ class FakeProvider:
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_post("/v1/completions", self._text)
         app.router.add_get("/v1/models", self._models)
+        self.batches.install(app)
         runner = web.AppRunner(
             app, access_log=None, handle_signals=False, shutdown_timeout=_SHUTDOWN_GRACE_S
         )
