@@ -35,6 +35,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from _redis import RedisServer  # noqa: E402  (the tests' own redis-server helper)
 
+from evalkit.testing import WriterParams, write_answer  # noqa: E402
+
 _PROVIDER = """
 import sys
 from evalkit.testing import FakeProvider, JudgeParams, ModelBehaviour
@@ -85,12 +87,16 @@ def write_project(root: Path, *, items: int, base_url: str, cache_url: str) -> N
     suites = root / "suites"
     suites.mkdir()
     (suites / "test_scale.py").write_text(_SUITE)
+    # The simulated judges score an answer by the quality marker its simulated writer left in
+    # it (evalkit.testing), so the recorded answers are written by one.
+    writer = WriterParams("mistral", 0.7, min_tokens=20, max_tokens=60, quality_sd=0.15)
     with (suites / "data.jsonl").open("w") as out:
         for i in range(items):
+            question = f"What is {i} plus {i % 97}?"
             row = {
                 "id": f"q{i:06d}",
-                "question": f"What is {i} plus {i % 97}?",
-                "answer": f"The sum of {i} and {i % 97} is {i + i % 97}.",
+                "question": question,
+                "answer": write_answer(writer, question),
             }
             out.write(json.dumps(row) + "\n")
 
