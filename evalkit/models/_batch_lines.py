@@ -21,13 +21,12 @@ from evalkit.errors import (
     RateLimited,
     TransientModelError,
 )
+from evalkit.models._litellm import RESERVED_PARAMS
 from evalkit.models._types import Completion, ModelRequest
 
-#: Request params that are not part of the body (evalkit's own, or the HTTP client's).
-_NOT_BODY: Final = frozenset(
-    {"model", "messages", "prompt", "api_base", "base_url", "api_key", "timeout", "max_retries",
-     "num_retries", "stream", "headers", "extra_headers"}
-)  # fmt: skip
+#: Request params that are not part of a batch line's body: those evalkit sets itself on an
+#: interactive call, and the HTTP client's headers (a batch line carries none).
+_NOT_BODY: Final = RESERVED_PARAMS | {"headers", "extra_headers"}
 #: The error code of a line the provider did not reach before the batch expired.
 EXPIRED_CODE: Final = "batch_expired"
 

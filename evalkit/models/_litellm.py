@@ -47,7 +47,7 @@ from evalkit.models._types import Completion, ModelRequest
 from evalkit.redaction import redact
 
 #: Keyword arguments evalkit sets itself; a request's params cannot override them.
-_RESERVED: Final = frozenset(
+RESERVED_PARAMS: Final = frozenset(
     {"model", "messages", "prompt", "api_base", "base_url", "api_key", "timeout", "max_retries",
      "num_retries", "stream"}
 )  # fmt: skip
@@ -108,7 +108,9 @@ class LiteLLMTransport:
         """
         lit = load_litellm()  # outside the timed part: the first import takes seconds
         provider = self.provider(request)
-        kwargs: dict[str, Any] = {k: v for k, v in request.params.items() if k not in _RESERVED}
+        kwargs: dict[str, Any] = {
+            k: v for k, v in request.params.items() if k not in RESERVED_PARAMS
+        }
         kwargs.update(
             model=request.model,
             timeout=timeout_s,
