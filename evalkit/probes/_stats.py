@@ -28,6 +28,8 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
+from evalkit.audit._intervals import wilson_bounds
+from evalkit.audit._reliability import CHECK_COLUMNS
 from evalkit.config import ReliabilityThresholds
 from evalkit.probes._edits import UNEDITED
 
@@ -36,11 +38,6 @@ STATS_COLUMNS: Final = (
     "judge", "probe", "n", "n_items", "robustness", "robustness_low", "robustness_high",
     "shift", "shift_low", "shift_high", "n_toward", "n_away", "swap_agreement", "n_swap",
     "p_value", "flagged",
-)  # fmt: skip
-#: The same columns as :data:`evalkit.audit.CHECK_COLUMNS` (the audit and the probes are
-#: independent layers; a test pins that the two agree).
-CHECK_COLUMNS: Final = (
-    "judge", "mode", "check", "status", "estimate", "low", "high", "limit", "message",
 )  # fmt: skip
 _KEY: Final = ["suite", "item_id", "judge", "order", "sample"]
 
@@ -155,13 +152,8 @@ def probe_stats(
     out["agree"] = swaps["agree"].fillna(0).to_numpy(int)
     out["n_swap"] = swaps["n"].fillna(0).to_numpy(int)
     out["robustness"] = out["unchanged"] / out["n"]
-    # Imported here: importing evalkit (a pytest plugin, the CLI's --help) must stay fast.
-    from statsmodels.stats.proportion import proportion_confint
-
-    low, high = proportion_confint(
-        out["unchanged"], out["n"], alpha=1 - confidence, method="wilson"
-    )
-    out["robustness_low"], out["robustness_high"] = np.asarray(low), np.asarray(high)
+    _, low, high = wilson_bounds(out["unchanged"], out["n"], confidence)
+    out["robustness_low"], out["robustness_high"] = low, high
     out["shift"] = out["moved"] / out["n"]
     out["shift_low"], out["shift_high"] = bounds[:, 0], bounds[:, 1]
     with np.errstate(invalid="ignore", divide="ignore"):
