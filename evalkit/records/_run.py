@@ -88,6 +88,9 @@ class CallCounts(_Record):
     """
 
     answers: int = 0
+    #: model (or app) calls made for the answers: a conversation answered turn by turn makes
+    #: one per turn, recorded answers none (see :attr:`evalkit.records._answers.Answer.calls`).
+    answer_calls: int = 0
     answers_cached: int = 0
     answers_failed: int = 0
     judge: int = 0

@@ -312,6 +312,8 @@ async def answer_all(
                 reply = decode(completion.text) if endpoint.app else AppAnswer(completion.text)
             except ModelError as exc:
                 outcome = _failure(exc)
+        # A call never made (stopped, over budget) is none; a failed one was made.
+        calls = 0 if endpoint.recorded is not None or outcome["status"] == "not_run" else 1
         if outcome["status"] == "ok":
             text = reply.text.strip()
             if not text:
@@ -328,7 +330,7 @@ async def answer_all(
             input_tokens=completion.input_tokens if completion else 0,
             output_tokens=completion.output_tokens if completion else 0,
             cost_usd=completion.cost_usd if completion else 0.0,
-            cached=completion.cached if completion else False,
+            cached=completion.cached if completion else False, calls=calls,
             text_repaired=completion.text_repaired if completion else False,
         )  # fmt: skip
         sink(answer)

@@ -79,7 +79,9 @@ def suite_lines(suite: SuiteRecord) -> list[str]:
     lines.append(
         f"  {calls.judge} judge calls: {calls.unparseable} unparseable, {calls.failed} failed"
         f"{' (' + ', '.join(unmade) + ')' if unmade else ''}, {calls.judge_cached} from cache; "
-        f"{calls.answers} answers ({calls.answers_failed} failed, "
+        f"{calls.answers} answers"
+        + (f" from {calls.answer_calls} calls" if calls.answer_calls != calls.answers else "")
+        + f" ({calls.answers_failed} failed, "
         f"{calls.answers_cached} from cache)"
     )
     for decision in suite.lineage:
