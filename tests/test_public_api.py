@@ -20,6 +20,7 @@ import evalkit
 PUBLIC = {
     "evalkit": [
         "AppAnswer", "EvalkitError", "Suite", "__version__", "app", "gates", "graders", "recorded",
+        "variant",
     ],
     "evalkit.audit": [
         "AuditReport", "Interval", "ReliabilityThresholds", "WinRateEstimate", "position_bias",

@@ -302,6 +302,10 @@ class SuiteRecord(_Record):
     audit: AuditSummary | None = None
     #: the candidates' leaderboard, when the suite judged more than one candidate.
     leaderboard: LeaderboardRecord | None = None
+    #: a suite of several candidates (``Suite(candidates=[...])``): the sub-suites its pairs
+    #: ran as, each a suite of the run (``<suite>/<label>``); this record holds their
+    #: leaderboard, ``models.candidate`` names them together.
+    pairs: list[str] = []
     #: why the suite stopped before all its calls were made (the budget), if it did.
     stopped: str | None = None
 

@@ -54,6 +54,9 @@ def suite_lines(suite: SuiteRecord) -> list[str]:
         lines.append(f"  gate {gate.name:<{width}} {_MARK[gate.outcome]:<12} {gate.message}")
     if suite.leaderboard is not None:
         lines.extend(leaderboard_lines(suite.leaderboard))
+    if suite.pairs:
+        # A multi-candidate suite: its calls, gates and audits are its pairs' own lines.
+        return [*lines, f"  pairs (each a suite above): {', '.join(suite.pairs)}"]
     verdicts = suite.audit.verdicts if suite.audit is not None else {}
     if suite.position:
         lines.append(
