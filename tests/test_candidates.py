@@ -41,7 +41,9 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeProvider]:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-evalkit-test")
     with FakeProvider(seed=3, record=True) as provider:
         for seed, judge in enumerate(JUDGES):
-            provider.register_judge(f"sim-judge-{judge}", JudgeParams(seed=seed, quality_weight=10.0))
+            provider.register_judge(
+                f"sim-judge-{judge}", JudgeParams(seed=seed, quality_weight=10.0)
+            )
         yield provider
 
 
@@ -54,6 +56,13 @@ def root(tmp_path: Path, fake: FakeProvider) -> Path:
             f"api_base: {fake.base_url}\ntemplate: pairwise_chat.j2\n"
         )
     (tmp_path / "judges" / "p.yaml").write_text("kind: panel\njudges: [fair, other]\nquorum: 1\n")
+    (tmp_path / "judges" / "rubric.yaml").write_text(
+        f"kind: judge\nmodel: openai/sim-judge-fair\nfamily: anthropic\napi_base: {fake.base_url}\n"
+        "mode: pointwise\ntemplate: rubric_chat.j2\nparser: rating\nscale: {min: 1, max: 10}\n"
+    )
+    (tmp_path / "judges" / "r.yaml").write_text(
+        "kind: panel\njudges: [rubric]\naggregation: mean\n"
+    )
     rows = [{"id": f"q{i:02d}", "question": f"Question number {i}?"} for i in range(N_ITEMS)]
     (tmp_path / "data.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     return tmp_path
@@ -199,6 +208,27 @@ def test_pytest_gets_one_gate_and_one_item_test_per_candidate(root: Path) -> Non
     assert len(item_ids) == 2 * N_ITEMS
 
 
+def test_a_scored_suite_scores_each_candidate_on_its_own_without_a_baseline_or_leaderboard(
+    root: Path, fake: FakeProvider
+) -> None:
+    gates = [evalkit.gates.MeanScore(at_least=5.0, min_items=10, name="mean_score")]
+    declared = suite(root, mode="pointwise", panel="r", candidates=[BEST, WORST], gates=gates)
+    run = session(root, fake)
+    try:
+        group = run.group_result(declared)
+    finally:
+        closed = run.finish()
+    assert fake.requests(BASELINE.removeprefix("openai/")) == 0
+    assert list(group.pairs) == [BEST, WORST]
+    assert group.pair(BEST).gate("mean_score").outcome == "pass"
+    assert group.pair(WORST).gate("mean_score").outcome == "fail"
+    # The leaderboard is pairwise: a scored suite has none, and the summary says so.
+    assert group.leaderboard is None
+    assert closed is not None
+    lines = summary_lines(closed)
+    assert any("no leaderboard: it ranks pairwise verdicts" in line for line in lines)
+
+
 # -- prompt variants ---------------------------------------------------------------------------
 
 
@@ -317,3 +347,29 @@ def test_a_candidate_that_is_the_baseline_is_refused_before_any_call(
         plan_suites(run, [suite(root, candidates=[BEST, BASELINE])])
     assert fake.requests() == 0
     assert not (root / "reports").exists()
+
+
+# -- through pytest ----------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_pytest_fails_the_run_naming_the_candidate_whose_gate_failed(
+    tmp_path: Path, fake: FakeProvider
+) -> None:
+    from _project import make_project, run_pytest
+
+    root = make_project(tmp_path, fake, n_items=10)
+    (root / "suites" / "test_sim.py").write_text(
+        "import evalkit\n"
+        f"suite = evalkit.Suite('sim', dataset='data.jsonl', candidates=[{BEST!r}, {WORST!r}],\n"
+        "    gates=[evalkit.gates.WinRate(min_items=10, name='win_rate')])\n"
+        "test_item, test_gate = suite.tests()\n"
+    )
+    for judge in ("fair", "first"):
+        fake.register_judge(f"sim-judge-{judge}", JudgeParams(quality_weight=10.0))
+    proc = run_pytest(root, "-rA")
+    assert proc.returncode == 1, proc.stdout[-3000:]
+    assert f"PASSED suites/test_sim.py::test_gate[{BEST}:win_rate]" in proc.stdout
+    assert f"FAILED suites/test_sim.py::test_gate[{WORST}:win_rate]" in proc.stdout
+    assert f"suite sim/{WORST}: {WORST}" in proc.stdout
+    assert "leaderboard (Elo scale" in proc.stdout

@@ -56,6 +56,11 @@ def suite_lines(suite: SuiteRecord) -> list[str]:
         lines.extend(leaderboard_lines(suite.leaderboard))
     if suite.pairs:
         # A multi-candidate suite: its calls, gates and audits are its pairs' own lines.
+        if suite.leaderboard is None:
+            lines.append(
+                "  no leaderboard: it ranks pairwise verdicts; each candidate's gates above "
+                "give its own score with its interval"
+            )
         return [*lines, f"  pairs (each a suite above): {', '.join(suite.pairs)}"]
     verdicts = suite.audit.verdicts if suite.audit is not None else {}
     if suite.position:
