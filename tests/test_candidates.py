@@ -140,6 +140,7 @@ def test_three_candidates_rank_the_best_first_each_answer_asked_once_every_pair_
     assert lines[top + 2].split()[:2] == ["1", BEST]
     html = (run.run_dir / "report.html").read_text()
     assert "Leaderboard: board" in html
+    assert "several candidates: each one's gates are those of its pair" in html
 
 
 def test_a_rerun_makes_no_request_and_gives_the_same_leaderboard(
