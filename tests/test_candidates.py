@@ -374,3 +374,9 @@ def test_pytest_fails_the_run_naming_the_candidate_whose_gate_failed(
     assert f"FAILED suites/test_sim.py::test_gate[{WORST}:win_rate]" in proc.stdout
     assert f"suite sim/{WORST}: {WORST}" in proc.stdout
     assert "leaderboard (Elo scale" in proc.stdout
+
+
+def test_a_multi_candidate_suite_is_not_one_suite_result(root: Path, fake: FakeProvider) -> None:
+    with pytest.raises(UsageError, match="suite 'board' has several candidates: ask group_result"):
+        session(root, fake).suite_result(suite(root))
+    assert fake.requests() == 0

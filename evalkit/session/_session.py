@@ -24,7 +24,7 @@ from evalkit.audit import position_bias, run_audit
 from evalkit.candidates._transport import AppTransport
 from evalkit.config import EvalkitConfig
 from evalkit.data._perturb import variant_of
-from evalkit.errors import ConfigError, EvalkitError, PermanentModelError
+from evalkit.errors import ConfigError, EvalkitError, PermanentModelError, UsageError
 from evalkit.gates import GateInputs, GateResult
 from evalkit.graders._base import GRADER_FAMILY
 from evalkit.judging import JudgeRegistry
@@ -133,6 +133,12 @@ class EvalSession:
                 its message naming the suite; an error with the same message is raised
                 again for every later request of the suite.
         """
+        if suite.candidates is not None:
+            # Its pairs are suites of their own; one result would stand for all of them.
+            raise UsageError(
+                f"suite {suite.name!r} has several candidates: ask group_result() for it, "
+                "whose pair(label) is each candidate's result"
+            )
         result: SuiteResult = self._once(suite, self.results, lambda: self._run_suite(suite))
         return result
 
