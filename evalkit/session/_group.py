@@ -32,7 +32,6 @@ from evalkit.candidates._recorded import Recorded
 from evalkit.candidates._variant import Variant
 from evalkit.errors import UsageError
 from evalkit.graders._base import GRADER_FAMILY
-from evalkit.leaderboard import leaderboard
 from evalkit.panel import PanelRule
 from evalkit.records import SuiteRecord
 from evalkit.records._run import LeaderboardRecord, SuiteModels
@@ -179,6 +178,10 @@ def group_leaderboard(
     Raises:
         UsageError: the rows cannot be ranked (see :func:`evalkit.leaderboard.leaderboard`).
     """
+    # Here, not at the top: collecting suites (which checks their candidates) must not load
+    # the statistics libraries.
+    from evalkit.leaderboard import leaderboard
+
     rows = pd.concat([t.loc[t["judge_family"] != GRADER_FAMILY] for t in tables],
                      ignore_index=True)  # fmt: skip
     rows["suite"] = group
