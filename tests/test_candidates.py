@@ -230,6 +230,49 @@ def test_a_scored_suite_scores_each_candidate_on_its_own_without_a_baseline_or_l
     assert any("no leaderboard: it ranks pairwise verdicts" in line for line in lines)
 
 
+def test_an_app_and_recorded_answers_are_candidates_beside_a_model(
+    root: Path, fake: FakeProvider
+) -> None:
+    from evalkit.testing import WriterParams, write_answer
+
+    good = WriterParams.from_model_name("sim-writer-openai-q0.90")
+    poor = WriterParams.from_model_name("sim-writer-cohere-q0.10")
+    assert good is not None
+    assert poor is not None
+    rows = [json.loads(line) for line in (root / "data.jsonl").read_text().splitlines()]
+    with (root / "data.jsonl").open("w") as fh:
+        for row in rows:  # answers exported from production logs, poor ones
+            fh.write(json.dumps(row | {"answer": write_answer(poor, row["question"])}) + "\n")
+    asked: list[str] = []
+
+    def answer(row: dict[str, Any]) -> str:
+        asked.append(row["id"])
+        return write_answer(good, row["question"])
+
+    candidates = [
+        MIDDLE,
+        evalkit.app(answer, name="rag", version="v1"),
+        evalkit.recorded(column="answer", name="logs"),
+    ]
+    run = session(root, fake)
+    try:
+        group = run.group_result(suite(root, candidates=candidates, round_robin=True))
+    finally:
+        run.finish()
+    assert sorted(asked) == sorted(r["id"] for r in rows)  # once per item, for all its pairs
+    assert list(group.pairs) == [
+        MIDDLE, "rag@v1", "logs", f"{MIDDLE} vs rag@v1", f"{MIDDLE} vs logs", "rag@v1 vs logs",
+    ]  # fmt: skip
+    # The recorded answers sit on the baseline's side of a round-robin pair as they are.
+    pair = group.pair("rag@v1 vs logs")
+    assert pair.answers["baseline"]["q00"].model == "logs"
+    assert pair.answers["baseline"]["q00"].calls == 0
+    board = group.leaderboard
+    assert board is not None
+    ranked = [s.model for s in board.standings]
+    assert (ranked[0], ranked[-1]) == ("rag@v1", "logs")
+
+
 # -- prompt variants ---------------------------------------------------------------------------
 
 
