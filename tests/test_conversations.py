@@ -467,3 +467,16 @@ def test_the_run_record_counts_answer_calls_not_answer_rows(
     # Three turns, one chat and one question, for each of the two models: 10 model calls.
     assert calls.answer_calls == fake.requests(CANDIDATE) + fake.requests(BASELINE) == 10
     assert calls.answers == 2 * (5 if judge_turns == "each" else 3)  # rows, one per item
+
+
+def test_the_reports_usage_counts_answer_calls_not_answer_rows(
+    root: Path, fake: FakeProvider
+) -> None:
+    from evalkit.report import load_run
+    from evalkit.report._summary import usage
+
+    write_rows(root, [{"id": "trip", "turns": ["Plan a trip.", "Make it shorter.", "Go."]}])
+    _, run = run_suite(root, fake)
+    rows = {row["label"]: row["calls"] for row in usage(load_run(run.run_dir))["rows"]}
+    assert rows["candidate answers"] == fake.requests(CANDIDATE) == 3
+    assert rows["baseline answers"] == fake.requests(BASELINE) == 3
