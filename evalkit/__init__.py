@@ -10,6 +10,7 @@ from evalkit._version import __version__
 from evalkit.candidates._answer import AppAnswer
 from evalkit.candidates._app import app
 from evalkit.candidates._recorded import recorded
+from evalkit.candidates._variant import variant
 from evalkit.errors import EvalkitError
 
 __all__ = [
@@ -21,4 +22,5 @@ __all__ = [
     "gates",
     "graders",
     "recorded",
+    "variant",
 ]

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from evalkit.errors import EvalkitError, UsageError
+from evalkit.session._group import check_candidates
 from evalkit.session._suite import Suite as _Declaration
 
 if TYPE_CHECKING:
@@ -55,28 +56,36 @@ def suite_tests(suite: _Declaration) -> tuple[TestFn, TestFn]:
     import pytest
 
     try:
+        labels = check_candidates(suite)
         items = suite.items()
         gate_names = suite.gate_names()
     except UsageError as exc:
         # Reported as this module's collection error, in one line, and pytest stops
         # before any test runs: nothing is spent on a suite with a broken dataset.
         raise pytest.Collector.CollectError(f"evalkit: {exc}") from None
+    # A suite of several candidates has each item and gate once per candidate, with the
+    # candidate's label first in the test id (``test_gate[terse:win_rate]``).
+    whose: list[str | None] = [*labels] if labels else [None]
+    item_ids = [(who, i.id) for who in whose for i in items]
+    gate_ids = [(who, g) for who in whose for g in gate_names]
 
-    @pytest.mark.parametrize("evalkit_item_id", [i.id for i in items])
-    def test_item(evalkit_item_id: str, evalkit_session: EvalSession) -> None:
-        result = _suite_result(evalkit_session, suite)
+    @pytest.mark.parametrize("evalkit_item_id", item_ids, ids=_ids(item_ids))
+    def test_item(evalkit_item_id: tuple[str | None, str], evalkit_session: EvalSession) -> None:
+        who, item_id = evalkit_item_id
+        result = _suite_result(evalkit_session, suite, who)
         # The message holds both answers and every verdict: a traceback would only add noise,
         # forty times over when a provider is down.
-        _conclude(evalkit_session.item_conclusion(result, evalkit_item_id), pytrace=False)
+        _conclude(evalkit_session.item_conclusion(result, item_id), pytrace=False)
 
-    @pytest.mark.parametrize("evalkit_gate", gate_names)
+    @pytest.mark.parametrize("evalkit_gate", gate_ids, ids=_ids(gate_ids))
     def test_gate(
-        evalkit_gate: str,
+        evalkit_gate: tuple[str | None, str],
         evalkit_session: EvalSession,
         record_property: Callable[[str, object], None],
     ) -> None:
-        result = _suite_result(evalkit_session, suite)
-        gate = result.gate(evalkit_gate)
+        who, name = evalkit_gate
+        result = _suite_result(evalkit_session, suite, who)
+        gate = result.gate(name)
         # JUnit XML carries each gate's figures as properties of its test case.
         for key in ("outcome", "figure", "low", "high", "n", "threshold"):
             record_property(f"evalkit_{key}", getattr(gate, key))
@@ -89,12 +98,22 @@ def suite_tests(suite: _Declaration) -> tuple[TestFn, TestFn]:
     return test_item, test_gate
 
 
-def _suite_result(session: EvalSession, suite: _Declaration) -> SuiteResult:
-    """The suite's result; a suite that could not run fails the test with the session's message."""
+def _ids(params: list[tuple[str | None, str]]) -> list[str]:
+    """Test ids: the item or gate, after the candidate's label in a multi-candidate suite."""
+    return [name if who is None else f"{who}:{name}" for who, name in params]
+
+
+def _suite_result(session: EvalSession, suite: _Declaration, who: str | None) -> SuiteResult:
+    """The suite's result, or candidate ``who``'s pair's in a multi-candidate suite.
+
+    A suite that could not run fails the test with the session's message.
+    """
     import pytest
 
     try:
-        return session.suite_result(suite)
+        if who is None:
+            return session.suite_result(suite)
+        return session.group_result(suite).pair(who)
     except EvalkitError as exc:
         pytest.fail(str(exc), pytrace=False)
 

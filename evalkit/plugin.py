@@ -323,7 +323,9 @@ def _keep_shard(
         if suite is None:
             keep.append(item)
         elif "evalkit_item_id" in params:
-            ours = shard_of(suite.name, params["evalkit_item_id"], shard.count) == shard.index
+            # (candidate label or None, item id): every pair of an item is in the item's shard.
+            _, item_id = params["evalkit_item_id"]
+            ours = shard_of(suite.name, item_id, shard.count) == shard.index
             (keep if ours else drop).append(item)
         else:
             (keep if suite.name in mine else drop).append(item)

@@ -461,3 +461,37 @@ def test_the_dry_run_shows_judges_the_earlier_turns(root: Path, fake: FakeProvid
     after = judge_tokens({"id": "t", "turns": [earlier, "Make it shorter."]})
     # Both orders show the earlier turn twice (once per model's conversation), plus answers.
     assert after - alone >= 2 * 2 * len(earlier) // 4
+
+
+@pytest.mark.parametrize("judge_turns", ["final", "each"])
+def test_the_run_record_counts_answer_calls_not_answer_rows(
+    root: Path, fake: FakeProvider, judge_turns: str
+) -> None:
+    from evalkit.records import read_run
+
+    rows = [
+        {"id": "trip", "turns": ["Plan a trip.", "Make it shorter.", "Add a museum."]},
+        {"id": "why", "messages": [user("Where?"), assistant("Lisbon."), user("Why?")]},
+        {"id": "q", "question": "What is 2+2?"},
+    ]
+    write_rows(root, rows)
+    _, run = run_suite(root, fake, judge_turns=judge_turns)
+    record = read_run(run.run_dir)
+    assert record is not None
+    calls = record.suites[0].calls
+    # Three turns, one chat and one question, for each of the two models: 10 model calls.
+    assert calls.answer_calls == fake.requests(CANDIDATE) + fake.requests(BASELINE) == 10
+    assert calls.answers == 2 * (5 if judge_turns == "each" else 3)  # rows, one per item
+
+
+def test_the_reports_usage_counts_answer_calls_not_answer_rows(
+    root: Path, fake: FakeProvider
+) -> None:
+    from evalkit.report import load_run
+    from evalkit.report._summary import usage
+
+    write_rows(root, [{"id": "trip", "turns": ["Plan a trip.", "Make it shorter.", "Go."]}])
+    _, run = run_suite(root, fake)
+    rows = {row["label"]: row["calls"] for row in usage(load_run(run.run_dir))["rows"]}
+    assert rows["candidate answers"] == fake.requests(CANDIDATE) == 3
+    assert rows["baseline answers"] == fake.requests(BASELINE) == 3

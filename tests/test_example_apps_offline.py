@@ -55,3 +55,26 @@ def test_the_recorded_answers_cover_every_question_once() -> None:
     items = recorded.items()
     answers = recorded.candidate.load(items, recorded.base_dir, recorded.dataset_path())
     assert sorted(answers) == sorted(item.id for item in items)
+
+
+def test_the_prompt_variants_example_plans_each_answer_once_and_every_pair_both_orders(
+    tmp_path: Path,
+) -> None:
+    from evalkit.config import EvalkitConfig
+    from evalkit.session import EvalSession
+    from evalkit.session._plan import plan_suites
+
+    suite = suite_module("test_prompt_variants").suite
+    config = EvalkitConfig(panel="local", cache_dir=tmp_path / "cache",
+                           reports_dir=tmp_path / "reports")  # fmt: skip
+    plan = plan_suites(EvalSession(config, ROOT), [suite])
+    n = len(suite.items())
+    assert n <= 6  # README command 1 stays within a few minutes on two cores
+    assert [s.name for s in plan.suites] == [
+        "prompt-variants/terse", "prompt-variants/explain", "prompt-variants/quiz",
+    ]  # fmt: skip
+    # Three variants and the baseline, each asked once per item; three pairs, both orders,
+    # two judges.
+    assert plan.calls("candidate") + plan.calls("baseline") == 4 * n
+    assert plan.calls("judge") == 3 * n * 2 * 2
+    assert not (tmp_path / "reports").exists()

@@ -90,6 +90,8 @@ def test_three_suites_each_teach_their_lesson(
         "handbook-rag",
         "support-recorded",
         "support-realism",
+        "prompt-variants",
+        *(f"prompt-variants/{name}" for name in ("terse", "explain", "quiz")),
     }
     # The scored suite: judges that see the reference, and a deterministic check beside them.
     table = pd.read_json(only_run(reports) / "judgments.jsonl", lines=True)
@@ -157,3 +159,23 @@ def test_the_data_gates_example_asks_each_question_clean_and_perturbed(
     assert gates["matches_production"]["details"]["n_eval"] == 8
     drops = gates["robustness(max_drop=0.15, min_items=8)"]["details"]["perturbations"]
     assert [(d["perturbation"], d["n"]) for d in drops] == [("chat_register", 8)]
+
+
+def test_the_prompt_variants_are_ranked_on_one_leaderboard(
+    example_run: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    proc, reports = example_run
+    run = json.loads((only_run(reports) / "run.json").read_text())
+    group = next(s for s in run["suites"] if s["name"] == "prompt-variants")
+    board = group["leaderboard"]
+    assert board["baseline"] == "local/gemma-3-270m"
+    assert {s["model"] for s in board["standings"]} == {
+        "terse", "explain", "quiz", "local/gemma-3-270m",
+    }  # fmt: skip
+    assert "leaderboard (Elo scale, local/gemma-3-270m = 1000" in proc.stdout
+    # Each variant is asked once per item, with its own instructions.
+    answers = pd.read_json(only_run(reports) / "answers.jsonl", lines=True)
+    mine = answers[answers["suite"].str.startswith("prompt-variants/")]
+    assert sorted(mine.loc[mine["role"] == "candidate", "model"].unique()) == [
+        "explain", "quiz", "terse",
+    ]  # fmt: skip

@@ -20,6 +20,7 @@ import evalkit
 PUBLIC = {
     "evalkit": [
         "AppAnswer", "EvalkitError", "Suite", "__version__", "app", "gates", "graders", "recorded",
+        "variant",
     ],
     "evalkit.audit": [
         "AuditReport", "Interval", "ReliabilityThresholds", "WinRateEstimate", "position_bias",
@@ -61,7 +62,8 @@ TESTING = [
 #: surface at the same time. Grow it only for what users call or read.
 #: 76: the Diversity gate (the data figures became DiversityFigures) and the probe package's pair
 #: and table columns (ProbePair, PROBE_COLUMNS), which a user's own probe source builds on.
-MAX_PUBLIC_NAMES = 76
+#: 77: evalkit.variant, the candidate that is a model asked with its own prompt.
+MAX_PUBLIC_NAMES = 77
 
 
 def _packages() -> list[str]:

@@ -37,6 +37,10 @@ class Answer:
     output_tokens: int
     cost_usd: float
     cached: bool
+    #: model (or app) calls made for this answer, from the cache or not: one per turn of a
+    #: conversation it accounts for, none for recorded answers or a call never made. Rows
+    #: written before it was recorded read as one.
+    calls: int = 1
     #: the provider's text could not be encoded and was repaired (U+FFFD in its place).
     text_repaired: bool = False
     #: a conversation item's messages as this model had them, its own answers included (the

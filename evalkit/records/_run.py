@@ -89,6 +89,9 @@ class CallCounts(_Record):
     """
 
     answers: int = 0
+    #: model (or app) calls made for the answers: a conversation answered turn by turn makes
+    #: one per turn, recorded answers none (see :attr:`evalkit.records._answers.Answer.calls`).
+    answer_calls: int = 0
     answers_cached: int = 0
     answers_failed: int = 0
     judge: int = 0
@@ -300,6 +303,10 @@ class SuiteRecord(_Record):
     audit: AuditSummary | None = None
     #: the candidates' leaderboard, when the suite judged more than one candidate.
     leaderboard: LeaderboardRecord | None = None
+    #: a suite of several candidates (``Suite(candidates=[...])``): the sub-suites its pairs
+    #: ran as, each a suite of the run (``<suite>/<label>``); this record holds their
+    #: leaderboard, ``models.candidate`` names them together.
+    pairs: list[str] = []
     #: why the suite stopped before all its calls were made (the budget), if it did.
     stopped: str | None = None
     #: a seeded sample of the clean inputs and the candidate's answers, kept so that an

@@ -73,8 +73,13 @@ def call_counts(judgments: pd.DataFrame, answers: pd.DataFrame) -> CallCounts:
     if len(answers):
         n_cached = int(answers["cached"].fillna(False).astype(bool).sum())
         n_failed = int((answers["status"] != "ok").sum())
+    n_calls = len(answers)
+    if len(answers) and "calls" in answers.columns:
+        # Rows written before answers recorded their calls made one call each.
+        n_calls = int(answers["calls"].fillna(1).sum())
     return CallCounts(
         answers=len(answers),
+        answer_calls=n_calls,
         answers_cached=n_cached,
         answers_failed=n_failed,
         judge=len(judgments),

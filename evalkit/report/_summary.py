@@ -76,10 +76,13 @@ def _usage(rows: pd.DataFrame, label: str, note: str = "") -> dict[str, Any]:
     """Calls, tokens, cost and cache hits of a set of model calls (answers or judgments)."""
     n = len(rows)
     cached = int(rows["cached"].fillna(False).astype(bool).sum()) if n else 0
+    # An answer row records its calls (one per turn of a conversation, none when recorded);
+    # a judge row, and an answer row written before answers recorded them, is one call.
+    calls = int(rows["calls"].fillna(1).sum()) if n and "calls" in rows.columns else n
     return {
         "label": label,
         "note": note,
-        "calls": n,
+        "calls": calls,
         "input_tokens": int(rows["input_tokens"].sum()) if n else 0,
         "output_tokens": int(rows["output_tokens"].sum()) if n else 0,
         "cost_usd": float(rows["cost_usd"].sum()) if n else 0.0,

@@ -83,6 +83,7 @@ class Conversations:
         assert talk is not None
         history: list[Message] = list(talk.prefix)
         used: list[Completion] = []
+        made = 0  # calls this item accounts for, a failed one included (Answer.calls)
         text: str | None = None
         outcome: dict[str, Any] = {"status": "ok", "error": None}
         n = len(talk.turns)
@@ -92,9 +93,11 @@ class Conversations:
                 completion = await self._complete(turn_request(self._ctx, single, history))
             except ModelError as exc:
                 outcome = self._failure(exc)
+                made += k >= talk.first_turn and outcome["status"] != "not_run"
             else:
                 if k >= talk.first_turn:
                     used.append(completion)
+                    made += 1
                 text = completion.text.strip()
                 if not text:
                     outcome = {"status": "failed", "error": "empty answer"}
@@ -114,7 +117,7 @@ class Conversations:
         return Answer(
             run_id=self._ctx.run_id, suite=self._ctx.suite.name, item_id=item.id,
             role=self._role, model=self._endpoint.name, family=self._endpoint.family,
-            prompt=talk.question, text=text, **outcome, **usage_columns(used),
+            prompt=talk.question, text=text, **outcome, **usage_columns(used), calls=made,
             transcript=tuple(history),
         )  # fmt: skip
 

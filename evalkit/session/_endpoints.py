@@ -9,6 +9,7 @@ from pathlib import Path
 from evalkit.candidates._answer import AppAnswer
 from evalkit.candidates._app import App
 from evalkit.candidates._recorded import Recorded
+from evalkit.candidates._variant import Variant
 from evalkit.models import ModelRequest, family_of
 from evalkit.models._local import LocalModelServer, is_local, local_model
 from evalkit.models._types import PromptStyle
@@ -38,6 +39,14 @@ class Endpoint:
     app: App | None = None
     #: answers that already exist, by item id, when none is generated (recorded_endpoint).
     recorded: Mapping[str, AppAnswer] | None = dataclasses.field(default=None, repr=False)
+    #: the prompt and system it is asked with, when it is a prompt variant of the model
+    #: (``name`` is then the variant's).
+    variant: Variant | None = None
+
+    @property
+    def configured(self) -> str:
+        """The model string as configured: a prompt variant's model, else :attr:`name`."""
+        return self.variant.model if self.variant is not None else self.name
 
     @property
     def is_model(self) -> bool:

@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from evalkit.candidates._answer import AppAnswer, decode
+from evalkit.candidates._variant import Variant
 from evalkit.errors import CallNotMade, DatasetError, ModelError, SpecError, UsageError
 from evalkit.gates._gates import check_gates
 from evalkit.graders import Grader
@@ -58,6 +59,7 @@ __all__ = [
     "app_row",
     "candidate_request",
     "check_inputs",
+    "check_variant",
     "grade_all",
     "judge_all",
     "judge_request",
@@ -118,6 +120,21 @@ class SuiteContext:
         if self.baseline is None or self.candidate.name == self.baseline.name:
             return ("candidate",)
         return ROLES
+
+    def asked_by(self, endpoint: Endpoint) -> SuiteContext:
+        """The context ``endpoint`` is asked in: a prompt variant's prompt and system, if any.
+
+        The judges are still shown the suite's own question (see :func:`question`).
+        """
+        variant = endpoint.variant
+        if variant is None:
+            return self
+        suite = dataclasses.replace(
+            self.suite,
+            prompt=self.suite.prompt if variant.prompt is None else variant.prompt,
+            system=self.suite.system if variant.system is None else variant.system,
+        )
+        return dataclasses.replace(self, suite=suite)
 
     def reference(self, item: Item) -> str | None:
         """The item's reference answer (for reference judges), as text."""
@@ -258,6 +275,23 @@ def check_inputs(suite: Suite, items: Sequence[Item], panel: Panel, templates: T
         )
 
 
+def check_variant(
+    suite: Suite, items: Sequence[Item], templates: Templates, variant: Variant
+) -> None:
+    """Render a prompt variant's prompt for every single-question item, before any call.
+
+    Raises:
+        SpecError: the prompt does not render for an item (naming the suite, the variant and
+            the item).
+    """
+    if variant.prompt is None:
+        return
+    for item in items:
+        if item.conversation is None:  # a conversation is asked instead of the prompt
+            where = f"suite {suite.name!r}, candidate {variant.label!r} prompt, item {item.id!r}"
+            templates.render_string(variant.prompt, item.fields, where=where)
+
+
 def lineage(ctx: SuiteContext) -> tuple[list[LineageDecision], Exclusions]:
     """Apply the panel's family policy (see :func:`evalkit.judging._lineage.family_policy`).
 
@@ -300,12 +334,14 @@ async def answer_all(
     sink: Callable[[Answer], None],
 ) -> dict[str, Answer]:
     """Ask ``endpoint`` every item's question concurrently; append each answer as it lands."""
-    conversations = Conversations(ctx, caller, role, endpoint, _failure)
+    # A prompt variant is asked its own way; the rows still name the suite's question.
+    asked = ctx.asked_by(endpoint)
+    conversations = Conversations(asked, caller, role, endpoint, _failure)
 
     async def one(item: Item) -> Answer:
         # A model answers a conversation turn by turn; an app is given the whole row.
         if item.conversation is not None and endpoint.app is None and endpoint.recorded is None:
-            talk = await conversations.answer(item, answer_request(ctx, item, endpoint))
+            talk = await conversations.answer(item, answer_request(asked, item, endpoint))
             sink(talk)
             return talk
         text: str | None = None
@@ -317,7 +353,7 @@ async def answer_all(
         if endpoint.recorded is not None:
             reply = endpoint.recorded[item.id]  # one per item: checked when it was loaded
         else:
-            request = candidate_request(ctx, item, endpoint)
+            request = candidate_request(asked, item, endpoint)
             prompt = prompt if endpoint.app else _shown(request)
             try:
                 completion = await caller.complete(request)
@@ -325,6 +361,8 @@ async def answer_all(
                 reply = decode(completion.text) if endpoint.app else AppAnswer(completion.text)
             except ModelError as exc:
                 outcome = _failure(exc)
+        # A call never made (stopped, over budget) is none; a failed one was made.
+        calls = 0 if endpoint.recorded is not None or outcome["status"] == "not_run" else 1
         if outcome["status"] == "ok":
             text = reply.text.strip()
             if not text:
@@ -341,7 +379,7 @@ async def answer_all(
             input_tokens=completion.input_tokens if completion else 0,
             output_tokens=completion.output_tokens if completion else 0,
             cost_usd=completion.cost_usd if completion else 0.0,
-            cached=completion.cached if completion else False,
+            cached=completion.cached if completion else False, calls=calls,
             text_repaired=completion.text_repaired if completion else False,
         )  # fmt: skip
         sink(answer)

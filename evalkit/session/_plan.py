@@ -53,6 +53,7 @@ from evalkit.session._engine import (
     lineage,
     question,
 )
+from evalkit.session._group import suites_of
 from evalkit.session._prepare import prepare_suite
 from evalkit.session._probes import rewrite_request
 from evalkit.session._session import EvalSession
@@ -185,12 +186,23 @@ class Plan:
             + f"{self.calls('judge')} judge = {self.calls()} (judge calls include "
             "both orders, every option order and every repeat)"
             + (f"; {graded} grader rows, no model call" if graded else ""),
+            *self._pair_lines(),
             f"estimated cost: {_usd(self.cost_usd)}"
             + (f" ({len(unpriced)} unpriced model(s) counted as $0)" if unpriced else ""),
             f"estimated cost as provider batches (execution = batch): {_usd(self.batch_cost_usd)}",
             *(f"  note: {note}" for note in self.notes()),
         ]
         return lines
+
+    def _pair_lines(self) -> list[str]:
+        """Each suite's model calls, when the run has several (a multi-candidate suite's pairs)."""
+        if len(self.suites) < 2:
+            return []
+        width = max(len(s.name) for s in self.suites) + 1
+        calls = [sum(r.calls for r in s.rows if r.kind != "grader") for s in self.suites]
+        return ["model calls by suite (each pair of candidates is one):"] + [
+            f"  {s.name + ':':<{width}} {_n(n)}" for s, n in zip(self.suites, calls, strict=True)
+        ]
 
     def _asks_baseline(self) -> bool:
         # Scored suites without ``baseline=`` ask none: the totals then do not name one.
@@ -267,7 +279,9 @@ def plan_suites(session: EvalSession, suites: Iterable[Suite]) -> Plan:
         # Replay mode reads and never stores; the run's own mode could write on an eviction.
         reader = ResponseCache(location, "replay")
     try:
-        plans = tuple(_plan_suite(session, suite, resolver, reader) for suite in suites)
+        plans = tuple(
+            plan for declared in suites for plan in _plan_group(session, declared, resolver, reader)
+        )
     finally:
         if reader is not None:
             reader.close()
@@ -279,8 +293,27 @@ def plan_suites(session: EvalSession, suites: Iterable[Suite]) -> Plan:
     )
 
 
+def _plan_group(
+    session: EvalSession, declared: Suite, resolver: Resolver, cache: ResponseCache | None
+) -> list[SuitePlan]:
+    """The plans of the suites that run for ``declared``: itself, or each of its pairs.
+
+    The pairs of a multi-candidate suite share answers through the response cache: an answer
+    request planned for an earlier pair is counted there only.
+    """
+    asked: set[str] = set()
+    return [
+        _plan_suite(session, suite, resolver, cache, asked)
+        for suite in suites_of(declared, session.config.baseline)
+    ]
+
+
 def _plan_suite(
-    session: EvalSession, suite: Suite, resolver: Resolver, cache: ResponseCache | None
+    session: EvalSession,
+    suite: Suite,
+    resolver: Resolver,
+    cache: ResponseCache | None,
+    asked: set[str],
 ) -> SuitePlan:
     ctx = prepare_suite(suite, session.config, session.registry, resolver.resolve, run_id=_RUN_ID)
     items, panel = ctx.items, ctx.panel
@@ -290,17 +323,24 @@ def _plan_suite(
         endpoint = ctx.endpoint(role)
         # Recorded answers are judged as they are: nothing to call. An app is given the whole
         # row in one call; a model answers a conversation turn by turn.
-        asked = items if endpoint.recorded is None else []
+        answered = items if endpoint.recorded is None else []
+        own = ctx.asked_by(endpoint)  # a prompt variant's own prompt and system
         if endpoint.app is not None:
-            requests = [candidate_request(ctx, item, endpoint) for item in asked]
+            requests = [candidate_request(own, item, endpoint) for item in answered]
         else:
             said = "x" * (CHARS_PER_TOKEN * _answer_tokens(suite))  # its own earlier turns
-            singles = [(item, answer_request(ctx, item, endpoint)) for item in asked]
-            requests = [r for item, one in singles for r in planned_requests(ctx, item, one, said)]
+            singles = [(item, answer_request(own, item, endpoint)) for item in answered]
+            requests = [r for item, one in singles for r in planned_requests(own, item, one, said)]
+        keys = [cache_key(r) for r in requests]
+        shared = sum(key in asked for key in keys)
+        requests = [r for r, key in zip(requests, keys, strict=True) if key not in asked]
+        asked.update(keys)
         cached = _cached(cache, requests)
         detail = f"{len(items)} items" + (", app calls" if endpoint.app else "")
         if endpoint.recorded is not None:
             detail += ", recorded answers: no call"
+        if shared:
+            detail += f", {shared} answers shared with an earlier pair (asked once)"
         rows.append(_row(suite.name, role, "", endpoint, requests, cached, detail))
 
     roles = ctx.scored_roles()
@@ -410,7 +450,7 @@ def _cost(
     price: Callable[[str, int, int], float | None] = estimate_cost,
 ) -> float | None:
     """The estimated cost of the calls (input tokens, max_tokens) at ``price``; None: unpriced."""
-    if is_local(endpoint.name) or endpoint.app is not None:
+    if is_local(endpoint.configured) or endpoint.app is not None:
         # The bundled models run on this machine; an app reports its own cost when it runs.
         return 0.0
     # Priced call by call (tiered prices), but each distinct size is looked up once.

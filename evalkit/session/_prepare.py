@@ -8,20 +8,24 @@ on the run's first cache miss (see :meth:`~evalkit.session._endpoints.Resolver.l
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from typing import Protocol
 
 from evalkit.candidates._app import App
 from evalkit.candidates._http import HttpApp
 from evalkit.candidates._recorded import Recorded
+from evalkit.candidates._variant import Variant
 from evalkit.config import EvalkitConfig
 from evalkit.judging import JudgeRegistry
 from evalkit.models._types import PromptStyle
 from evalkit.probes._exam import check_exam
+from evalkit.records._dataset import Item
 from evalkit.records._shard import in_shard
 from evalkit.session._endpoints import Endpoint, app_endpoint, recorded_endpoint
-from evalkit.session._engine import SuiteContext, app_row, check_inputs, load_panel
+from evalkit.session._engine import SuiteContext, app_row, check_inputs, check_variant, load_panel
 from evalkit.session._probes import check_rewriters
-from evalkit.session._suite import Suite
+from evalkit.session._suite import Candidate, Suite
 
 
 class Resolve(Protocol):
@@ -76,19 +80,15 @@ def prepare_suite(
             has_graders=bool(suite.graders),
             reference_field=suite.reference_field,
         )
-    if isinstance(suite.candidate, App):
-        if isinstance(suite.candidate.fn, HttpApp):
-            for item in items:  # a body template that fails for a row fails before any call
-                suite.candidate.fn.payload(app_row(item), f"item {item.id!r}")
-        candidate = app_endpoint(suite.candidate)
-    elif isinstance(suite.candidate, Recorded):
-        recorded = suite.candidate.load(items, suite.base_dir, suite.dataset_path())
-        candidate = recorded_endpoint(suite.candidate, recorded)
-    else:
-        candidate = resolve(suite.candidate or config.candidate, api_base=config.candidate_api_base)
-    baseline_name = suite.baseline_model(config.baseline)
+    for entry in (suite.candidate, suite.baseline):
+        if isinstance(entry, Variant):
+            check_variant(suite, items, registry.templates, entry)
+    candidate = _endpoint(
+        suite.candidate or config.candidate, suite, items, resolve, config.candidate_api_base
+    )
+    asked = suite.baseline_model(config.baseline)
     baseline = (
-        None if baseline_name is None else resolve(baseline_name, api_base=config.baseline_api_base)
+        None if asked is None else _endpoint(asked, suite, items, resolve, config.baseline_api_base)
     )
     judges = {
         j.name: resolve(
@@ -115,3 +115,24 @@ def prepare_suite(
     )
     check_rewriters(ctx)
     return ctx
+
+
+def _endpoint(
+    entry: Candidate, suite: Suite, items: Sequence[Item], resolve: Resolve, api_base: str | None
+) -> Endpoint:
+    """The endpoint of a candidate or baseline: a model, an app, recorded answers or a variant.
+
+    An HTTP app's body is rendered for every row, and recorded answers are read and matched
+    with the items, here, before any call.
+    """
+    if isinstance(entry, App):
+        if isinstance(entry.fn, HttpApp):
+            for item in items:  # a body template that fails for a row fails before any call
+                entry.fn.payload(app_row(item), f"item {item.id!r}")
+        return app_endpoint(entry)
+    if isinstance(entry, Recorded):
+        return recorded_endpoint(entry, entry.load(items, suite.base_dir, suite.dataset_path()))
+    if isinstance(entry, Variant):
+        model = resolve(entry.model, api_base=api_base)
+        return dataclasses.replace(model, name=entry.label, variant=entry)
+    return resolve(entry, api_base=api_base)

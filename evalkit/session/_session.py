@@ -26,7 +26,7 @@ from evalkit.candidates._transport import AppTransport
 from evalkit.config import EvalkitConfig
 from evalkit.data._kept import keep_texts
 from evalkit.data._perturb import variant_of
-from evalkit.errors import ConfigError, EvalkitError, PermanentModelError
+from evalkit.errors import ConfigError, EvalkitError, PermanentModelError, UsageError
 from evalkit.gates import GateInputs, GateResult
 from evalkit.graders._base import GRADER_FAMILY
 from evalkit.judging import JudgeRegistry
@@ -54,6 +54,13 @@ from evalkit.session._engine import (
 )
 from evalkit.session._exam import run_exam
 from evalkit.session._finalize import ClosedRun, finalize_run, table_file, write_part
+from evalkit.session._group import (
+    GroupResult,
+    group_leaderboard,
+    pairs,
+    suites_of,
+    worst_verdicts,
+)
 from evalkit.session._handoff import evaluate_once
 from evalkit.session._prepare import prepare_suite
 from evalkit.session._probes import probe_table, run_probes
@@ -105,6 +112,8 @@ class EvalSession:
         self._borrowed: set[str] = set()
         self.registry = JudgeRegistry(rootdir / "judges")
         self.results: dict[str, SuiteResult] = {}
+        #: multi-candidate suites (their pairs are in ``results``), by name.
+        self.groups: dict[str, GroupResult] = {}
         self.errors: dict[str, str] = {}
         self.started = time.time()
         self._resolver: Resolver | None = None
@@ -154,17 +163,37 @@ class EvalSession:
                 its message naming the suite; an error with the same message is raised
                 again for every later request of the suite.
         """
+        if suite.candidates is not None:
+            # Its pairs are suites of their own; one result would stand for all of them.
+            raise UsageError(
+                f"suite {suite.name!r} has several candidates: ask group_result() for it, "
+                "whose pair(label) is each candidate's result"
+            )
+        result: SuiteResult = self._once(suite, self.results, lambda: self._run_suite(suite))
+        return result
+
+    def group_result(self, suite: Suite) -> GroupResult:
+        """Evaluate a suite of several candidates (``candidates=``) on first call, pair by pair.
+
+        Each pair runs as a suite of its own (see :mod:`evalkit.session._group`), recorded in
+        :attr:`results` under its name; the group's leaderboard is fitted over them all.
+
+        Raises:
+            EvalkitError: as :meth:`suite_result`, naming the multi-candidate suite.
+        """
+        group: GroupResult = self._once(suite, self.groups, lambda: self._run_group(suite))
+        return group
+
+    def _once(self, suite: Suite, done: dict[str, Any], evaluate: Callable[[], Any]) -> Any:
         if suite.name in self.errors:
             raise EvalkitError(self.errors[suite.name])
-        if suite.name not in self.results:
+        if suite.name not in done:
             try:
                 if self.worker is None:
-                    self.results[suite.name] = self._run_suite(suite)
+                    done[suite.name] = evaluate()
                 else:
-                    result, mine = evaluate_once(
-                        self.run_dir, suite.name, lambda: self._run_suite(suite)
-                    )
-                    self.results[suite.name] = result
+                    result, mine = evaluate_once(self.run_dir, suite.name, evaluate)
+                    done[suite.name] = result
                     if not mine:
                         self._borrowed.add(suite.name)
             except EvalkitError as exc:
@@ -173,7 +202,26 @@ class EvalSession:
             # A signal during the suite stops the run only now, with the suite's result kept
             # (and handed to the other xdist workers) for the report.
             self.interrupts.raise_if_interrupted()
-        return self.results[suite.name]
+        return done[suite.name]
+
+    def _run_group(self, suite: Suite) -> GroupResult:
+        found = pairs(suite, suite.baseline_model(self.config.baseline))
+        results: dict[str, SuiteResult] = {}
+        for pair in found:
+            # One after the other: a later pair's answers come from the cache the earlier
+            # pairs filled, so each candidate is asked once.
+            results[pair.label] = self.results[pair.suite.name] = self._run_suite(pair.suite)
+        candidates = tuple(p.label for p in found if not p.round_robin)
+        board = None
+        if suite.mode == "pairwise":
+            first = results[candidates[0]]
+            board = group_leaderboard(
+                suite.name, [r.judgments for r in results.values()], first.audit.rule,
+                baseline=first.models["baseline"]["name"],
+                verdicts=worst_verdicts([r.audit.verdicts() for r in results.values()]),
+                confidence=self.config.confidence, seed=self.config.seed,
+            )  # fmt: skip
+        return GroupResult(suite.name, results, candidates, board)
 
     def preflight(self, suites: Iterable[Suite]) -> None:
         """Check every input of every suite before any model is called.
@@ -189,10 +237,10 @@ class EvalSession:
         client = ModelClient.from_config(cfg)
         resolve = Resolver(cfg.cache_dir).resolve
         try:
-            for suite in suites:
+            for suite in (one for declared in suites for one in suites_of(declared, cfg.baseline)):
                 ctx = prepare_suite(suite, cfg, self.registry, resolve, run_id=self.run_id)
                 for role, endpoint in ctx.models():
-                    if is_local(endpoint.name) or not endpoint.is_model:
+                    if is_local(endpoint.configured) or not endpoint.is_model:
                         continue  # a bundled model exists once resolved; apps need no key
                     try:
                         client.check(ModelRequest(model=endpoint.model, api_base=endpoint.api_base))
@@ -474,7 +522,7 @@ class EvalSession:
             r.record().model_copy(update={"stopped": self.stops.get(n)})
             for n, r in self.results.items()
             if n not in self._borrowed
-        ]
+        ] + [g.record() for n, g in self.groups.items() if n not in self._borrowed]
         if self.interrupts.aborted:
             return None  # what is on disk stays; nothing more is written
         interrupted = interrupted or self.interrupted

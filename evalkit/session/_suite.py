@@ -15,6 +15,7 @@ from typing import Any, Literal
 from evalkit._caller import caller_dir
 from evalkit.candidates._app import App
 from evalkit.candidates._recorded import Recorded
+from evalkit.candidates._variant import Variant
 from evalkit.data._perturb import check_perturbations, with_variants
 from evalkit.errors import UsageError
 from evalkit.gates import Gate, WinRate
@@ -24,6 +25,9 @@ from evalkit.probes._edits import check_probes
 from evalkit.probes._exam import exam_size
 from evalkit.records._dataset import Item, load_dataset, split_turns
 from evalkit.records._judgments import Mode
+
+#: What a suite can evaluate: a model string, an app, recorded answers or a prompt variant.
+Candidate = str | App | Recorded | Variant
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,10 +43,17 @@ class Suite:
     gates: Sequence[Gate] = (WinRate(),)
     #: overrides the configured candidate / baseline model for this suite only. A pointwise
     #: or reference suite needs no baseline: it asks one only when ``baseline`` is set here.
-    #: The candidate may also be the user's code (:func:`evalkit.app`) or answers that
-    #: already exist (:func:`evalkit.recorded`).
-    candidate: str | App | Recorded | None = None
-    baseline: str | None = None
+    #: The candidate may also be the user's code (:func:`evalkit.app`), answers that
+    #: already exist (:func:`evalkit.recorded`) or a prompt variant (:func:`evalkit.variant`);
+    #: so may the baseline.
+    candidate: Candidate | None = None
+    baseline: Candidate | None = None
+    #: several candidates in one suite, each judged against the baseline as a sub-suite
+    #: ``<name>/<label>`` of its own (gates apply to each), ranked on one leaderboard (see
+    #: :mod:`evalkit.session._group`). Excludes ``candidate``.
+    candidates: Sequence[Candidate] | None = None
+    #: with ``candidates``: judge every pair of candidates against each other too.
+    round_robin: bool = False
     #: overrides the configured panel for this suite only.
     panel: str | None = None
     #: sampling parameters of the answering calls.
@@ -166,7 +177,7 @@ class Suite:
             return tuple(self.required_fields)
         return tuple(sorted(Templates.variables(self.prompt)))
 
-    def baseline_model(self, configured: str) -> str | None:
+    def baseline_model(self, configured: str) -> Candidate | None:
         """The baseline this suite asks: its own, else ``configured`` if pairwise, else none.
 
         A scored suite grades each answer on its own, so a baseline answer would be paid for

@@ -55,6 +55,14 @@ def suite_lines(suite: SuiteRecord) -> list[str]:
         lines.append(f"  gate {gate.name:<{width}} {_MARK[gate.outcome]:<12} {gate.message}")
     if suite.leaderboard is not None:
         lines.extend(leaderboard_lines(suite.leaderboard))
+    if suite.pairs:
+        # A multi-candidate suite: its calls, gates and audits are its pairs' own lines.
+        if suite.leaderboard is None:
+            lines.append(
+                "  no leaderboard: it ranks pairwise verdicts; each candidate's gates above "
+                "give its own score with its interval"
+            )
+        return [*lines, f"  pairs (each a suite above): {', '.join(suite.pairs)}"]
     verdicts = suite.audit.verdicts if suite.audit is not None else {}
     if suite.position:
         lines.append(
@@ -86,7 +94,9 @@ def suite_lines(suite: SuiteRecord) -> list[str]:
     lines.append(
         f"  {calls.judge} judge calls: {calls.unparseable} unparseable, {calls.failed} failed"
         f"{' (' + ', '.join(unmade) + ')' if unmade else ''}, {calls.judge_cached} from cache; "
-        f"{calls.answers} answers ({calls.answers_failed} failed, "
+        f"{calls.answers} answers"
+        + (f" from {calls.answer_calls} calls" if calls.answer_calls != calls.answers else "")
+        + f" ({calls.answers_failed} failed, "
         f"{calls.answers_cached} from cache)"
     )
     for decision in suite.lineage:
