@@ -491,3 +491,40 @@ def test_a_shards_dry_run_plans_the_shards_items_and_writes_nothing(tmp_path: Pa
     assert 0 < mine < 40
     assert re.search(rf"^sim\s+candidate\s+\S+\s+{mine}\s", done.stdout, re.MULTILINE)
     assert not (tmp_path / "out" / "reports").exists()
+
+
+# --- a suite of several candidates, probed, in shards ------------------------------------------
+
+
+def test_a_suite_of_candidates_with_probes_merged_is_the_run_in_one_process(tmp_path: Path) -> None:
+    # The pairs of a suite with candidates are sub-suites: an item's pairs must run in one shard
+    # (its leaderboard comparisons stay together), and the merge must decide every pair and fit
+    # the group's leaderboard; the probe rows the shards wrote must reach the merged audit.
+    with FakeProvider(seed=0) as fake:
+        make_project(tmp_path, fake)
+        (tmp_path / "suites" / "test_sim.py").write_text(
+            "import evalkit\n"
+            "suite = evalkit.Suite('sim', dataset='data.jsonl', candidates=[\n"
+            "    'openai/sim-writer-openai-q0.90', 'openai/sim-writer-google-q0.30'],\n"
+            "    round_robin=True, probes=['tone'], probe_items=6,\n"
+            "    gates=[evalkit.gates.WinRate(at_least=0.5, min_items=20)])\n"
+            "test_item, test_gate = suite.tests()\n"
+        )
+        one, shards, _ = _run_sharded(tmp_path, 3)
+        merged = _merge(tmp_path, *shards)
+    assert merged.returncode == one.returncode, merged.stdout + merged.stderr
+    whole, joined = _one_folder(tmp_path / "out" / "one"), tmp_path / "out" / "merged"
+    _assert_same_run(whole, joined)
+    a, b = read_run(whole), read_run(joined)
+    assert a is not None
+    assert b is not None
+    group_a, group_b = a.suite("sim"), b.suite("sim")
+    assert group_a.leaderboard is not None
+    assert group_b.leaderboard is not None
+    _close(group_b.leaderboard.model_dump(mode="json"), group_a.leaderboard.model_dump(mode="json"))
+    assert group_b.pairs == group_a.pairs
+    assert len(group_a.pairs) == 3  # two candidates against the baseline, one round-robin pair
+    probed = [s for s in a.suites if s.probes]
+    assert probed
+    assert [s.name for s in b.suites if s.probes] == [s.name for s in probed]
+    assert _summary(merged.stdout) == _summary(one.stdout)

@@ -154,7 +154,7 @@ def _sub(
     """The one-pair suite ``<suite>/<label>``: the same declaration, one candidate."""
     return dataclasses.replace(
         suite, name=f"{suite.name}/{label}", candidate=candidate, baseline=baseline,
-        candidates=None, round_robin=False, gates=suite.gates if gated else (),
+        candidates=None, round_robin=False, gates=suite.gates if gated else (), group=suite.name,
     )  # fmt: skip
 
 

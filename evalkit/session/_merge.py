@@ -25,8 +25,16 @@ from evalkit.records._answers import Answer
 from evalkit.records._judgments import coerce_judgments
 from evalkit.records._run import ShardRecord, SuiteSource
 from evalkit.records._shard import dataset_digest
-from evalkit.records._store import ANSWERS_FILE, JUDGMENTS_FILE, RUN_FILE, iter_jsonl, read_table
+from evalkit.records._store import (
+    ANSWERS_FILE,
+    JUDGMENTS_FILE,
+    PROBES_FILE,
+    RUN_FILE,
+    iter_jsonl,
+    read_table,
+)
 from evalkit.session._finalize import ClosedRun
+from evalkit.session._group import suites_of
 from evalkit.session._session import EvalSession
 from evalkit.session._suite import Suite
 
@@ -169,15 +177,19 @@ def merge_shards(
     session.started = min(s.record.started or 0.0 for s in shards)
     session.merged_from = tuple(s.record.run_id for s in shards)
     table = coerce_judgments(read_table(out / JUDGMENTS_FILE))
+    probes = read_table(out / PROBES_FILE) if (out / PROBES_FILE).is_file() else None
     answers = _answers(out)
     for suite in suites:
-        rows = table.loc[table["suite"] == suite.name].reset_index(drop=True)
-        if rows.empty:
+        # A suite with candidates ran as its pairs (sub-suites); each is decided, then the
+        # group's leaderboard is fitted over them, as at the end of a run.
+        names = suites_of(suite, config.baseline)
+        if not table["suite"].isin([s.name for s in names]).any():
             continue  # no item of it in any shard: the run would not have run it either
-        session.analyse_recorded(suite, rows, answers.get(suite.name, {}))
-        stopped = [s.record.suite(suite.name).stopped for s in shards if _ran(s, suite.name)]
-        if any(stopped):
-            session.stops[suite.name] = "; ".join(m for m in stopped if m)
+        session.analyse_recorded(suite, table, answers, probes)
+        for one in names:
+            stopped = [s.record.suite(one.name).stopped for s in shards if _ran(s, one.name)]
+            if any(stopped):
+                session.stops[one.name] = "; ".join(m for m in stopped if m)
     closed = session.finish()
     assert closed is not None
     return MergedRun(closed, run_exit_code(session))

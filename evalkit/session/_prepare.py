@@ -102,7 +102,9 @@ def prepare_suite(
     if config.shard is not None:
         # Only once every item is checked (and recorded answers matched to all of them): a
         # bad row in another shard's part stops every shard, as it stops the whole run.
-        items = in_shard(suite.name, items, config.shard.index, config.shard.count)
+        # The pairs of a suite with candidates are sharded as that suite is: an item's pairs
+        # (and so its leaderboard comparisons) stay together, in the shard of its item tests.
+        items = in_shard(suite.group or suite.name, items, config.shard.index, config.shard.count)
     ctx = SuiteContext(
         run_id=run_id,
         suite=suite,

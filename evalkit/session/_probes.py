@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import random
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -54,6 +55,7 @@ from evalkit.session._engine import (
     judge_request,
     question,
 )
+from evalkit.session._suite import Suite
 
 #: The shown order's first answer, by the pair's places (AB shows ``a`` first).
 _FIRST: Mapping[Order, Side] = {"AB": "a", "BA": "b"}
@@ -63,18 +65,32 @@ _PLACE = {"candidate": "a", "baseline": "b", "tie": "tie"}
 def sample_items(
     ctx: SuiteContext, candidate: Mapping[str, Answer], baseline: Mapping[str, Answer]
 ) -> list[Item]:
-    """The seeded sample of items to probe: up to ``probe_items`` with both answers, in order.
+    """The seeded sample of items to probe, in order: those of :func:`probe_ids` with both answers.
 
-    The same seed and the same answered items give the same sample (and so the same prompts).
+    Drawn over the suite's whole dataset, not over this run's items, so that a shard probes
+    exactly the sampled items it holds and the shards merged probe what one process would.
+    An item of the sample without both answers is not probed (the sample is not refilled).
     """
     suite = ctx.suite
-    eligible = [
+    chosen = probe_ids(suite)
+    return [
         item for item in ctx.items
-        if item.conversation is None
+        if item.id in chosen
         and candidate.get(item.id) is not None and candidate[item.id].text is not None
         and baseline.get(item.id) is not None and baseline[item.id].text is not None
     ]  # fmt: skip
-    return seeded_sample(eligible, suite.probe_items, seed=suite.probe_seed, name=suite.name)
+
+
+def probe_ids(suite: Suite) -> frozenset[str]:
+    """The ids of the ``probe_items`` single-question items that rank first in a seeded order.
+
+    Each id's rank is the SHA-256 of (``probe_seed``, suite name, id): stable across
+    processes and machines, and independent of which other items a shard holds.
+    """
+    ids = [item.id for item in suite.items() if item.conversation is None]
+    key = f"{suite.probe_seed}\x1f{suite.name}\x1f"
+    ranked = sorted(ids, key=lambda i: hashlib.sha256((key + i).encode()).digest())
+    return frozenset(ranked[: suite.probe_items])
 
 
 def seeded_sample(items: Sequence[Item], n: int, *, seed: int, name: str) -> list[Item]:

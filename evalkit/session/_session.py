@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -181,7 +181,9 @@ class EvalSession:
         Raises:
             EvalkitError: as :meth:`suite_result`, naming the multi-candidate suite.
         """
-        group: GroupResult = self._once(suite, self.groups, lambda: self._run_group(suite))
+        group: GroupResult = self._once(
+            suite, self.groups, lambda: self._run_group(suite, self._run_suite)
+        )
         return group
 
     def _once(self, suite: Suite, done: dict[str, Any], evaluate: Callable[[], Any]) -> Any:
@@ -204,13 +206,17 @@ class EvalSession:
             self.interrupts.raise_if_interrupted()
         return done[suite.name]
 
-    def _run_group(self, suite: Suite) -> GroupResult:
+    def _run_group(self, suite: Suite, run_pair: Callable[[Suite], SuiteResult]) -> GroupResult:
+        """The group's pairs, each by ``run_pair`` (run, or decided from recorded rows).
+
+        The leaderboard is fitted over all the pairs' rows.
+        """
         found = pairs(suite, suite.baseline_model(self.config.baseline))
         results: dict[str, SuiteResult] = {}
         for pair in found:
             # One after the other: a later pair's answers come from the cache the earlier
             # pairs filled, so each candidate is asked once.
-            results[pair.label] = self.results[pair.suite.name] = self._run_suite(pair.suite)
+            results[pair.label] = self.results[pair.suite.name] = run_pair(pair.suite)
         candidates = tuple(p.label for p in found if not p.round_robin)
         board = None
         if suite.mode == "pairwise":
@@ -427,22 +433,37 @@ class EvalSession:
         self,
         suite: Suite,
         table: pd.DataFrame,
-        answers: dict[str, dict[str, Answer]],
-    ) -> SuiteResult:
-        """Decide ``suite`` from judgments and answers made elsewhere, calling no model.
+        answers: Mapping[str, Mapping[str, Mapping[str, Answer]]],
+        probes: pd.DataFrame | None = None,
+    ) -> None:
+        """Decide ``suite`` from judgments, answers and probe rows made elsewhere, calling no model.
 
-        ``table`` is the suite's whole judgments table and ``answers`` its answers by role
-        and item id, as ``evalkit merge`` joins them from the shards of a run: the audit,
-        the panel verdicts and the gates are computed exactly as at the end of a run, and
-        the result is kept for :meth:`finish` like a suite that ran here.
+        ``table`` and ``probes`` hold the run's rows (any suite's), ``answers`` its answers by
+        suite, role and item id, as ``evalkit merge`` joins them from the shards of a run: the
+        audit, the panel verdicts and the gates are computed exactly as at the end of a run,
+        and the result is kept for :meth:`finish` like a suite that ran here. A suite with
+        ``candidates`` is decided pair by pair, and its leaderboard fitted over them all.
 
         Raises:
             UsageError: the suite's inputs are invalid (as before a run).
         """
-        ctx = self._context(suite)
-        decisions, _ = lineage(ctx)
-        self.results[suite.name] = self._analyse(ctx, table, answers, decisions)
-        return self.results[suite.name]
+
+        def decide(one: Suite) -> SuiteResult:
+            ctx = self._context(one)
+            decisions, _ = lineage(ctx)
+            rows = table.loc[table["suite"] == one.name].reset_index(drop=True)
+            own = None
+            if probes is not None and len(probes):
+                own = probes.loc[probes["suite"] == one.name].reset_index(drop=True)
+            self.results[one.name] = self._analyse(
+                ctx, rows, dict(answers.get(one.name, {})), decisions, own
+            )
+            return self.results[one.name]
+
+        if suite.candidates is None:
+            decide(suite)
+        else:
+            self.groups[suite.name] = self._run_group(suite, decide)
 
     def inconclusive_fails(self) -> bool:
         """Whether an inconclusive gate fails the run: as configured, else only in CI."""

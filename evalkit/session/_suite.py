@@ -54,6 +54,9 @@ class Suite:
     candidates: Sequence[Candidate] | None = None
     #: with ``candidates``: judge every pair of candidates against each other too.
     round_robin: bool = False
+    #: set by evalkit on each pair of a suite with ``candidates``: that suite's name (a shard
+    #: runs all the pairs of an item, and ``evalkit merge`` finds the pairs by it).
+    group: str | None = None
     #: overrides the configured panel for this suite only.
     panel: str | None = None
     #: sampling parameters of the answering calls.
