@@ -17,7 +17,7 @@ from evalkit.probes._exam import exam_plan, exam_size
 from evalkit.records._answers import Answer
 from evalkit.records._judgments import Judgment, judgments_frame
 from evalkit.session._engine import ROLES, Caller, SuiteContext, question
-from evalkit.session._probes import probe_all
+from evalkit.session._probes import probe_all, ranked_ids
 
 
 async def run_exam(
@@ -33,9 +33,15 @@ async def run_exam(
 ) -> tuple[list[dict[str, Any]], tuple[str, ...]]:
     """Judge the suite's exam: its probe-table rows, and the plan's notes (capped, unmeasurable)."""
     suite = ctx.suite
+    n = exam_size(suite.name, suite.exam)
+    # The items are drawn over the whole dataset first, so that a shard examines exactly the
+    # drawn items it holds (the shards merged examine what one process would); the plan then
+    # takes every drawn item that has a known answer.
+    drawn = ranked_ids([i.id for i in suite.items()], n, seed=seed, name=suite.name)
+    items = [item for item in ctx.items if item.id in drawn]
     plan = exam_plan(
-        suite.name, ctx.items, [*candidate.values(), *baseline.values()],
-        judgments_frame(graded), n=exam_size(suite.name, suite.exam), seed=seed,
+        suite.name, items, [*candidate.values(), *baseline.values()],
+        judgments_frame(graded), n=n, seed=seed,
         reference_field=suite.reference_field,
         questions={item.id: question(ctx, item) for item in ctx.items},
     )  # fmt: skip

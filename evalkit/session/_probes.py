@@ -55,7 +55,6 @@ from evalkit.session._engine import (
     judge_request,
     question,
 )
-from evalkit.session._suite import Suite
 
 #: The shown order's first answer, by the pair's places (AB shows ``a`` first).
 _FIRST: Mapping[Order, Side] = {"AB": "a", "BA": "b"}
@@ -65,14 +64,15 @@ _PLACE = {"candidate": "a", "baseline": "b", "tie": "tie"}
 def sample_items(
     ctx: SuiteContext, candidate: Mapping[str, Answer], baseline: Mapping[str, Answer]
 ) -> list[Item]:
-    """The seeded sample of items to probe, in order: those of :func:`probe_ids` with both answers.
+    """The items to probe, in order: those :func:`ranked_ids` draws that have both answers.
 
     Drawn over the suite's whole dataset, not over this run's items, so that a shard probes
     exactly the sampled items it holds and the shards merged probe what one process would.
     An item of the sample without both answers is not probed (the sample is not refilled).
     """
     suite = ctx.suite
-    chosen = probe_ids(suite)
+    singles = [item.id for item in suite.items() if item.conversation is None]
+    chosen = ranked_ids(singles, suite.probe_items, seed=suite.probe_seed, name=suite.name)
     return [
         item for item in ctx.items
         if item.id in chosen
@@ -81,16 +81,19 @@ def sample_items(
     ]  # fmt: skip
 
 
-def probe_ids(suite: Suite) -> frozenset[str]:
-    """The ids of the ``probe_items`` single-question items that rank first in a seeded order.
+def ranked_ids(ids: Sequence[str], n: int | None, *, seed: int, name: str) -> frozenset[str]:
+    """The ``n`` of ``ids`` (all when None) that rank first in a seeded order.
 
-    Each id's rank is the SHA-256 of (``probe_seed``, suite name, id): stable across
-    processes and machines, and independent of which other items a shard holds.
+    Each id's rank is the SHA-256 of (``seed``, ``name``, id): stable across processes and
+    machines, and independent of the other ids — so a shard, holding some of a dataset's items,
+    finds among them exactly the ones a draw over the whole dataset chose.
+
+    >>> sorted(ranked_ids(["q0", "q1", "q2", "q3"], 2, seed=0, name="s"))
+    ['q1', 'q2']
     """
-    ids = [item.id for item in suite.items() if item.conversation is None]
-    key = f"{suite.probe_seed}\x1f{suite.name}\x1f"
+    key = f"{seed}\x1f{name}\x1f"
     ranked = sorted(ids, key=lambda i: hashlib.sha256((key + i).encode()).digest())
-    return frozenset(ranked[: suite.probe_items])
+    return frozenset(ranked if n is None else ranked[:n])
 
 
 def seeded_sample(items: Sequence[Item], n: int, *, seed: int, name: str) -> list[Item]:
