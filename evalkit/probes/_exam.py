@@ -79,6 +79,19 @@ def max_exam_pairs(n_items: int, exam: bool | int, *, graded: bool) -> int:
     return size * (int(graded) + len(PLANTERS))
 
 
+def exam_candidates(
+    items: Sequence[Item], *, has_graders: bool, reference_field: str = "reference"
+) -> list[Item]:
+    """The items that may give an exam pair, as far as is known before any answer exists.
+
+    With graders, every item (a passing answer can be planted, a passing and a failing one
+    paired); without, only the items with a non-empty ``reference_field``.
+    """
+    if has_graders:
+        return list(items)
+    return [item for item in items if _reference(item, reference_field)]
+
+
 def check_exam(
     suite: str, items: Sequence[Item], *, has_graders: bool, reference_field: str = "reference"
 ) -> None:
@@ -88,7 +101,7 @@ def check_exam(
         UsageError: no item has a non-empty ``reference_field`` and the suite has no grader
             (see :func:`not_measurable`).
     """
-    if not has_graders and not any(_reference(item, reference_field) for item in items):
+    if not exam_candidates(items, has_graders=has_graders, reference_field=reference_field):
         raise UsageError(not_measurable(suite, reference_field))
 
 
