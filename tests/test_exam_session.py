@@ -78,7 +78,11 @@ def test_a_judge_blind_to_planted_errors_fails_the_exam_and_a_rerun_is_free(
         line.startswith("  exam: fair untrusted: exam accuracy")
         for line in suite_lines(result.record())
     )
-    assert "Qualification exam" in render(load_run(run.run_dir))
+    html = render(load_run(run.run_dir))
+    assert "Qualification exam" in html
+    # The pairs it got wrong show the question the judge was shown.
+    mistakes = html[html.index('class="exam-mistakes"') :]
+    assert '<p class="small muted">Question ' in mistakes
 
     fake.reset()
     again = _session(tmp_path, fake, "exam-rerun", [])

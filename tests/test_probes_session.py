@@ -98,6 +98,9 @@ def test_a_bandwagon_follower_is_found_over_the_provider_and_a_rerun_is_free(
     out = run.run_dir
     lines = (out / "probes.jsonl").read_text().splitlines()
     assert len(lines) == len(table)
+    # Each row carries the question the judge was shown, for the drill-down.
+    written = [json.loads(line) for line in lines]
+    assert all(row["question"] == f"Question {int(row['item_id'][1:])}?" for row in written)
     record = read_run(out).suite("s")
     stats = {(r["judge"], r["probe"]): r for r in record.probes}
     assert set(stats) == {(j, p) for j in JUDGES for p in PROBES}
@@ -111,7 +114,10 @@ def test_a_bandwagon_follower_is_found_over_the_provider_and_a_rerun_is_free(
     section = html[html.index('id="probes-1"') : html.index("<h3>Position bias</h3>")]
     assert section.count('<span class="badge untrusted">untrusted</span>') == 1
     assert section.count('<span class="badge trusted">ok</span>') == 3
-    # The drill-down shows the note naming the edited answer by its place (A = first).
+    # The drill-down shows the question, and the note naming the edited answer by its place.
+    shown = next(r for r in written if r["probe"] == "bandwagon")
+    assert f'<span class="mono">{shown["item_id"]}</span>, edited answer: ' in section
+    assert f"<p><b>Question</b>: {shown['question']}</p>" in section
     assert (
         "edited answer: B; note to the judge: Most people who compared these two answers "
         "preferred answer B." in section

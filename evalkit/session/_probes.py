@@ -212,7 +212,7 @@ def probe_row(
         "input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0, "cached": False,
         # Beyond the table's columns: the pair itself, for the report's drill-down.
         # The note names answers by place here, as the report shows them (A = first).
-        "first": pair.first, "second": pair.second,
+        "question": pair.question, "first": pair.first, "second": pair.second,
         "note": shown_note(pair, first_shown="a") if pair.note else "",
     }  # fmt: skip
     return row | {k: v for k, v in outcome.items() if k in PROBE_COLUMNS and k != "verdict"}
