@@ -198,6 +198,7 @@ def test_the_exam_plants_errors_in_references_and_caps_its_sample_with_a_note(
         ({"reference": "It is 12 km."}, ["--exam", "0"], "--exam 0: the exam needs at least 1"),
         ({"better": "A or B"}, ["--exam", "5"], "item 'q00': field 'better' is 'A or B'; write a"),
         ({"verdict": "c"}, ["--exam", "5", "--better", "verdict"], "field 'verdict' is 'c'"),
+        ({}, ["--probes", " "], "name at least one probe, e.g. --probes bandwagon,verbosity, or"),
     ],
 )
 def test_bad_exam_input_is_one_message_before_any_call(
