@@ -16,7 +16,7 @@ from evalkit.probes import PROBE_COLUMNS
 from evalkit.records import read_run
 from evalkit.session import EvalSession
 from evalkit.session._plan import plan_suites
-from evalkit.session._summary import suite_lines
+from evalkit.session._summary import probe_lines, suite_lines
 from evalkit.testing import FakeProvider, JudgeParams, ModelBehaviour
 
 N_ITEMS = 20
@@ -247,3 +247,23 @@ def test_self_rewrite_is_refused_for_a_completion_judge_before_any_call(
     finally:
         run.finish()
     assert fake.requests() == 0
+
+
+def test_the_summary_does_not_call_probes_with_too_few_verdicts_measured() -> None:
+    stats = [{"judge": j, "probe": p, "flagged": False} for j in ("a", "b") for p in PROBES]
+    checks = [
+        {"judge": j, "check": f"probe:{p}", "status": "not measured" if j == "a" else "ok"}
+        for j in ("a", "b")
+        for p in PROBES
+    ]
+    assert probe_lines(stats, checks) == [
+        "  probes: 2 of 4 (judge, probe) pairs not measured (too few verdicts; probe more "
+        "items); none of the other 2 moved a judge beyond swap noise"
+    ]
+    unmeasured = [{**c, "status": "not measured"} for c in checks]
+    assert probe_lines(stats, unmeasured) == [
+        "  probes: 4 of 4 (judge, probe) pairs not measured (too few verdicts; probe more items)"
+    ]
+    assert probe_lines(stats, [{**c, "status": "ok"} for c in checks]) == [
+        "  probes: 2 judges x 2 probes measured, none moved a judge beyond swap noise"
+    ]
