@@ -26,6 +26,8 @@ from typing import Any
 
 import pandas as pd
 
+from evalkit.audit._reliability import exam_checks
+from evalkit.config import ReliabilityThresholds
 from evalkit.errors import ModelError, UsageError
 from evalkit.judging._calls import Excluded, JudgeCall
 from evalkit.models import ModelRequest
@@ -40,7 +42,9 @@ from evalkit.probes._edits import (
     shown_note,
     target_side,
 )
+from evalkit.probes._exam_stats import exam_accuracy
 from evalkit.probes._pair import Side
+from evalkit.probes._stats import probe_checks, probe_stats
 from evalkit.records._answers import Answer, Role
 from evalkit.records._dataset import Item
 from evalkit.records._judgments import ORDERS, Judgment, Order, judgments_frame
@@ -312,6 +316,22 @@ def rewrite_failures(
 def probe_table(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     """The probe table of ``rows``: :data:`~evalkit.probes.PROBE_COLUMNS`, in that order."""
     return pd.DataFrame(list(rows), columns=list(PROBE_COLUMNS))
+
+
+def probe_findings(
+    table: pd.DataFrame, thresholds: ReliabilityThresholds, *, confidence: float, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The probe table's statistics, the exam's accuracy, and both sources' check rows joined.
+
+    Bias probes and the exam share the probe table; each adds its own check rows to the
+    judges' reliability verdict. One place for a suite's run and ``evalkit probe``.
+    """
+    stats = probe_stats(table, confidence=confidence, alpha=thresholds.probe_alpha, seed=seed)
+    accuracy = exam_accuracy(table, confidence)
+    checks = pd.concat(
+        [probe_checks(stats, thresholds), exam_checks(accuracy, thresholds)], ignore_index=True
+    )
+    return stats, accuracy, checks
 
 
 async def run_probes(

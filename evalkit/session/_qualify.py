@@ -29,7 +29,6 @@ from typing import Any
 
 import pandas as pd
 
-from evalkit.audit._reliability import exam_checks
 from evalkit.candidates._recorded import Recorded
 from evalkit.config import EvalkitConfig
 from evalkit.errors import UsageError
@@ -38,9 +37,7 @@ from evalkit.models import ModelClient
 from evalkit.models._families import UNKNOWN
 from evalkit.probes._edits import UNEDITED
 from evalkit.probes._exam import ExamPlan, declared_passing, exam_candidates, exam_plan
-from evalkit.probes._exam_stats import exam_accuracy
 from evalkit.probes._pair import Side
-from evalkit.probes._stats import probe_checks, probe_stats
 from evalkit.records._answers import Answer, Role
 from evalkit.records._store import PROBES_FILE, JsonlAppender
 from evalkit.session._endpoints import Resolver, recorded_endpoint
@@ -48,6 +45,7 @@ from evalkit.session._engine import SuiteContext, question
 from evalkit.session._prepare import prepare_suite
 from evalkit.session._probes import (
     probe_all,
+    probe_findings,
     probe_pairs,
     probe_table,
     rewrite_failures,
@@ -168,8 +166,6 @@ def qualify(
             unmade = rewrite_failures(ctx, bases, preferred, failed)
             for row in unmade:
                 out.append(row)
-            if not bases:  # the exam alone
-                return rows
             edits = probe_pairs(ctx, bases, preferred, unedited=False, rewrites=made)
             return rows + unmade + await probe_all(ctx, client, edits, out.append)
         finally:
@@ -182,11 +178,9 @@ def qualify(
         client.close()
         resolver.close()
     table = probe_table(rows)
-    t = cfg.reliability
-    stats = probe_stats(table, confidence=cfg.confidence, alpha=t.probe_alpha, seed=cfg.seed)
-    accuracy = exam_accuracy(table, cfg.confidence)
-    # The probes' check rows and the exam's, side by side as in a suite's reliability verdict.
-    checks = pd.concat([probe_checks(stats, t), exam_checks(accuracy, t)], ignore_index=True)
+    stats, accuracy, checks = probe_findings(
+        table, cfg.reliability, confidence=cfg.confidence, seed=cfg.seed
+    )
     notes = () if plan is None else plan.notes
     return Qualification(cfg.reports_dir / run_id, table, stats, checks, accuracy, notes)
 
