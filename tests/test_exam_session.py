@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +15,7 @@ from evalkit.graders import Contains
 from evalkit.probes._exam_stats import exam_accuracy
 from evalkit.report import load_run, render
 from evalkit.session import EvalSession
+from evalkit.session._plan import plan_suites
 from evalkit.session._summary import suite_lines
 from evalkit.testing import FakeProvider, JudgeParams
 
@@ -28,12 +30,14 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeProvider]:
         yield provider
 
 
-def _session(root: Path, fake: FakeProvider, run_id: str, written: list[str]) -> EvalSession:
+def _session(
+    root: Path, fake: FakeProvider, run_id: str, written: list[str], **settings: Any
+) -> EvalSession:
     config = EvalkitConfig.model_validate({
         "candidate": "openai/sim-writer-google-q0.80", "candidate_api_base": fake.base_url,
         "baseline": "openai/sim-writer-meta-q0.40", "baseline_api_base": fake.base_url,
         "panel": "p", "cache_dir": root / "cache", "reports_dir": root / "reports",
-        "max_retries": 0, "backoff_s": 0.01,
+        "max_retries": 0, "backoff_s": 0.01, **settings,
     })  # fmt: skip
     return EvalSession(config, root, run_id=run_id, progress=written.append)
 
@@ -74,7 +78,11 @@ def test_a_judge_blind_to_planted_errors_fails_the_exam_and_a_rerun_is_free(
         line.startswith("  exam: fair untrusted: exam accuracy")
         for line in suite_lines(result.record())
     )
-    assert "Qualification exam" in render(load_run(run.run_dir))
+    html = render(load_run(run.run_dir))
+    assert "Qualification exam" in html
+    # The pairs it got wrong show the question the judge was shown.
+    mistakes = html[html.index('class="exam-mistakes"') :]
+    assert '<p class="small muted">Question ' in mistakes
 
     fake.reset()
     again = _session(tmp_path, fake, "exam-rerun", [])
@@ -85,3 +93,41 @@ def test_a_judge_blind_to_planted_errors_fails_the_exam_and_a_rerun_is_free(
     assert fake.requests() == 0
     assert second.probes is not None
     assert exam_accuracy(second.probes).equals(exam_accuracy(result.probes))
+
+
+def test_the_dry_run_counts_the_exam_calls_as_an_upper_bound_and_makes_none(
+    tmp_path: Path, fake: FakeProvider
+) -> None:
+    (tmp_path / "judges").mkdir()
+    (tmp_path / "judges" / "fair.yaml").write_text(
+        f"kind: judge\nmodel: openai/sim-judge-fair\nfamily: openai\napi_base: {fake.base_url}\n"
+        "template: pairwise_chat.j2\nsamples: 2\n"
+    )
+    (tmp_path / "judges" / "p.yaml").write_text("kind: panel\njudges: [fair]\n")
+    # 10 items, 6 with a reference: without graders only those 6 can give exam pairs.
+    rows = [
+        {"id": f"q{i:02d}", "question": f"Question {i}?"}
+        | ({"reference": f"It is {i + 10} km."} if i < 6 else {})
+        for i in range(10)
+    ]
+    (tmp_path / "data.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+    def exam_row(**fields: Any) -> tuple[int, str]:
+        suite = Suite("s", dataset="data.jsonl", base_dir=tmp_path, **fields)
+        plan = plan_suites(_session(tmp_path, fake, "dry", [], dry_run=True), [suite])
+        (row,) = [r for r in plan.rows if r.role == "judge fair exam"]
+        assert any(line.split()[:2] == ["s", "judge"] and "fair exam" in line
+                   for line in plan.lines())  # fmt: skip
+        return row.calls, row.detail
+
+    # 4 items x 3 kinds of planted error x 2 orders x 2 samples.
+    calls, detail = exam_row(exam=4)
+    assert calls == 4 * 3 * 2 * 2
+    assert "upper bound" in detail
+    # exam=True: every item with a reference; exam=20 is capped at those 6 as the run caps it.
+    assert exam_row(exam=True)[0] == 6 * 3 * 2 * 2
+    assert exam_row(exam=20)[0] == 6 * 3 * 2 * 2
+    # With a grader every item may qualify, and each may also give a graded pair.
+    assert exam_row(exam=True, graders=[Contains("km")])[0] == 10 * 4 * 2 * 2
+    assert fake.requests() == 0
+    assert not (tmp_path / "reports").exists()

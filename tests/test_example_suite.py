@@ -179,3 +179,34 @@ def test_the_prompt_variants_are_ranked_on_one_leaderboard(
     assert sorted(mine.loc[mine["role"] == "candidate", "model"].unique()) == [
         "explain", "quiz", "terse",
     ]  # fmt: skip
+
+
+def test_the_release_gate_probes_and_examines_its_judges(
+    example_run: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    _, reports = example_run
+    run_dir = only_run(reports)
+    table = pd.read_json(run_dir / "probes.jsonl", lines=True)
+    assert set(table["suite"]) == {"general-knowledge"}
+    assert set(table["judge"]) == {"smollm2", "gemma"}
+    probes = table[table["kind"] == "probe"]
+    assert set(probes["probe"]) == {"unedited", "bandwagon", "verbosity"}
+    # probe_items=4: 4 items x (unedited + 2 probes) x 2 orders x 2 judges.
+    assert probes["item_id"].nunique() == 4
+    assert len(probes) == 4 * 3 * 2 * 2
+    # exam=4: the references of 4 drawn rows give one to three planted pairs each (a number,
+    # a negation, a name, where the text has one), each judged in both orders by both judges.
+    exam = table[table["kind"] == "exam"]
+    assert exam["item_id"].nunique() == 4
+    pairs = len(exam[["item_id", "probe"]].drop_duplicates())
+    assert 4 <= pairs <= 12
+    assert len(exam) == pairs * 2 * 2
+    assert set(exam["probe"]) == {"exam:number", "exam:negation", "exam:name"}
+    assert table["question"].str.len().gt(0).all()
+    run = json.loads((run_dir / "run.json").read_text())
+    checks = {(c["judge"], c["check"]) for s in run["suites"] if s["name"] == "general-knowledge"
+              for c in s["audit"]["checks"]}  # fmt: skip
+    assert {("smollm2", "exam"), ("gemma", "exam")} <= checks
+    html = (run_dir / "report.html").read_text()
+    assert "Bias probes" in html
+    assert "Qualification exam" in html

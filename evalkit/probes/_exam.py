@@ -79,6 +79,19 @@ def max_exam_pairs(n_items: int, exam: bool | int, *, graded: bool) -> int:
     return size * (int(graded) + len(PLANTERS))
 
 
+def exam_candidates(
+    items: Sequence[Item], *, has_graders: bool, reference_field: str = "reference"
+) -> list[Item]:
+    """The items that may give an exam pair, as far as is known before any answer exists.
+
+    With graders, every item (a passing answer can be planted, a passing and a failing one
+    paired); without, only the items with a non-empty ``reference_field``.
+    """
+    if has_graders:
+        return list(items)
+    return [item for item in items if _reference(item, reference_field)]
+
+
 def check_exam(
     suite: str, items: Sequence[Item], *, has_graders: bool, reference_field: str = "reference"
 ) -> None:
@@ -88,7 +101,7 @@ def check_exam(
         UsageError: no item has a non-empty ``reference_field`` and the suite has no grader
             (see :func:`not_measurable`).
     """
-    if not has_graders and not any(_reference(item, reference_field) for item in items):
+    if not exam_candidates(items, has_graders=has_graders, reference_field=reference_field):
         raise UsageError(not_measurable(suite, reference_field))
 
 
@@ -131,6 +144,45 @@ def answers_passing(suite: str, judgments: pd.DataFrame) -> pd.Series:
         & judgments["score"].notna()
     ]
     return (rows.groupby(["item_id", "candidate"])["score"].min() >= 1.0).rename("passes")
+
+
+def declared_passing(
+    items: Sequence[Item], where: str, *, first: str, second: str, better_field: str = "better"
+) -> pd.Series:
+    """Per (item_id, answer field): the correctness a row declares of its two answers.
+
+    For rows that hold two answers (``evalkit probe``'s datasets), in the fields ``first``
+    and ``second``: ``better_field`` = ``a`` says the answer in ``first`` is correct and the
+    one in ``second`` is not; ``b`` the reverse. A row without the field (or with it empty)
+    declares nothing. The series has :func:`answers_passing`'s shape, with the field names as
+    the models, so :func:`exam_plan` (``passes=``) pairs the two answers (``exam:graded``)
+    and plants its errors in the correct one.
+
+    >>> rows = [Item("q1", {"better": "b"}), Item("q2", {})]
+    >>> declared_passing(rows, "d.jsonl", first="x", second="y").to_dict()
+    {('q1', 'x'): False, ('q1', 'y'): True}
+
+    Raises:
+        UsageError: a value other than ``a`` or ``b``, naming ``where``, the item and the field.
+    """
+    known: dict[tuple[str, str], bool] = {}
+    for item in items:
+        value = item.fields.get(better_field)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        side = value.strip().lower() if isinstance(value, str) else value
+        if side not in ("a", "b"):
+            raise UsageError(
+                f"{where}, item {item.id!r}: field {better_field!r} is {value!r}; write a (the "
+                f"answer in {first!r} is the correct one) or b (the one in {second!r}), or leave "
+                "it empty when neither is known to be wrong"
+            )
+        known[(item.id, first)] = side == "a"
+        known[(item.id, second)] = side == "b"
+    if not known:
+        return pd.Series(dtype=bool, name="passes")
+    index = pd.MultiIndex.from_tuples(list(known), names=["item_id", "candidate"])
+    return pd.Series(list(known.values()), index=index, dtype=bool, name="passes")
 
 
 def _graded_pair(question: str, answers: Sequence[Answer], passes: pd.Series) -> ProbePair | None:
@@ -222,13 +274,16 @@ def exam_plan(
     seed: int = 0,
     reference_field: str = "reference",
     questions: Mapping[str, str] | None = None,
+    passes: pd.Series | None = None,
 ) -> ExamPlan:
     """Build the exam of one suite (see the module docstring).
 
     ``answers`` are the suite's answers (only ``ok`` ones with text count); ``judgments`` its
     judgments table (only the graders' rows are read). ``questions`` is each item's question
     as the judges are shown it, by item id (the session renders the suite's prompt); by
-    default the row's ``question`` field; an item without a question gives no pair. ``n``
+    default the row's ``question`` field; an item without a question gives no pair.
+    ``passes`` is the answers' known correctness (:func:`declared_passing`); by default the
+    graders' verdicts in ``judgments`` (:func:`answers_passing`). ``n``
     items are sampled (all when None); an ``n`` beyond the items that qualify is capped, with
     a note. With no item qualifying, the plan has no pairs and its note says the exam is not
     measurable.
@@ -242,7 +297,7 @@ def exam_plan(
     by_item: dict[str, list[Answer]] = {}
     for a in sorted(usable, key=lambda a: (a.item_id, a.role != "candidate", a.model)):
         by_item.setdefault(a.item_id, []).append(a)
-    passes = answers_passing(suite, judgments)
+    passes = answers_passing(suite, judgments) if passes is None else passes
     references = [_reference(item, reference_field) for item in items]
     names = name_pool([*(a.text or "" for a in usable), *references])
     built = {

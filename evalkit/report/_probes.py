@@ -44,6 +44,7 @@ def _examples(table: pd.DataFrame, probe: str) -> list[dict[str, Any]]:
         first = rows[0]
         out.append({
             "item_id": item_id, "target": first["target"], "note": first.get("note") or "",
+            "question": _text(first.get("question")),
             "first": first.get("first") or "", "second": first.get("second") or "",
             "verdicts": [
                 {"judge": r["judge"], "order": r["order"],
@@ -55,11 +56,16 @@ def _examples(table: pd.DataFrame, probe: str) -> list[dict[str, Any]]:
     return out
 
 
+def _text(value: Any) -> str:
+    # Tables written before rows carried the question read it back as NaN (a float).
+    return value if isinstance(value, str) else ""
+
+
 def probe_view(suite: SuiteRecord, probes: pd.DataFrame) -> dict[str, Any] | None:
     """The section's data for ``suite`` (None when it ran no probe).
 
-    ``probes`` is the run's probe table (any suites; extra columns ``first``, ``second`` and
-    ``note`` hold each pair's texts for the drill-down).
+    ``probes`` is the run's probe table (any suites; extra columns ``question``, ``first``,
+    ``second`` and ``note`` hold each pair's texts for the drill-down).
     """
     if not suite.probes:
         return None

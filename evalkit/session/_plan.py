@@ -15,6 +15,8 @@ How rough the figures are:
   message. Judge prompts are rendered with placeholder answers as long as the answering
   calls' ``max_tokens``, so the judges' figure is the high end;
 - output tokens are each call's ``max_tokens``: an upper bound, not a forecast;
+- the exam's calls (``Suite(exam=N)``) are an upper bound: which pairs it asks depends on
+  answers and grades that do not exist yet (:func:`~evalkit.probes._exam.max_exam_pairs`);
 - cost is litellm's list price for those tokens (:func:`evalkit.models.estimate_cost`, call
   by call); a model litellm has no price for is shown as unpriced and counted as $0, and the
   bundled local models cost nothing. A judge with ``repair`` may make one more call per reply
@@ -30,7 +32,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Final, Literal
 
@@ -42,11 +44,13 @@ from evalkit.models._cache import cache_key
 from evalkit.models._litellm import estimate_cost
 from evalkit.models._local import is_local
 from evalkit.probes._edits import SELF_REWRITE
+from evalkit.probes._exam import exam_candidates, max_exam_pairs
 from evalkit.records._answers import Role
 from evalkit.session._conversation import placeholder_transcript, planned_requests
 from evalkit.session._endpoints import Endpoint, Resolver
 from evalkit.session._engine import (
     ROLES,
+    SuiteContext,
     answer_request,
     candidate_request,
     judge_request,
@@ -374,6 +378,9 @@ def _plan_suite(
             rows.append(_row(suite.name, "judge", f"{judge.name} probes",
                              ctx.judges[judge.name], requests, None, detail))  # fmt: skip
 
+    if suite.exam:
+        rows.extend(_exam_rows(ctx, calls, answers))
+
     for grader in ctx.graders:
         rows.append(PlanRow(
             suite=suite.name, kind="grader", name=grader.name, model="",
@@ -383,6 +390,36 @@ def _plan_suite(
         ))  # fmt: skip
     repairing = tuple(j.name for j in panel.judges if j.spec.repair_template is not None)
     return SuitePlan(suite.name, suite.mode, panel.name, len(items), tuple(rows), repairing)
+
+
+def _exam_rows(
+    ctx: SuiteContext, calls: Sequence[JudgeCall], answers: Mapping[Role, str]
+) -> list[PlanRow]:
+    """Each judge's exam calls: an upper bound, since the pairs depend on answers not yet given.
+
+    The bound is :func:`~evalkit.probes._exam.max_exam_pairs` over the items that may qualify;
+    the first of them stand in for the seeded sample, and the family policy applies as to the
+    panel's calls (the exam does not show a judge the pairs of an item it is kept from).
+    """
+    suite = ctx.suite
+    has_graders = bool(ctx.graders)
+    qualifying = exam_candidates(ctx.items, has_graders=has_graders,
+                                 reference_field=suite.reference_field)  # fmt: skip
+    n_pairs = max_exam_pairs(len(qualifying), suite.exam, graded=has_graders)
+    per_item = max_exam_pairs(1, True, graded=has_graders)  # the kinds one item may give
+    size = n_pairs // per_item
+    examined = {item.id for item in qualifying[:size]}
+    rows = []
+    for judge in ctx.panel.judges:
+        mine = [c for c in calls if c.judge.name == judge.name and c.item.id in examined]
+        requests = [judge_request(ctx, c, answers) for c in mine for _ in range(per_item)]
+        detail = (
+            f"at most {n_pairs} pairs ({size} items x up to {per_item} kinds) x 2 orders x "
+            f"{judge.spec.samples} sample(s): an upper bound, the pairs depend on the answers"
+        )
+        rows.append(_row(suite.name, "judge", f"{judge.name} exam", ctx.judges[judge.name],
+                         requests, None, detail))  # fmt: skip
+    return rows
 
 
 def _row(

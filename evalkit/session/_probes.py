@@ -27,6 +27,8 @@ from typing import Any
 
 import pandas as pd
 
+from evalkit.audit._reliability import exam_checks
+from evalkit.config import ReliabilityThresholds
 from evalkit.errors import ModelError, UsageError
 from evalkit.judging._calls import Excluded, JudgeCall
 from evalkit.models import ModelRequest
@@ -41,7 +43,9 @@ from evalkit.probes._edits import (
     shown_note,
     target_side,
 )
+from evalkit.probes._exam_stats import exam_accuracy
 from evalkit.probes._pair import Side
+from evalkit.probes._stats import probe_checks, probe_stats
 from evalkit.records._answers import Answer, Role
 from evalkit.records._dataset import Item
 from evalkit.records._judgments import ORDERS, Judgment, Order, judgments_frame
@@ -231,7 +235,7 @@ def probe_row(
         "input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0, "cached": False,
         # Beyond the table's columns: the pair itself, for the report's drill-down.
         # The note names answers by place here, as the report shows them (A = first).
-        "first": pair.first, "second": pair.second,
+        "question": pair.question, "first": pair.first, "second": pair.second,
         "note": shown_note(pair, first_shown="a") if pair.note else "",
     }  # fmt: skip
     return row | {k: v for k, v in outcome.items() if k in PROBE_COLUMNS and k != "verdict"}
@@ -331,6 +335,22 @@ def rewrite_failures(
 def probe_table(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     """The probe table of ``rows``: :data:`~evalkit.probes.PROBE_COLUMNS`, in that order."""
     return pd.DataFrame(list(rows), columns=list(PROBE_COLUMNS))
+
+
+def probe_findings(
+    table: pd.DataFrame, thresholds: ReliabilityThresholds, *, confidence: float, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The probe table's statistics, the exam's accuracy, and both sources' check rows joined.
+
+    Bias probes and the exam share the probe table; each adds its own check rows to the
+    judges' reliability verdict. One place for a suite's run and ``evalkit probe``.
+    """
+    stats = probe_stats(table, confidence=confidence, alpha=thresholds.probe_alpha, seed=seed)
+    accuracy = exam_accuracy(table, confidence)
+    checks = pd.concat(
+        [probe_checks(stats, thresholds), exam_checks(accuracy, thresholds)], ignore_index=True
+    )
+    return stats, accuracy, checks
 
 
 async def run_probes(

@@ -21,7 +21,6 @@ import pandas as pd
 from evalkit._profile import Profile
 from evalkit._runid import new_run_id
 from evalkit.audit import position_bias, run_audit
-from evalkit.audit._reliability import exam_checks
 from evalkit.candidates._transport import AppTransport
 from evalkit.config import EvalkitConfig
 from evalkit.data._kept import keep_texts
@@ -35,8 +34,6 @@ from evalkit.models._batch import enable_batches
 from evalkit.models._litellm import LiteLLMTransport
 from evalkit.models._local import is_local
 from evalkit.panel import PanelRule, combine_orders
-from evalkit.probes._exam_stats import exam_accuracy
-from evalkit.probes._stats import probe_checks, probe_stats
 from evalkit.records._answers import Answer
 from evalkit.records._baselines import read_accepted, read_accepted_texts
 from evalkit.records._judgments import judgments_frame
@@ -63,7 +60,7 @@ from evalkit.session._group import (
 )
 from evalkit.session._handoff import evaluate_once
 from evalkit.session._prepare import prepare_suite
-from evalkit.session._probes import probe_table, run_probes
+from evalkit.session._probes import probe_findings, probe_table, run_probes
 from evalkit.session._progress import Progress, Writer
 from evalkit.session._result import Conclusion, SuiteResult
 from evalkit.session._signals import RunInterrupts
@@ -370,14 +367,9 @@ class EvalSession:
         rule = panel_rule(ctx)
         stats, checks = None, None
         if probes is not None and len(probes):
-            # Bias probes and the exam share the probe table; each adds its own check rows to
-            # the judges' reliability verdict.
-            stats = probe_stats(
-                probes, confidence=cfg.confidence, alpha=cfg.reliability.probe_alpha,
-                seed=cfg.seed,
-            )  # fmt: skip
-            exam = exam_checks(exam_accuracy(probes, cfg.confidence), cfg.reliability)
-            checks = pd.concat([probe_checks(stats, cfg.reliability), exam], ignore_index=True)
+            stats, _, checks = probe_findings(
+                probes, cfg.reliability, confidence=cfg.confidence, seed=cfg.seed
+            )
         with self.profile.phase("audit"):
             # The whole table: the audit's judge statistics leave the graders' rows out, and
             # measure the judges against them (fluent but wrong).

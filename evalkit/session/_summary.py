@@ -82,7 +82,7 @@ def suite_lines(suite: SuiteRecord) -> list[str]:
     fluent = suite.audit.fluent_but_wrong if suite.audit is not None else None
     if fluent is not None and fluent.reason is None:
         lines.append(f"  {fluent.summary_line()}")
-    lines.extend(probe_lines(suite.probes))
+    lines.extend(probe_lines(suite.probes, suite.audit.checks if suite.audit else ()))
     # A judge that failed the qualification exam is named on its own line: the exam is the
     # direct test of whether it can tell a right answer from a wrong one.
     for check in suite.audit.checks if suite.audit is not None else []:
@@ -107,8 +107,13 @@ def suite_lines(suite: SuiteRecord) -> list[str]:
     return lines
 
 
-def probe_lines(probes: Sequence[Mapping[str, Any]]) -> list[str]:
+def probe_lines(
+    probes: Sequence[Mapping[str, Any]], checks: Sequence[Mapping[str, Any]] = ()
+) -> list[str]:
     """One line per flagged (judge, bias probe), or one line saying none was; none unprobed.
+
+    ``checks`` are the audit's check rows: a (judge, probe) whose check is ``not measured``
+    (too few verdicts) is counted as such, never as measured.
 
     >>> probe_lines([{"judge": "j", "probe": "tone", "flagged": False}])
     ['  probes: 1 judge x 1 probe measured, none moved a judge beyond swap noise']
@@ -117,6 +122,17 @@ def probe_lines(probes: Sequence[Mapping[str, Any]]) -> list[str]:
         return []
     flagged = [row for row in probes if row["flagged"]]
     if not flagged:
+        unmeasured = {(str(c["judge"]), str(c["check"])) for c in checks
+                      if c.get("status") == "not measured"}  # fmt: skip
+        few = sum((str(row["judge"]), f"probe:{row['probe']}") in unmeasured for row in probes)
+        if few:
+            line = (
+                f"  probes: {few} of {len(probes)} (judge, probe) pairs not measured (too few "
+                "verdicts; probe more items)"
+            )
+            rest = len(probes) - few
+            return [line + (f"; none of the other {rest} moved a judge beyond swap noise"
+                            if rest else "")]  # fmt: skip
         judges = len({row["judge"] for row in probes})
         kinds = len({row["probe"] for row in probes})
         return [
