@@ -496,6 +496,7 @@ def test_a_shards_dry_run_plans_the_shards_items_and_writes_nothing(tmp_path: Pa
 # --- a suite of several candidates, probed, in shards ------------------------------------------
 
 
+@pytest.mark.slow  # four pytest processes and a merge (~40 s); the 3-shard test stays everyday
 def test_a_suite_of_candidates_with_probes_merged_is_the_run_in_one_process(tmp_path: Path) -> None:
     # The pairs of a suite with candidates are sub-suites: an item's pairs must run in one shard
     # (its leaderboard comparisons stay together), and the merge must decide every pair and fit
