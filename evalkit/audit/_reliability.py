@@ -25,6 +25,8 @@ from evalkit.config import ReliabilityThresholds as ReliabilityThresholds
 
 Status = Literal["ok", "questionable", "untrusted", "not measured"]
 Reliability = Literal["trusted", "questionable", "untrusted"]
+#: The verdicts from best to worst: a judge's verdict is the worst of its checks.
+VERDICTS: Final[tuple[Reliability, ...]] = ("trusted", "questionable", "untrusted")
 CHECK_COLUMNS: Final = (
     "judge",
     "mode",
@@ -372,7 +374,7 @@ def judge_reliability(
     rank = checks["status"].map(_RANK)
     verdicts = judges[["judge", "judge_family"]].copy()
     worst = rank.groupby(checks["judge"]).max().reindex(verdicts["judge"]).fillna(0)
-    verdicts["verdict"] = worst.map({0: "trusted", 1: "questionable", 2: "untrusted"}).to_numpy()
+    verdicts["verdict"] = worst.map(dict(enumerate(VERDICTS))).to_numpy()
     failed = checks.loc[rank > 0]
     counts = failed.groupby(["judge", "status"]).size().unstack(fill_value=0)
     for status in ("questionable", "untrusted"):

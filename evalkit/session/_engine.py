@@ -93,6 +93,13 @@ class SuiteContext:
     panel: Panel
     judges: Mapping[str, Endpoint]
     templates: Templates
+    #: the whole dataset's items, when ``items`` is one shard's part of them: samples (probes,
+    #: the exam) are drawn over these, so that shards draw what one process would.
+    dataset: Sequence[Item] | None = None
+
+    def all_items(self) -> Sequence[Item]:
+        """Every item of the suite's dataset, whichever part of it this run asks."""
+        return self.items if self.dataset is None else self.dataset
 
     def endpoint(self, role: Role) -> Endpoint:
         """The candidate's or the baseline's endpoint (the baseline must have been asked)."""

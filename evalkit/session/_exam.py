@@ -37,7 +37,7 @@ async def run_exam(
     # The items are drawn over the whole dataset first, so that a shard examines exactly the
     # drawn items it holds (the shards merged examine what one process would); the plan then
     # takes every drawn item that has a known answer.
-    drawn = ranked_ids([i.id for i in suite.items()], n, seed=seed, name=suite.name)
+    drawn = ranked_ids([i.id for i in ctx.all_items()], n, seed=seed, name=suite.name)
     items = [item for item in ctx.items if item.id in drawn]
     plan = exam_plan(
         suite.name, items, [*candidate.values(), *baseline.values()],

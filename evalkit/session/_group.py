@@ -27,6 +27,7 @@ from typing import Final
 
 import pandas as pd
 
+from evalkit.audit._reliability import VERDICTS
 from evalkit.candidates._app import App
 from evalkit.candidates._recorded import Recorded
 from evalkit.candidates._variant import Variant
@@ -196,11 +197,10 @@ def group_leaderboard(
 
 
 #: Reliability verdicts from best to worst: a judge weighs what its worst pair says.
-_TRUST: Final = ("trusted", "questionable", "untrusted")
 
 
 def _badness(verdict: str) -> int:
-    return _TRUST.index(verdict) if verdict in _TRUST else len(_TRUST)
+    return VERDICTS.index(verdict) if verdict in VERDICTS else len(VERDICTS)
 
 
 def worst_verdicts(per_pair: Sequence[Mapping[str, str]]) -> dict[str, str]:

@@ -99,6 +99,7 @@ def prepare_suite(
         )
         for j in panel.judges
     }
+    dataset = items
     if config.shard is not None:
         # Only once every item is checked (and recorded answers matched to all of them): a
         # bad row in another shard's part stops every shard, as it stops the whole run.
@@ -114,6 +115,7 @@ def prepare_suite(
         panel=panel,
         judges=judges,
         templates=registry.templates,
+        dataset=dataset,
     )
     check_rewriters(ctx)
     return ctx

@@ -75,7 +75,7 @@ def sample_items(
     An item of the sample without both answers is not probed (the sample is not refilled).
     """
     suite = ctx.suite
-    singles = [item.id for item in suite.items() if item.conversation is None]
+    singles = [item.id for item in ctx.all_items() if item.conversation is None]
     chosen = ranked_ids(singles, suite.probe_items, seed=suite.probe_seed, name=suite.name)
     return [
         item for item in ctx.items
