@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from evalkit import _loading_gc
 from evalkit._profile import Profile, process_age_s
 from evalkit._runid import new_run_id
 from evalkit.config import EvalkitConfig, check_folders, in_ci, load_config, read_pyproject
@@ -32,6 +33,7 @@ _interrupts_key = pytest.StashKey["Any"]()
 _pytest_session_key = pytest.StashKey[pytest.Session]()
 _profile_key = pytest.StashKey[Profile]()
 _exit_started_key = pytest.StashKey[float]()
+_gc_paused_key = pytest.StashKey[bool]()
 
 _OPTIONS: tuple[tuple[str, str, Any, str], ...] = (
     ("candidate", "MODEL", str, "model under test (litellm model string or local/<name>)"),
@@ -125,6 +127,10 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"evalkit: {exc}") from None
     config.stash[_config_key] = settings
     config.stash[_started_key] = time.time()
+    if _owns_process(config) and not getattr(config.option, "numprocesses", None):
+        # Until the preflight has loaded everything (see evalkit._loading_gc). Not in an xdist
+        # controller, which collects nothing and so would never reach the end of loading.
+        config.stash[_gc_paused_key] = _loading_gc.pause()
     if config.getoption("evalkit_profile"):
         clock = time.perf_counter
         config.stash[_profile_key] = Profile(clock, started=clock() - process_age_s())
@@ -242,6 +248,13 @@ def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
     """Check every suite's inputs before the first test runs; stop pytest on a problem."""
+    try:
+        _check_suites(session, config, items)
+    finally:
+        _resume_gc(config)
+
+
+def _check_suites(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     suites = {}
     modules: dict[str, dict[int, Path]] = {}  # suite name -> suite object -> its module
     for item in items:
@@ -457,6 +470,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         if _exit_started_key in config.stash:
             profile.add("exit", profile.now() - config.stash[_exit_started_key])
         sys.stdout.write("\n".join(profile.lines()) + "\n")
+    _resume_gc(config)  # a run stopped before its collection ended
     interrupts = config.stash.get(_interrupts_key, None)
     if interrupts is None:
         return
@@ -481,8 +495,23 @@ def _freeze_for_exit(config: pytest.Config) -> None:
     ``pytest.main()`` called by a program or by another pytest's test returns to a process
     that goes on, and would keep those cycles for good.
     """
-    if tuple(config.invocation_params.args) == tuple(sys.argv[1:]):
+    if _owns_process(config):
         gc.freeze()
+
+
+def _owns_process(config: pytest.Config) -> bool:
+    """Whether this process was started for this run (its command line holds this run's arguments).
+
+    Not so for a ``pytest.main()`` called by a program or by another pytest's test: that process
+    goes on after the run, and must keep collecting its garbage.
+    """
+    return tuple(config.invocation_params.args) == tuple(sys.argv[1:])
+
+
+def _resume_gc(config: pytest.Config) -> None:
+    """End the pause of the garbage collector begun at configure, if it is still on."""
+    _loading_gc.resume(config.stash.get(_gc_paused_key, False))
+    config.stash[_gc_paused_key] = False
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
