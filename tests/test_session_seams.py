@@ -95,7 +95,7 @@ def _answer(item_id: str, role: str, text: str | None) -> Answer:
     )  # fmt: skip
 
 
-def test_an_item_fails_only_when_the_candidate_gave_no_answer() -> None:
+def test_an_item_fails_when_the_candidate_gave_no_answer_not_when_the_baseline_did() -> None:
     answers = {
         "candidate": {"a": _answer("a", "candidate", "Yes."), "b": _answer("b", "candidate", None)},
         "baseline": {"a": _answer("a", "baseline", None), "b": _answer("b", "baseline", "No.")},
@@ -114,6 +114,45 @@ def test_an_item_fails_only_when_the_candidate_gave_no_answer() -> None:
         "candidate (openai/candidate): failed: 500 from the provider",
         "baseline (openai/baseline): No.",
     ]
+
+
+def test_an_item_fails_when_no_judge_call_gave_a_verdict_because_the_calls_failed() -> None:
+    ids = ("both", "one_ok", "unreadable", "mixed", "no_rows")
+    answers = {"candidate": {i: _answer(i, "candidate", "Yes.") for i in ids}}
+    rows = [
+        ("both", "j1", "failed", "unavailable: connection refused"),
+        ("both", "j2", "failed", "timeout: no answer in 30 s"),
+        ("one_ok", "j1", "ok", None),
+        ("one_ok", "j2", "failed", "unavailable: connection refused"),
+        ("unreadable", "j1", "unparseable", None),
+        ("mixed", "j1", "unparseable", None),
+        ("mixed", "j2", "not_run", "not_run: the budget of $1.00 is spent"),
+    ]
+    table = pd.DataFrame(
+        [{"item_id": i, "judge": j, "order": None, "status": st, "verdict": "tie" if st == "ok"
+          else None, "error": e, "raw_output": None} for i, j, st, e in rows]
+    )  # fmt: skip
+    empty = pd.DataFrame(columns=["item_id", "verdict", "abstained", "reason"])
+    result = SuiteResult(
+        name="s", judgments=table, answers=answers, combined=empty, panel=empty,
+        position=empty, audit=None, gates=(), lineage=(), models={},
+    )  # fmt: skip
+    outcomes = {i: result.item_conclusion(i) for i in ids}
+    assert {i: c.status for i, c in outcomes.items()} == {
+        "both": "failed",  # an outage: the item was never evaluated
+        "one_ok": "passed",
+        "unreadable": "passed",  # the judge replied: a fact about the judge, for the audit
+        "mixed": "failed",
+        "no_rows": "passed",  # nothing to judge it with (e.g. graders only on other items)
+    }
+    assert outcomes["both"].message.splitlines()[:3] == [
+        "no judge could evaluate the item: unavailable: connection refused",
+        "candidate (openai/candidate): Yes.",
+        "  j1 [None]: failed: unavailable: connection refused  (raw: None)",
+    ]
+    assert outcomes["mixed"].message.splitlines()[0] == (
+        "no judge could evaluate the item: not_run: the budget of $1.00 is spent"
+    )
 
 
 def test_the_user_facing_suite_is_the_sessions_declaration_with_tests() -> None:

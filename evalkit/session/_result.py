@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
@@ -19,6 +20,7 @@ from evalkit.records._run import (
     SuiteModels,
     table_rows,
 )
+from evalkit.records._status import FAILED_STATUSES
 from evalkit.records._texts import SuiteTexts
 from evalkit.records._usage import call_counts, costs, tokens
 from evalkit.session._engine import LineageDecision
@@ -81,16 +83,39 @@ class SuiteResult:
         return "\n".join(lines)
 
     def item_conclusion(self, item_id: str) -> Conclusion:
-        """The item's test fails when the candidate could not answer it; otherwise it passes.
+        """The item's test fails when the item was not evaluated; otherwise it passes.
 
-        Losing an item to the baseline is not a failure: the suite's gates decide on the
-        whole sample, with its interval.
+        Not evaluated: the candidate could not answer it, or no call judging it gave a verdict
+        because the calls failed (an outage, a spent budget, a missing baseline answer). Losing
+        an item to the baseline is not a failure, nor is a judge's unreadable reply (a fact
+        about the judge, which the audit weighs): the suite's gates decide on the whole
+        sample, with its interval.
         """
         cand = self.answers["candidate"][item_id]
         if cand.status != "ok":
             summary = self.item_summary(item_id)
             return Conclusion("failed", f"the candidate gave no answer: {cand.error}\n{summary}")
+        error = self._not_judged.get(item_id)
+        if error is not None:
+            summary = self.item_summary(item_id)
+            return Conclusion("failed", f"no judge could evaluate the item: {error}\n{summary}")
         return Conclusion("passed")
+
+    @functools.cached_property
+    def _not_judged(self) -> Mapping[str, str]:
+        """Items whose judge calls gave no verdict and at least one failed: item → its error.
+
+        Computed once for the whole table (one item's test at a time would filter it again
+        for every item).
+        """
+        table = self.judgments
+        if table.empty:
+            return {}
+        judged = table["status"].eq("ok").groupby(table["item_id"]).any()
+        failed = table.loc[table["status"].isin(FAILED_STATUSES)]
+        errors = failed.groupby("item_id")["error"].first()
+        errors = errors[~judged.reindex(errors.index, fill_value=False).to_numpy(dtype=bool)]
+        return {str(item): str(error) for item, error in errors.items()}
 
     def panel_records(self) -> list[PanelVerdict]:
         """Each item's panel verdict or score, abstained flag and reason."""
