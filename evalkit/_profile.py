@@ -24,6 +24,7 @@ PHASES: Final = (
     "judge calls",  # the panel's calls (and deterministic graders)
     "audit",  # the judge audit of each suite's table
     "gates",  # each suite's gates
+    "tests",  # pytest running the item and gate tests, outside the phases above
     "report",  # run.json, the results files and the HTML report
     "exit",  # from the end of the session to pytest_unconfigure
 )
@@ -60,6 +61,24 @@ class Profile:
             yield
         finally:
             self.seconds[name] += self._clock() - begin
+
+    @contextlib.contextmanager
+    def outside_phases(self, name: str) -> Iterator[None]:
+        """Add to phase ``name`` the wall time of the ``with`` block that no other phase took.
+
+        For a span that contains other phases: pytest's first item test runs the suite's
+        answers, judge calls, audit and gates, which keep their own time.
+
+        Raises:
+            KeyError: ``name`` is not one of :data:`PHASES`.
+        """
+        self.seconds[name]
+        begin, inside = self._clock(), sum(self.seconds.values())
+        try:
+            yield
+        finally:
+            nested = sum(self.seconds.values()) - inside
+            self.seconds[name] += max(self._clock() - begin - nested, 0.0)
 
     def add(self, name: str, seconds: float) -> None:
         """Add ``seconds`` to phase ``name``.

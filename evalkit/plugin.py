@@ -361,6 +361,16 @@ def _git_commit(rootdir: Path) -> str | None:
     return done.stdout.strip() or None
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    """Under ``--evalkit-profile``, count pytest's own work on each test as the ``tests`` phase."""
+    profile = item.config.stash.get(_profile_key, None)
+    if profile is None:
+        return (yield)
+    with profile.outside_phases("tests"):
+        return (yield)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Start no test once a signal has stopped the run."""

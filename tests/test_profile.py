@@ -56,6 +56,25 @@ def test_phases_add_up_and_the_rest_is_other() -> None:
     assert by_name["total"].split() == ["10.00", "s", "100.0%"]
 
 
+def test_a_span_around_other_phases_counts_only_the_time_they_did_not_take() -> None:
+    clock = _Clock()
+    profile = Profile(clock)
+    with profile.outside_phases("tests"):  # the first item test runs the whole suite
+        clock.t += 0.25
+        with profile.phase("judge calls"):
+            clock.t += 2.0
+        with profile.phase("audit"):
+            clock.t += 0.5
+        clock.t += 0.25
+    with profile.outside_phases("tests"):  # the next one reads the result
+        clock.t += 0.125
+    assert profile.seconds["tests"] == 0.625
+    assert profile.seconds["judge calls"] == 2.0
+    assert profile.seconds["audit"] == 0.5
+    by_name = {line[2:14].strip(): line[14:].split()[0] for line in profile.lines()[1:]}
+    assert by_name["other"] == "0.00"
+
+
 def test_an_unknown_phase_fails_before_its_block_runs() -> None:
     profile = Profile(_Clock())
     ran = []
