@@ -31,7 +31,7 @@ import pandas as pd
 from evalkit.errors import UsageError
 from evalkit.graders._base import GRADER_FAMILY
 from evalkit.probes._pair import ProbePair, Side
-from evalkit.probes._plant import PLANTERS, Planted, name_pool
+from evalkit.probes._plant import PLANTERS, NamePool, Planted, name_pool
 from evalkit.records._answers import Answer
 from evalkit.records._dataset import Item
 
@@ -212,7 +212,7 @@ def _item_pairs(
     item: Item,
     answers: Sequence[Answer],
     passes: pd.Series,
-    names: Sequence[str],
+    names: NamePool,
     seed: int,
     reference_field: str,
     question: str,
