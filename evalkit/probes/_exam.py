@@ -49,6 +49,14 @@ def not_measurable(suite: str, reference_field: str = "reference") -> str:
     )
 
 
+def capped(suite: str, asked: int, known: int) -> str:
+    """The note for an exam that asks for more items than the ``known`` ones that qualify."""
+    return (
+        f"suite {suite!r}: exam asked for {asked} items but only {known} have a known answer "
+        f"(a reference, or answers the graders judged); the exam uses {known}"
+    )
+
+
 def exam_size(suite: str, exam: bool | int) -> int | None:
     """How many items ``Suite(exam=...)`` asks for: None for all that qualify, 0 for no exam.
 
@@ -321,10 +329,7 @@ def exam_plan(
     chosen = sorted(built)
     notes = []
     if n is not None and n > len(chosen):
-        notes.append(
-            f"suite {suite!r}: exam asked for {n} items but only {len(chosen)} have a known "
-            f"answer (a reference, or answers the graders judged); the exam uses {len(chosen)}"
-        )
+        notes.append(capped(suite, n, len(chosen)))
     elif n is not None:
         chosen = sorted(_rng(seed, f"sample:{suite}").sample(chosen, n))
     drawn = [pp for item_id in chosen for pp in built[item_id]]
