@@ -152,7 +152,8 @@ def test_a_shard_notes_the_exam_as_the_run_in_one_process_does(
     (tmp_path / "data.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     suite = Suite("s", dataset="data.jsonl", base_dir=tmp_path, exam=exam)
 
-    def notes(**settings: Any) -> list[str]:
+    def notes(**settings: Any) -> tuple[list[str], set[str]]:
+        """The exam's notes the run writes, and the items it examines."""
         written: list[str] = []
         run = _session(tmp_path, fake, f"run-{len(list(tmp_path.iterdir()))}", written, **settings)
         try:
@@ -160,14 +161,23 @@ def test_a_shard_notes_the_exam_as_the_run_in_one_process_does(
         finally:
             run.finish()
         assert result.probes is not None
-        return [w for w in written if w.startswith("evalkit: suite 's': exam")]
+        examined = set(result.probes.loc[result.probes["kind"] == "exam", "item_id"])
+        return [w for w in written if w.startswith("evalkit: suite 's': exam")], examined
 
-    whole = notes()
+    whole, examined = notes()
     capped = (
         "evalkit: suite 's': exam asked for 20 items but only 10 have a known answer (a "
         "reference, or answers the graders judged); the exam uses 10\n"
     )
     assert whole == ([capped] if exam == 20 else [])
+    # Drawn among the items with a reference: exam=4 examines 4 of them, not 2 and 2 without.
+    assert len(examined) == min(exam, 10)
+    assert all(int(item_id[1:]) < 10 for item_id in examined)
     # Each shard holds part of the items, and says what the whole run says of them all.
+    parts = []
     for shard in ("1/2", "2/2"):
-        assert notes(shard=shard) == whole, shard
+        said, part = notes(shard=shard)
+        assert said == whole, shard
+        parts.append(part)
+    assert parts[0] | parts[1] == examined
+    assert not parts[0] & parts[1]
