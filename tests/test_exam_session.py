@@ -131,3 +131,53 @@ def test_the_dry_run_counts_the_exam_calls_as_an_upper_bound_and_makes_none(
     assert exam_row(exam=True, graders=[Contains("km")])[0] == 10 * 4 * 2 * 2
     assert fake.requests() == 0
     assert not (tmp_path / "reports").exists()
+
+
+@pytest.mark.parametrize("exam", [20, 4, 1])
+def test_a_shard_notes_the_exam_as_the_run_in_one_process_does(
+    tmp_path: Path, fake: FakeProvider, exam: int
+) -> None:
+    (tmp_path / "judges").mkdir()
+    (tmp_path / "judges" / "fair.yaml").write_text(
+        f"kind: judge\nmodel: openai/sim-judge-fair\nfamily: openai\napi_base: {fake.base_url}\n"
+        "template: pairwise_chat.j2\n"
+    )
+    (tmp_path / "judges" / "p.yaml").write_text("kind: panel\njudges: [fair]\n")
+    # 12 items, 10 with a reference: the exam can draw from those 10 only.
+    rows = [
+        {"id": f"q{i:02d}", "question": f"Question {i}?"}
+        | ({"reference": f"It is {i + 10} km."} if i < 10 else {})
+        for i in range(12)
+    ]
+    (tmp_path / "data.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    suite = Suite("s", dataset="data.jsonl", base_dir=tmp_path, exam=exam)
+
+    def notes(**settings: Any) -> tuple[list[str], set[str]]:
+        """The exam's notes the run writes, and the items it examines."""
+        written: list[str] = []
+        run = _session(tmp_path, fake, f"run-{len(list(tmp_path.iterdir()))}", written, **settings)
+        try:
+            result = run.suite_result(suite)
+        finally:
+            run.finish()
+        assert result.probes is not None
+        examined = set(result.probes.loc[result.probes["kind"] == "exam", "item_id"])
+        return [w for w in written if w.startswith("evalkit: suite 's': exam")], examined
+
+    whole, examined = notes()
+    capped = (
+        "evalkit: suite 's': exam asked for 20 items but only 10 have a known answer (a "
+        "reference, or answers the graders judged); the exam uses 10\n"
+    )
+    assert whole == ([capped] if exam == 20 else [])
+    # Drawn among the items with a reference: exam=4 examines 4 of them, not 2 and 2 without.
+    assert len(examined) == min(exam, 10)
+    assert all(int(item_id[1:]) < 10 for item_id in examined)
+    # Each shard holds part of the items, and says what the whole run says of them all.
+    parts = []
+    for shard in ("1/2", "2/2"):
+        said, part = notes(shard=shard)
+        assert said == whole, shard
+        parts.append(part)
+    assert parts[0] | parts[1] == examined
+    assert not parts[0] & parts[1]

@@ -31,7 +31,7 @@ import pandas as pd
 from evalkit.errors import UsageError
 from evalkit.graders._base import GRADER_FAMILY
 from evalkit.probes._pair import ProbePair, Side
-from evalkit.probes._plant import PLANTERS, Planted, name_pool
+from evalkit.probes._plant import PLANTERS, NamePool, Planted, name_pool
 from evalkit.records._answers import Answer
 from evalkit.records._dataset import Item
 
@@ -46,6 +46,14 @@ def not_measurable(suite: str, reference_field: str = "reference") -> str:
         f"suite {suite!r}: exam not measurable: no known-answer items; give the dataset rows a "
         f"`{reference_field}` field, or the suite a deterministic grader "
         "(Suite(graders=[...])), or remove exam="
+    )
+
+
+def capped(suite: str, asked: int, known: int) -> str:
+    """The note for an exam that asks for more items than the ``known`` ones that qualify."""
+    return (
+        f"suite {suite!r}: exam asked for {asked} items but only {known} have a known answer "
+        f"(a reference, or answers the graders judged); the exam uses {known}"
     )
 
 
@@ -212,7 +220,7 @@ def _item_pairs(
     item: Item,
     answers: Sequence[Answer],
     passes: pd.Series,
-    names: Sequence[str],
+    names: NamePool,
     seed: int,
     reference_field: str,
     question: str,
@@ -321,10 +329,7 @@ def exam_plan(
     chosen = sorted(built)
     notes = []
     if n is not None and n > len(chosen):
-        notes.append(
-            f"suite {suite!r}: exam asked for {n} items but only {len(chosen)} have a known "
-            f"answer (a reference, or answers the graders judged); the exam uses {len(chosen)}"
-        )
+        notes.append(capped(suite, n, len(chosen)))
     elif n is not None:
         chosen = sorted(_rng(seed, f"sample:{suite}").sample(chosen, n))
     drawn = [pp for item_id in chosen for pp in built[item_id]]

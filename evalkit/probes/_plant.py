@@ -9,9 +9,12 @@ give the same copy, in any process):
   (``GPT-4``, ``H2O``) are left alone;
 - :func:`plant_negation` negates one statement (``is`` → ``is not``, ``can`` → ``cannot``) or
   removes an existing negation (``is not`` → ``is``, ``doesn't`` → ``does``);
-- :func:`plant_name` replaces one capitalised name by another of the same kind: from the names
-  the caller collected from the dataset's answers and references (:func:`name_pool`), else
-  from a small bundled list of cities, countries and people.
+- :func:`plant_name` replaces one name, whole ("Leonardo da Vinci", "Second World War"), by
+  another of the same kind, never of another: a bundled name (:data:`NAMES`: cities,
+  countries, people, planets, elements, languages, ...) by one of its kind from the names the
+  caller collected from the dataset's answers and references (:func:`name_pool`), else from
+  the bundled list; another name only by a name of the dataset that fills the same slot (the
+  same two words before it, or a whole reference). With no such name, no name is planted.
 
 Each returns a :class:`Planted` (the copy and where it differs, for the report's highlight) or
 None when the text offers nothing to plant — never a copy identical to the original.
@@ -23,7 +26,7 @@ import dataclasses
 import hashlib
 import random
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Final
 
 #: A 4-digit whole number in this range reads as a year: it moves by a few years, not digits.
@@ -59,33 +62,100 @@ _CONTRACTED: Final = re.compile(
 # Lower-case only: a capitalised "Is" opens a question, where "Is not it" would not be fluent.
 _INSERTABLE: Final = re.compile(r"\b(" + "|".join(_INSERT) + r")\b(?! not\b)(?!n't)")
 
-#: Bundled names by kind, used when the dataset offers no other name of the same kind.
+#: Bundled names by kind. A name is swapped only for another name of its kind: a kind tells what
+#: a name is (a city, a war), so the copy stays fluent and is wrong only in its fact. A name
+#: belongs to one kind at most (a test pins that), and multi-word names are whole names.
 NAMES: Final[dict[str, tuple[str, ...]]] = {
     "city": (
         "Paris", "London", "Berlin", "Madrid", "Rome", "Tokyo", "Beijing", "Moscow", "Cairo",
         "Ottawa", "Canberra", "Lisbon", "Vienna", "Athens", "Dublin", "Oslo", "Stockholm",
         "Warsaw", "Prague", "Budapest", "Delhi", "Seoul", "Bangkok", "Nairobi", "Lima",
+        "New York", "Los Angeles", "Chicago", "Sydney", "Melbourne", "Toronto", "Amsterdam",
+        "Brussels", "Copenhagen", "Helsinki", "Istanbul", "Mumbai", "Shanghai", "Hong Kong",
+        "Buenos Aires", "Rio de Janeiro", "Mexico City", "Cape Town", "San Francisco",
     ),
     "country": (
         "France", "Germany", "Spain", "Italy", "Japan", "China", "Russia", "Egypt", "Canada",
         "Australia", "Portugal", "Austria", "Greece", "Ireland", "Norway", "Sweden", "Poland",
-        "India", "Brazil", "Mexico", "Kenya", "Peru", "Argentina", "Chile", "Turkey",
+        "India", "Brazil", "Mexico", "Kenya", "Peru", "Argentina", "Chile", "Turkey", "Nepal",
+        "United States", "United Kingdom", "New Zealand", "South Africa", "Netherlands",
+        "Belgium", "Switzerland", "Thailand", "Vietnam", "Indonesia", "Nigeria", "Pakistan",
+        "Iran", "Finland", "Denmark", "Iceland", "Morocco", "Ethiopia", "Colombia", "Ukraine",
+        "South Korea",
     ),
     "person": (
         "Einstein", "Newton", "Darwin", "Curie", "Galileo", "Shakespeare", "Mozart",
         "Beethoven", "Napoleon", "Lincoln", "Washington", "Picasso", "Tesla", "Edison",
-        "Pasteur", "Kepler", "Copernicus", "Aristotle", "Plato", "Dickens",
+        "Pasteur", "Kepler", "Copernicus", "Aristotle", "Plato", "Dickens", "Michelangelo",
+        "Albert Einstein", "Isaac Newton", "Charles Darwin", "Marie Curie", "William Shakespeare",
+        "Wolfgang Amadeus Mozart", "Ludwig van Beethoven", "Abraham Lincoln", "George Washington",
+        "Pablo Picasso", "Nikola Tesla", "Thomas Edison", "Louis Pasteur", "Johannes Kepler",
+        "Charles Dickens", "Leonardo da Vinci", "Vincent van Gogh", "Jane Austen", "Leo Tolstoy",
+        "Alan Turing", "Ada Lovelace", "Grace Hopper", "Guido van Rossum", "Linus Torvalds",
+        "Tim Berners-Lee", "Dennis Ritchie",
+    ),
+    "planet": ("Mercury", "Venus", "Earth", "Mars", "Jupiter", "Saturn", "Uranus", "Neptune"),
+    "element": (
+        "Hydrogen", "Helium", "Lithium", "Carbon", "Nitrogen", "Oxygen", "Sodium", "Calcium",
+        "Potassium", "Iron", "Copper", "Zinc", "Silver", "Gold", "Uranium",
+    ),
+    "language": (
+        "English", "French", "German", "Spanish", "Italian", "Portuguese", "Russian",
+        "Japanese", "Chinese", "Mandarin", "Arabic", "Hindi", "Dutch", "Greek", "Latin",
+        "Swedish", "Korean",
+    ),
+    "programming language": (
+        "Python", "Java", "Ruby", "Perl", "Haskell", "Fortran", "Kotlin", "Scala", "Lisp",
+    ),
+    "continent": (
+        "Africa", "Asia", "Europe", "Antarctica", "North America", "South America", "Oceania",
+    ),
+    "ocean": (
+        "Pacific", "Atlantic", "Arctic", "Pacific Ocean", "Atlantic Ocean", "Indian Ocean",
+        "Arctic Ocean", "Southern Ocean",
+    ),
+    "river": (
+        "Amazon", "Nile", "Mississippi", "Yangtze", "Danube", "Thames", "Rhine", "Volga",
+        "Ganges", "Seine", "Mekong",
+    ),
+    "mountain": (
+        "Everest", "Kilimanjaro", "Matterhorn", "Denali", "Aconcagua", "Mount Everest",
+        "Mount Kilimanjaro", "Mount Fuji", "Mont Blanc", "Mount Elbrus",
+    ),
+    "temperature scale": ("Celsius", "Fahrenheit"),
+    "war": (
+        "First World War", "Second World War", "Cold War", "Vietnam War", "Korean War",
+        "Crimean War", "Gulf War",
     ),
 }  # fmt: skip
-# Capitalised words that are not names, though they may stand mid-sentence.
+_KINDS: Final = {name: kind for kind, names in NAMES.items() for name in names}
+# Capitalised words that are not names, though they may stand mid-sentence, and openers that
+# stand before a name at a sentence's start ("In Paris"): never part of a name.
 _NOT_NAMES: Final = frozenset((
     "I", "A", "An", "The", "This", "That", "These", "Those", "It", "Its", "He", "She", "We",
     "They", "You", "Yes", "No", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
     "Saturday", "Sunday", "January", "February", "March", "April", "May", "June", "July",
     "August", "September", "October", "November", "December", "Mr", "Mrs", "Ms", "Dr",
+    "In", "On", "At", "By", "From", "For", "To", "Of", "With", "After", "Before", "During",
+    "Since", "Until", "And", "But", "Or", "So", "Then", "When", "While", "If", "Both", "Also",
+    "Here", "There", "What", "Which", "Who", "Where", "Why", "How",
 ))  # fmt: skip
 _WORD: Final = re.compile(r"\b[A-Z][a-z]+(?:-[A-Z][a-z]+)?\b")
+# A name is a run of capitalised words, with the particles that join the parts of one name
+# ("Leonardo da Vinci", "Gulf of Mexico"): taken whole, so that a name is never split.
+_PARTICLES: Final = ("da", "de", "del", "della", "der", "di", "du", "van", "von", "of")
+_CAPITALISED: Final = r"[A-Z][a-z]+(?:-[A-Z][a-z]+)?"
+_NAME: Final = re.compile(
+    rf"\b{_CAPITALISED}(?: (?:(?:{'|'.join(_PARTICLES)}) )*{_CAPITALISED})*\b"
+)
 _SENTENCE_START: Final = re.compile(r"(?:^|[.!?:;]\s+|\n\s*)$")
+# The two lower-case words before a name, an article between skipped: "painted by", "capital
+# of", "landed on (the)". Unknown names that follow the same two words fill the same slot.
+_SLOT: Final = re.compile(r"\b([a-z]+) ([a-z]+) (?:(?:the|an?) )?$")
+#: Each name of a dataset and its kinds (:func:`name_pool`); a name without one is never swapped.
+NamePool = Mapping[str, frozenset[str]]
+#: The slot of a name that is a whole text ("Zorblax."): the short reference of several items.
+WHOLE: Final = "whole text"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -209,54 +279,116 @@ def plant_negation(text: str, *, seed: int = 0) -> Planted | None:
     return _edit("negation", text, start, end, new)
 
 
-def name_pool(texts: Iterable[str]) -> tuple[str, ...]:
-    """The capitalised names standing mid-sentence in ``texts``, sorted: :func:`plant_name`'s pool.
+def name_pool(texts: Iterable[str]) -> dict[str, frozenset[str]]:
+    """The names of ``texts`` and their kinds, by name in sorted order: :func:`plant_name`'s pool.
 
     Collected from a dataset's answers and references, so that a name is swapped for another
-    of the same dataset (a capital for another capital).
+    name of the same dataset and the same kind (a capital for another capital). A bundled name
+    (:data:`NAMES`) has its bundled kind; another name has the slots it fills in ``texts``: the
+    two lower-case words before it (``after 'written by'``), or :data:`WHOLE` when it is a
+    whole text. A name that fills no slot has no kind and is left out: nothing is known to be
+    like it.
+
+    >>> name_pool(["Canberra.", "It was written by Zorblax.", "Zorblax left."])
+    {'Canberra': frozenset({'city'}), 'Zorblax': frozenset({"after 'written by'"})}
     """
-    return tuple(sorted({m.group(0) for t in texts for m in _names(t)}))
+    kinds: dict[str, set[str]] = {}
+    for text in texts:
+        for start, end in _names(text):
+            if known := _kinds_at(text, start, end):
+                kinds.setdefault(text[start:end], set()).update(known)
+    return {name: frozenset(kinds[name]) for name in sorted(kinds)}
 
 
-def _names(text: str) -> list[re.Match[str]]:
-    """Capitalised words that read as names: not opening a sentence, not in the stop list."""
-    bundled = {n for names in NAMES.values() for n in names}
-    return [
-        m
-        for m in _WORD.finditer(text)
-        if m.group(0) not in _NOT_NAMES
-        and (m.group(0) in bundled or not _SENTENCE_START.search(text[: m.start()]))
-    ]
+def _names(text: str) -> list[tuple[int, int]]:
+    """Where ``text`` has names: whole runs of capitalised words (see :data:`_NAME`).
+
+    A leading word that is never a name is not part of one ("The Mona Lisa", "In Paris"). At
+    a sentence's start a capital says nothing, so there only a bundled name or a whole text
+    counts: a run such as "Later Einstein" is no name at all rather than a guess at where the
+    name begins.
+    """
+    found = []
+    for match in _NAME.finditer(text):
+        words = match.group(0).split(" ")
+        lead = 0
+        while lead < len(words) and (words[lead] in _NOT_NAMES or words[lead] in _PARTICLES):
+            lead += 1
+        if lead == len(words):
+            continue
+        start = match.start() + sum(len(w) + 1 for w in words[:lead])
+        name = " ".join(words[lead:])
+        end = start + len(name)
+        if name in _KINDS or _whole(text, start, end) or not _SENTENCE_START.search(text[:start]):
+            found.append((start, end))
+    return found
 
 
-def _kind_of(name: str) -> str | None:
-    return next((kind for kind, names in NAMES.items() if name in names), None)
+def _whole(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` is all of ``text`` (a full stop aside): "Zorblax."."""
+    return not text[:start].strip() and text[end:].strip() in ("", ".", "!")
 
 
-def plant_name(text: str, *, seed: int = 0, names: Sequence[str] = ()) -> Planted | None:
-    """Replace one capitalised name of ``text`` by another name.
+def _kinds_at(text: str, start: int, end: int) -> frozenset[str]:
+    """The kinds of the name at ``text[start:end]``: its bundled kind, else the slot it fills."""
+    name = text[start:end]
+    if name in _KINDS:
+        return frozenset((_KINDS[name],))
+    if _whole(text, start, end):
+        return frozenset((WHOLE,))
+    slot = _SLOT.search(text[:start])
+    return frozenset((f"after '{slot.group(1)} {slot.group(2)}'",)) if slot else frozenset()
 
-    The replacement comes from ``names`` (see :func:`name_pool`) when the name is one of them
-    and another fits, else from the bundled list of its kind (:data:`NAMES`); it is never of
-    another bundled kind (a city for a country) and never already occurs in the text. Returns
-    None when no name has a replacement.
+
+def _replacements(name: str, kinds: frozenset[str], pool: NamePool, text: str) -> list[str]:
+    """The names that may take ``name``'s place in ``text``, sorted.
+
+    Of one of its ``kinds``: the pool's first, else the bundled ones; never one the text
+    already holds, nor another form of ``name`` itself ("Einstein" for "Albert Einstein").
+    """
+
+    def fresh(other: str) -> bool:
+        return not _within(other, name) and not _within(name, other) and not _occurs(other, text)
+
+    mine = sorted(other for other, of in pool.items() if of & kinds and fresh(other))
+    if mine or name not in _KINDS:
+        return mine
+    return sorted(other for other in NAMES[_KINDS[name]] if fresh(other))
+
+
+def _within(part: str, whole: str) -> bool:
+    """Whether the words of ``part`` stand together in ``whole`` ("Everest" in "Mount Everest")."""
+    return f" {part} " in f" {whole} "
+
+
+def _occurs(name: str, text: str) -> bool:
+    return re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text) is not None
+
+
+def plant_name(text: str, *, seed: int = 0, names: NamePool | None = None) -> Planted | None:
+    """Replace one name of ``text``, whole, by another name of the same kind.
+
+    A bundled name (:data:`NAMES`) is replaced by a name of its kind from ``names`` (see
+    :func:`name_pool`), else from the bundled list; another name only by a name of ``names``
+    that fills the same slot (the same two words before it, or a whole text). The replacement
+    never shares a word with the text. Returns None when no name has a replacement of its
+    kind: a swap across kinds ("100 degrees Mona") would test whether a judge notices
+    nonsense, not a wrong fact.
     """
     rng = _rng(text, seed, "name")
-    present = {m.group(0) for m in _WORD.finditer(text)}
-    for match in _shuffled(_names(text), rng):
-        name = match.group(0)
-        kind = _kind_of(name)
-        # A known city is swapped for a city, never for a country of the same dataset.
-        options = sorted(n for n in set(names) - present if _kind_of(n) in (kind, None))
-        if name not in names or not options:
-            options = sorted(set(NAMES.get(kind, ()) if kind else ()) - present)
+    pool = names or {}
+    spans = _names(text)
+    rng.shuffle(spans)
+    for start, end in spans:
+        name = text[start:end]
+        options = _replacements(name, _kinds_at(text, start, end), pool, text)
         if options:
-            return _edit("name", text, match.start(), match.end(), rng.choice(options))
+            return _edit("name", text, start, end, rng.choice(options))
     return None
 
 
 #: Each kind of planted error and the function that plants it, by the exam's probe name.
-Planter = Callable[[str, int, str, Sequence[str]], "Planted | None"]
+Planter = Callable[[str, int, str, NamePool], "Planted | None"]
 PLANTERS: Final[dict[str, Planter]] = {
     "number": lambda text, seed, question, names: plant_number(text, seed=seed, avoid=question),
     "negation": lambda text, seed, question, names: plant_negation(text, seed=seed),
