@@ -127,7 +127,8 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"evalkit: {exc}") from None
     config.stash[_config_key] = settings
     config.stash[_started_key] = time.time()
-    if _owns_process(config) and not getattr(config.option, "numprocesses", None):
+    controller = getattr(config.option, "numprocesses", None) and not _is_worker(config)
+    if _owns_process(config) and not controller:
         # Until the preflight has loaded everything (see evalkit._loading_gc). Not in an xdist
         # controller, which collects nothing and so would never reach the end of loading.
         config.stash[_gc_paused_key] = _loading_gc.pause()
@@ -515,7 +516,14 @@ def _owns_process(config: pytest.Config) -> bool:
     Not so for a ``pytest.main()`` called by a program or by another pytest's test: that process
     goes on after the run, and must keep collecting its garbage.
     """
+    if _is_worker(config):
+        return True  # started by pytest-xdist for this run, and ends with it
     return tuple(config.invocation_params.args) == tuple(sys.argv[1:])
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    """Whether this is a pytest-xdist worker's configuration."""
+    return getattr(config, "workerinput", None) is not None
 
 
 def _resume_gc(config: pytest.Config) -> None:

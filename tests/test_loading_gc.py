@@ -53,11 +53,12 @@ import gc
 WHILE_COLLECTING = gc.isenabled()
 
 
-def test_state():
-    print(f"collector: collecting={WHILE_COLLECTING} testing={gc.isenabled()} "
-          f"frozen={gc.get_freeze_count()}", flush=True)
+def test_state():  # a file, not stdout: an xdist worker's output is not shown
+    with open("collector.txt", "w") as out:
+        out.write(f"collecting={WHILE_COLLECTING} testing={gc.isenabled()} "
+                  f"frozen={gc.get_freeze_count()}")
 """
-ARGS = ["-q", "-s", "-p", "no:cacheprovider", "test_one.py"]
+ARGS = ["-q", "-p", "no:cacheprovider", "test_one.py"]
 
 
 def _states(tmp_path: Path, *command: str) -> tuple[str, str, int]:
@@ -68,8 +69,7 @@ def _states(tmp_path: Path, *command: str) -> tuple[str, str, int]:
         timeout=120,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
-    [line] = [ln for ln in done.stdout.splitlines() if "collector: " in ln]
-    fields = dict(part.split("=") for part in line.split("collector: ", 1)[1].split())
+    fields = dict(part.split("=") for part in (tmp_path / "collector.txt").read_text().split())
     return fields["collecting"], fields["testing"], int(fields["frozen"])
 
 
@@ -85,3 +85,10 @@ def test_a_run_a_program_starts_with_pytest_main_leaves_the_collector_alone(
 ) -> None:
     program = f"import pytest; raise SystemExit(pytest.main({ARGS!r}))"
     assert _states(tmp_path, "-c", program) == ("True", "True", 0)
+
+
+@pytest.mark.slow
+def test_an_xdist_worker_loads_with_the_collector_paused_too(tmp_path: Path) -> None:
+    collecting, testing, frozen = _states(tmp_path, "-m", "pytest", "-n", "1", *ARGS)
+    assert (collecting, testing) == ("False", "True")
+    assert frozen > 10_000
