@@ -95,22 +95,29 @@ def test_a_judge_blind_to_planted_errors_fails_the_exam_and_a_rerun_is_free(
     assert exam_accuracy(second.probes).equals(exam_accuracy(result.probes))
 
 
+def _fair_judge_project(
+    root: Path, fake: FakeProvider, *, items: int, with_reference: int, samples: int = 1
+) -> None:
+    """A panel of one fair judge (``p``) and ``data.jsonl``: the first rows have a reference."""
+    (root / "judges").mkdir()
+    (root / "judges" / "fair.yaml").write_text(
+        f"kind: judge\nmodel: openai/sim-judge-fair\nfamily: openai\napi_base: {fake.base_url}\n"
+        f"template: pairwise_chat.j2\nsamples: {samples}\n"
+    )
+    (root / "judges" / "p.yaml").write_text("kind: panel\njudges: [fair]\n")
+    rows = [
+        {"id": f"q{i:02d}", "question": f"Question {i}?"}
+        | ({"reference": f"It is {i + 10} km."} if i < with_reference else {})
+        for i in range(items)
+    ]
+    (root / "data.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+
 def test_the_dry_run_counts_the_exam_calls_as_an_upper_bound_and_makes_none(
     tmp_path: Path, fake: FakeProvider
 ) -> None:
-    (tmp_path / "judges").mkdir()
-    (tmp_path / "judges" / "fair.yaml").write_text(
-        f"kind: judge\nmodel: openai/sim-judge-fair\nfamily: openai\napi_base: {fake.base_url}\n"
-        "template: pairwise_chat.j2\nsamples: 2\n"
-    )
-    (tmp_path / "judges" / "p.yaml").write_text("kind: panel\njudges: [fair]\n")
     # 10 items, 6 with a reference: without graders only those 6 can give exam pairs.
-    rows = [
-        {"id": f"q{i:02d}", "question": f"Question {i}?"}
-        | ({"reference": f"It is {i + 10} km."} if i < 6 else {})
-        for i in range(10)
-    ]
-    (tmp_path / "data.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    _fair_judge_project(tmp_path, fake, items=10, with_reference=6, samples=2)
 
     def exam_row(**fields: Any) -> tuple[int, str]:
         suite = Suite("s", dataset="data.jsonl", base_dir=tmp_path, **fields)
@@ -137,19 +144,8 @@ def test_the_dry_run_counts_the_exam_calls_as_an_upper_bound_and_makes_none(
 def test_a_shard_notes_the_exam_as_the_run_in_one_process_does(
     tmp_path: Path, fake: FakeProvider, exam: int
 ) -> None:
-    (tmp_path / "judges").mkdir()
-    (tmp_path / "judges" / "fair.yaml").write_text(
-        f"kind: judge\nmodel: openai/sim-judge-fair\nfamily: openai\napi_base: {fake.base_url}\n"
-        "template: pairwise_chat.j2\n"
-    )
-    (tmp_path / "judges" / "p.yaml").write_text("kind: panel\njudges: [fair]\n")
     # 12 items, 10 with a reference: the exam can draw from those 10 only.
-    rows = [
-        {"id": f"q{i:02d}", "question": f"Question {i}?"}
-        | ({"reference": f"It is {i + 10} km."} if i < 10 else {})
-        for i in range(12)
-    ]
-    (tmp_path / "data.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    _fair_judge_project(tmp_path, fake, items=12, with_reference=10)
     suite = Suite("s", dataset="data.jsonl", base_dir=tmp_path, exam=exam)
 
     def notes(**settings: Any) -> tuple[list[str], set[str]]:
