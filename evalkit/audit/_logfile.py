@@ -28,6 +28,7 @@ from typing import IO, Any, Final
 import pandas as pd
 
 from evalkit.errors import UsageError
+from evalkit.records._store import jsonl_rows
 
 #: Names the reader understands, after an optional ``.gz``.
 FORMATS: Final = (".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".parquet")
@@ -61,33 +62,7 @@ def _open_text(path: Path, zipped: bool) -> IO[str]:
 def _json_lines(
     path: Path, text: str, wanted: Wanted | None, names: dict[str, None]
 ) -> Iterator[dict[str, Any]]:
-    lines = text.split("\n")  # only "\n" ends a row, as in evalkit's own files
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            if number == len(lines):
-                return  # the writer died mid-line; everything before it is intact
-            if number == 1 and line.lstrip().startswith("["):
-                raise UsageError(
-                    f"{path}: holds a JSON array, not one JSON object per line; rename it to "
-                    f"{path.stem.removesuffix('.jsonl')}.json, which evalkit reads as an array"
-                ) from None
-            raise UsageError(
-                f"{path}:{number}: not valid JSON ({exc.msg}); fix or delete that line"
-            ) from None
-        if not isinstance(row, dict):
-            if number == 1 and isinstance(row, list) and len(lines) <= 2:
-                raise UsageError(
-                    f"{path}: holds a JSON array, not one JSON object per line; rename it to "
-                    f"{path.stem.removesuffix('.jsonl')}.json, which evalkit reads as an array"
-                )
-            raise UsageError(
-                f"{path}:{number}: a JSON {type(row).__name__} where each line must hold one "
-                'object ({"column": value, ...}); fix or delete that line'
-            )
+    for row in jsonl_rows(path, text, array_hint=True):
         names.update(dict.fromkeys(row))
         yield row if wanted is None else {k: v for k, v in row.items() if wanted(k)}
 

@@ -93,11 +93,26 @@ def iter_jsonl(path: Path) -> Iterator[dict[str, Any]]:
     """
     try:
         with path.open(encoding="utf-8", newline="") as fh:
-            lines = fh.read().split("\n")  # only "\n" ends a row (see load_dataset)
+            text = fh.read()
     except UnicodeDecodeError as exc:
         raise UsageError(
             f"{path}: not UTF-8 text (byte {exc.start}); re-save the file as UTF-8"
         ) from None
+    yield from jsonl_rows(path, text)
+
+
+def jsonl_rows(path: Path, text: str, *, array_hint: bool = False) -> Iterator[dict[str, Any]]:
+    """Yield the rows of ``text``, the content of JSONL file ``path``, as :func:`iter_jsonl` does.
+
+    Only a newline ends a row (see load_dataset). A last line that is not valid JSON is a row the
+    writer was cut in the middle of, and is left out; any other bad line is an error. With
+    ``array_hint`` (a file a user wrote), a file holding one JSON array is told to be renamed.
+
+    Raises:
+        UsageError: a line other than the last is not valid JSON, or a line holds a JSON value
+            that is not an object; each names the file and the line.
+    """
+    lines = text.split("\n")
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -106,15 +121,26 @@ def iter_jsonl(path: Path) -> Iterator[dict[str, Any]]:
         except json.JSONDecodeError as exc:
             if number == len(lines):
                 return  # the writer died mid-line; everything before it is intact
+            if array_hint and number == 1 and line.lstrip().startswith("["):
+                raise _an_array(path) from None
             raise UsageError(
                 f"{path}:{number}: not valid JSON ({exc.msg}); fix or delete that line"
-            ) from exc
+            ) from None
         if not isinstance(row, dict):
+            if array_hint and number == 1 and isinstance(row, list) and len(lines) <= 2:
+                raise _an_array(path)
             raise UsageError(
                 f"{path}:{number}: a JSON {type(row).__name__} where each line must hold one "
                 'object ({"column": value, ...}); fix or delete that line'
             )
         yield row
+
+
+def _an_array(path: Path) -> UsageError:
+    return UsageError(
+        f"{path}: holds a JSON array, not one JSON object per line; rename it to "
+        f"{path.stem.removesuffix('.jsonl')}.json, which evalkit reads as an array"
+    )
 
 
 def write_json_atomic(path: Path, data: Mapping[str, Any], *, indent: int | None = 2) -> None:
