@@ -16,6 +16,7 @@ from evalkit.config import EvalkitConfig
 from evalkit.records import read_run
 from evalkit.records._run import CacheOutage
 from evalkit.session import EvalSession, summary_lines
+from evalkit.session._finalize import finalize_run, write_part
 from evalkit.testing import FakeProvider, JudgeParams
 
 N_ITEMS = 4
@@ -109,3 +110,27 @@ def test_a_run_whose_cache_stayed_up_has_no_outage_on_record(
     assert closed.record.cache_outages == []
     assert not any(line.startswith("cache: ") for line in summary_lines(closed))
     assert "response cache lost" not in (run.run_dir / "report.html").read_text()
+
+
+def test_a_workers_outage_reaches_run_json_through_its_part(tmp_path: Path) -> None:
+    outage = CacheOutage(
+        at=1_700_000_005.0, kind="timeout", store="redis://[redacted]@cache:6379/0",
+        message="Redis at redis://[redacted]@cache:6379/0: GET failed: Timeout reading from "
+        "socket", calls_without_cache=3, answers_not_cached=2, worker="gw1",
+    )  # fmt: skip
+    run_dir = tmp_path / "reports" / "r1"
+    write_part(run_dir, "gw1", [], {"s": "suite 's': stopped"}, None, [outage])
+    config = EvalkitConfig.model_validate({"reports_dir": tmp_path / "reports"})
+    closed = finalize_run(
+        run_dir, config, suites=[], errors={}, started=1_700_000_000.0, interrupted=False
+    )
+    assert closed is not None
+    assert closed.record.cache_outages == [outage]
+    assert read_run(run_dir) == closed.record
+    assert f"cache: {outage.note(1_700_000_000.0)}" in summary_lines(closed)
+    assert outage.note(1_700_000_000.0) == (
+        "response cache lost in worker gw1: Redis at redis://[redacted]@cache:6379/0: GET "
+        "failed: Timeout reading from socket (timeout, at 2023-11-14 22:13:25 UTC, 5 s into the "
+        "run); the run went on without it: 3 calls went to their models without it and 2 "
+        "answers were not cached"
+    )
