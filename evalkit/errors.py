@@ -139,8 +139,13 @@ class CacheUnavailable(EvalkitError):
     """The shared response cache (Redis) refused, dropped or timed out a command.
 
     A run does not fail on it: the response cache warns once and goes on without a cache.
-    ``evalkit cache push``/``pull`` report it naming the flag.
+    ``evalkit cache push``/``pull`` report it naming the flag. ``kind`` says what failed
+    (``connection``, ``timeout``, ``auth`` or ``error``), for the run's record.
     """
+
+    def __init__(self, message: str, kind: str = "error") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 class BudgetExceeded(EvalkitError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import random
 from collections.abc import Awaitable, Callable, Iterator
@@ -146,6 +147,28 @@ def test_transient_line_failures_are_retried_interactively(
     assert all(isinstance(a, Completion) for a in answers), (texts(answers), seen)
     assert fake.requests() == N // 2
     assert fake.batches.creates() == 1
+
+
+def test_the_clients_litellm_left_from_the_batch_calls_are_closed_on_their_own_loop(
+    tmp_path: Path, fake: FakeProvider, clock: FakeTime
+) -> None:
+    # litellm makes an OpenAI client per file and batch call and leaves it open; its finalizer
+    # closes it on whatever loop the collecting thread runs: the fake's server thread, or a
+    # later loop, where the close fails ("Task exception was never retrieved").
+    run(client(tmp_path, clock, [], retries=1), requests(fake))
+    problems: list[str] = []
+
+    async def later() -> None:
+        asyncio.get_running_loop().set_exception_handler(
+            lambda loop, context: problems.append(repr(context.get("exception")))
+        )
+        gc.collect()  # what the collector finds at some later point of the run
+        for _ in range(10):
+            await asyncio.sleep(0)
+
+    asyncio.run(later())
+    gc.collect()
+    assert problems == []
 
 
 def test_an_expired_batch_runs_its_undone_calls_interactively(

@@ -17,6 +17,7 @@ from evalkit.errors import CacheMiss, EvalkitError
 from evalkit.models import Completion, ConcurrencyLimits, ModelClient, ResponseCache, RetryPolicy
 from evalkit.models._cache import CACHE_FORMAT, cache_key
 from evalkit.models._cache_redis import KEY_PREFIX, RedisStore
+from evalkit.records._run import CacheOutage
 from evalkit.testing import FakeProvider
 
 SECRET = "sk-evalkit-SECRET-123"
@@ -250,6 +251,60 @@ def test_a_server_that_dies_mid_run_costs_the_cache_not_the_run(
     assert fake_provider.requests("m") == 60  # the first 20 again, since their cache is gone
     assert len(warned) == 1
     assert redis_server.url in warned[0]
+
+
+def test_an_outage_is_on_record_with_its_time_kind_and_the_calls_it_cost(
+    redis_server: RedisServer, raw: redis.Redis, fake_provider: FakeProvider
+) -> None:
+    raw.config_set("requirepass", PASSWORD)
+    url = f"redis://:{PASSWORD}@127.0.0.1:{redis_server.port}/0"
+    warned = Warnings()
+    c = _client(url, warn=warned, clock=lambda: 1_700_000_123.0)
+    requests = [fake_provider.chat_request("m", f"answer {i}") for i in range(40)]
+    _answers_are_right(asyncio.run(c.complete_many(requests[:20])))
+    assert c.cache.outage() is None  # 20 misses and 20 writes: nothing lost yet
+    redis_server.stop()
+    _answers_are_right(asyncio.run(c.complete_many(requests)))
+    outage = c.cache.outage()
+    assert outage is not None
+    store = f"redis://[redacted]@127.0.0.1:{redis_server.port}/0"
+    assert outage == CacheOutage(
+        at=1_700_000_123.0, kind="connection", store=store, message=outage.message,
+        calls_without_cache=40, answers_not_cached=40,
+    )  # fmt: skip
+    assert outage.message.startswith(f"Redis at {store}: GET failed: ")
+    assert PASSWORD not in outage.model_dump_json()
+    assert outage.message in warned[0]  # the warning and the record say the same
+    # A later call without the cache adds to the count; the time stays the first failure's.
+    asyncio.run(c.complete_many([fake_provider.chat_request("m", "one more")]))
+    assert c.cache.outage() == outage.model_copy(
+        update={"calls_without_cache": 41, "answers_not_cached": 41}
+    )
+
+
+def test_the_kind_of_an_outage_says_timeout_or_a_rejected_password(
+    redis_server: RedisServer, raw: redis.Redis, fake_provider: FakeProvider
+) -> None:
+    request = fake_provider.chat_request("m", "answer 0")
+    wrong = ResponseCache(f"redis://:not-it@127.0.0.1:{redis_server.port}/0", warn=Warnings())
+    raw.config_set("requirepass", PASSWORD)
+    assert wrong.get(cache_key(request)) is None
+    refused = wrong.outage()
+    assert refused is not None
+    assert (refused.kind, refused.calls_without_cache) == ("auth", 1)
+    paused = ResponseCache(
+        f"redis://:{PASSWORD}@127.0.0.1:{redis_server.port}/0", timeout_s=0.2, warn=Warnings()
+    )
+    assert paused.get(cache_key(request)) is None  # connected: a miss, not an outage
+    assert paused.outage() is None
+    redis_server.pause()
+    try:
+        assert paused.get(cache_key(request)) is None
+    finally:
+        redis_server.resume()
+    outage = paused.outage()
+    assert outage is not None
+    assert (outage.kind, outage.calls_without_cache, outage.answers_not_cached) == ("timeout", 1, 0)
 
 
 def test_a_server_that_stops_answering_times_out_and_the_run_goes_on(

@@ -23,7 +23,9 @@ token counts.
 
 A store that cannot be reached (Redis refused, dropped or timed out a command) is no reason to
 fail a run, nor to answer wrongly: the cache warns once, naming the server without its password,
-and from then on reads nothing and writes nothing, so every call goes to its model.
+and from then on reads nothing and writes nothing, so every call goes to its model. The outage
+is kept for the run's record (:meth:`ResponseCache.outage`): when, what kind of failure, and
+how many lookups and writes it cost.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import hashlib
 import json
 import sys
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -43,6 +46,7 @@ from evalkit.config import CacheMode
 from evalkit.errors import CacheMiss, CacheUnavailable, UsageError
 from evalkit.models._cache_store import CacheStore, open_store
 from evalkit.models._types import Completion, ModelRequest
+from evalkit.records._run import CacheOutage
 
 #: Bumped whenever the key or value layout changes, so old entries are simply not found.
 CACHE_FORMAT: Final = 1
@@ -137,7 +141,7 @@ class ResponseCache:
     ``location`` is a folder, a ``redis://`` URL, or a :class:`CacheStore`; nothing is opened
     until first use, so a cache that is never used (or is ``off``) creates nothing. ``ttl_s``
     makes new entries expire; ``timeout_s`` bounds each Redis command; ``warn`` is told, once,
-    if the store becomes unusable.
+    if the store becomes unusable; ``clock`` (Unix time) dates that moment for the record.
     """
 
     def __init__(
@@ -148,6 +152,7 @@ class ResponseCache:
         ttl_s: float | None = None,
         timeout_s: float | None = None,
         warn: Warn | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.store: CacheStore = (
             open_store(location, timeout_s=timeout_s)
@@ -161,6 +166,11 @@ class ResponseCache:
         self._warn = warn if warn is not None else _to_stderr
         self._lock = threading.Lock()  # remote calls run in several threads at once
         self._threads: ThreadPoolExecutor | None = None  # for a remote store, made on first use
+        self._clock = clock
+        #: the first failure's time and kind, then the lookups and writes made without the store.
+        self._down_at = 0.0
+        self._down_kind = ""
+        self._lost = {"reads": 0, "writes": 0}
 
     @property
     def reads(self) -> bool:
@@ -178,9 +188,12 @@ class ResponseCache:
         An unreadable entry (written by an incompatible version) is evicted and reported as a
         miss rather than raised.
         """
-        if not self.reads or self.down is not None:
+        if not self.reads:
             return None
-        raw = self._guarded(self.store.get, key)
+        if self.down is not None:
+            self._count_lost("reads")
+            return None
+        raw = self._guarded(self.store.get, key, lost="reads")
         if raw is None:
             return None
         try:
@@ -209,10 +222,13 @@ class ResponseCache:
         Returns whether it was stored. The original cost and latency are kept in the entry for
         inspection; hits still report a cost of 0.
         """
-        if not self.writes or not completion.text.strip() or self.down is not None:
+        if not self.writes or not completion.text.strip():
+            return False
+        if self.down is not None:
+            self._count_lost("writes")
             return False
         value = encode(completion, model=model)
-        self._guarded(self.store.set, key, value, self.ttl_s)
+        self._guarded(self.store.set, key, value, self.ttl_s, lost="writes")
         return self.down is None
 
     def evict(self, key: str) -> bool:
@@ -233,6 +249,21 @@ class ResponseCache:
             return await self._off_loop(functools.partial(self.put, key, completion, model=model))
         return self.put(key, completion, model=model)
 
+    def outage(self) -> CacheOutage | None:
+        """The store's loss so far, for the run's record; None while it works.
+
+        Counts the lookups that could not be made (each of those calls went to its model, the
+        lookup that failed included) and the answers that could not be stored.
+        """
+        with self._lock:
+            if self.down is None:
+                return None
+            return CacheOutage(
+                at=self._down_at, kind=self._down_kind, store=self.store.name,
+                message=self.down, calls_without_cache=self._lost["reads"],
+                answers_not_cached=self._lost["writes"],
+            )  # fmt: skip
+
     def close(self) -> None:
         """Close the underlying store (it reopens on next use)."""
         with self._lock:
@@ -252,8 +283,15 @@ class ResponseCache:
             threads = self._threads
         return await asyncio.get_running_loop().run_in_executor(threads, call)
 
-    def _guarded(self, op: Callable[..., T], *args: object) -> T | None:
-        """``op(*args)``, or None once the store is unusable (warning once when it becomes so)."""
+    def _count_lost(self, what: str) -> None:
+        with self._lock:  # lookups and writes of a remote store run in several threads
+            self._lost[what] += 1
+
+    def _guarded(self, op: Callable[..., T], *args: object, lost: str = "") -> T | None:
+        """``op(*args)``, or None once the store is unusable (warning once when it becomes so).
+
+        A failure counts against ``lost`` (``reads`` or ``writes``) in the outage's record.
+        """
         try:
             return op(*args)
         except CacheUnavailable as exc:
@@ -261,6 +299,10 @@ class ResponseCache:
                 first = self.down is None
                 if first:
                     self.down = str(exc)
+                    self._down_at = self._clock()
+                    self._down_kind = exc.kind
+                if lost:
+                    self._lost[lost] += 1
             if first:
                 self._warn(
                     f"warning: the response cache cannot be used ({exc}); the run goes on "

@@ -94,7 +94,9 @@ class RedisStore:
             return run(self._redis())
         except redis.RedisError as exc:
             reason = redact(str(exc), request_secrets(api_base=self.url)) or type(exc).__name__
-            raise CacheUnavailable(f"Redis at {self.name}: {command} failed: {reason}") from exc
+            raise CacheUnavailable(
+                f"Redis at {self.name}: {command} failed: {reason}", _kind(exc)
+            ) from exc
 
     def _redis(self) -> Any:
         with self._lock:
@@ -113,3 +115,17 @@ class RedisStore:
                     decode_responses=True,
                 )
             return self._client
+
+
+def _kind(exc: Exception) -> str:
+    """What kind of failure a redis-py error is, as :class:`CacheUnavailable` records it."""
+    import redis
+
+    # AuthenticationError is a ConnectionError in redis-py: asked first.
+    if isinstance(exc, redis.AuthenticationError | redis.exceptions.AuthorizationError):
+        return "auth"
+    if isinstance(exc, redis.TimeoutError):
+        return "timeout"
+    if isinstance(exc, redis.ConnectionError):
+        return "connection"
+    return "error"

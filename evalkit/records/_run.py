@@ -12,6 +12,7 @@ this version of evalkit reads is an error naming the field, never a silent defau
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Any, Final, Literal
 
@@ -345,6 +346,42 @@ class ShardRecord(_Record):
         )
 
 
+class CacheOutage(_Record):
+    """The response cache became unusable during the run (e.g. its Redis server went down).
+
+    From then on that process ran without a cache: every call went to its model and no answer
+    was stored. Written by :meth:`evalkit.models.ResponseCache.outage`.
+    """
+
+    #: Unix time of the first cache command that failed.
+    at: float
+    #: what failed: ``connection`` (refused or dropped), ``timeout``, ``auth`` (the password
+    #: was refused) or ``error`` (any other error reply).
+    kind: str
+    #: where the cache was, its password hidden.
+    store: str
+    #: the failure as the warning gave it, the password hidden.
+    message: str
+    #: calls that could not look in the cache and went to their model (the failed lookup too).
+    calls_without_cache: int = 0
+    #: answers that could not be stored, so a rerun asks their models again.
+    answers_not_cached: int = 0
+    #: the pytest-xdist worker that lost the cache (None: the run's only process).
+    worker: str | None = None
+
+    def note(self, started: float | None = None) -> str:
+        """One sentence for the summary and the report; ``started`` is the run's start time."""
+        when = f"{dt.datetime.fromtimestamp(self.at, dt.UTC):%Y-%m-%d %H:%M:%S} UTC"
+        if started is not None:
+            when += f", {max(self.at - started, 0.0):.0f} s into the run"
+        where = "" if self.worker is None else f" in worker {self.worker}"
+        return (
+            f"response cache lost{where}: {self.message} ({self.kind}, at {when}); the run went "
+            f"on without it: {self.calls_without_cache} calls went to their models without it "
+            f"and {self.answers_not_cached} answers were not cached"
+        )
+
+
 class RunRecord(_Record):
     """A run: its identity, configuration, times, status, suites and errors (``run.json``)."""
 
@@ -367,6 +404,8 @@ class RunRecord(_Record):
     shard: ShardRecord | None = None
     #: the run ids of the shards ``evalkit merge`` made this run from.
     merged_from: list[str] = []
+    #: the response cache lost during the run, one per process that lost it (none: it held).
+    cache_outages: list[CacheOutage] = []
 
     def suite(self, name: str) -> SuiteRecord:
         """The suite called ``name``.

@@ -140,4 +140,5 @@ def render(run: RunData) -> str:
         items=items,
         duration=(finished - started) if started is not None and finished is not None else None,
         partial=None if record.shard is None else record.shard.note(),
+        cache_lost=redact_data([o.note(started) for o in record.cache_outages]),
     )

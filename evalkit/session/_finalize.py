@@ -23,7 +23,7 @@ from evalkit.config import EvalkitConfig
 from evalkit.errors import UsageError
 from evalkit.records import RunRecord, SuiteRecord, read_run
 from evalkit.records._baselines import write_accepted
-from evalkit.records._run import ShardRecord
+from evalkit.records._run import CacheOutage, ShardRecord
 from evalkit.records._store import (
     ANSWERS_FILE,
     JUDGMENTS_FILE,
@@ -62,24 +62,30 @@ def write_part(
     suites: Sequence[SuiteRecord],
     errors: Mapping[str, str],
     shard: ShardRecord | None = None,
+    cache_outages: Sequence[CacheOutage] = (),
 ) -> None:
-    """Leave a worker's suite results (and, in a shard, which shard) for the controller."""
+    """Leave a worker's suite results (and, in a shard, which shard) for the controller.
+
+    ``cache_outages``: the worker's response cache, if it lost it.
+    """
     write_json_atomic(
         run_dir / PARTS_DIR / f"{worker}.json",
         {
             "suites": [s.model_dump(mode="json") for s in suites],
             "errors": dict(errors),
             "shard": None if shard is None else shard.model_dump(mode="json"),
+            "cache_outages": [o.model_dump(mode="json") for o in cache_outages],
         },
     )
 
 
 def _merge_parts(
     run_dir: Path,
-) -> tuple[list[SuiteRecord], dict[str, str], ShardRecord | None]:
+) -> tuple[list[SuiteRecord], dict[str, str], ShardRecord | None, list[CacheOutage]]:
     suites: list[SuiteRecord] = []
     errors: dict[str, str] = {}
     shard: ShardRecord | None = None
+    outages: list[CacheOutage] = []
     parts = sorted((run_dir / PARTS_DIR).glob("*.json")) if run_dir.is_dir() else []
     for part in parts:
         data = json.loads(part.read_text(encoding="utf-8"))
@@ -87,6 +93,7 @@ def _merge_parts(
         errors.update(data["errors"])
         if data.get("shard") is not None:
             shard = ShardRecord.model_validate(data["shard"])
+        outages.extend(CacheOutage.model_validate(o) for o in data.get("cache_outages", ()))
     for name in TABLES:
         pieces = sorted(run_dir.glob(name.replace(".jsonl", ".*.jsonl")))
         if not pieces:
@@ -99,7 +106,7 @@ def _merge_parts(
     for folder in (PARTS_DIR, HANDOFF_DIR):
         if (run_dir / folder).is_dir():
             shutil.rmtree(run_dir / folder)
-    return suites, errors, shard
+    return suites, errors, shard, outages
 
 
 def finalize_run(
@@ -112,15 +119,18 @@ def finalize_run(
     interrupted: bool,
     shard: ShardRecord | None = None,
     merged_from: Sequence[str] = (),
+    cache_outages: Sequence[CacheOutage] = (),
 ) -> ClosedRun | None:
     """Write run.json and report.html for the run; return the record and the report's path.
 
     ``shard`` says which shard of a run this is (from the workers' parts if not given); a
     shard is never accepted, since its gates are partial: the merged run is.
     ``merged_from`` names the shards ``evalkit merge`` joined into this run.
+    ``cache_outages``: this process's response cache, if it lost it (the workers' are in
+    their parts).
     Returns None (and writes nothing) when no suite ran in this process or in any worker.
     """
-    merged, worker_errors, worker_shard = _merge_parts(run_dir)
+    merged, worker_errors, worker_shard, worker_outages = _merge_parts(run_dir)
     shard = shard or worker_shard
     all_suites = [*suites, *merged]
     all_errors = {**errors, **worker_errors}
@@ -150,6 +160,7 @@ def finalize_run(
         accepted=accepted,
         shard=shard,
         merged_from=list(merged_from),
+        cache_outages=[*cache_outages, *worker_outages],
     )
     # A run whose every suite stopped on bad input has written no rows; its report still says so.
     run_dir.mkdir(parents=True, exist_ok=True)

@@ -539,11 +539,14 @@ class EvalSession:
         if self.interrupts.aborted:
             return None  # what is on disk stays; nothing more is written
         interrupted = interrupted or self.interrupted
+        outage = None if self._caller is None else self._caller.cache.outage()
+        outages = [] if outage is None else [outage.model_copy(update={"worker": self.worker})]
         if self.worker is not None:
             if suites or self.errors:
-                write_part(self.run_dir, self.worker, suites, self.errors, self.shard)
+                write_part(self.run_dir, self.worker, suites, self.errors, self.shard, outages)
             return None
         return finalize_run(
             self.run_dir, self.config, suites=suites, errors=self.errors, started=self.started,
             interrupted=interrupted, shard=self.shard, merged_from=self.merged_from,
+            cache_outages=outages,
         )  # fmt: skip

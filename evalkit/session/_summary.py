@@ -157,6 +157,8 @@ def summary_lines(run: ClosedRun) -> list[str]:
         lines.extend(suite_lines(suite))
     for message in record.errors.values():
         lines.append(f"error: {message}")
+    for outage in record.cache_outages:
+        lines.append(f"cache: {outage.note(record.started)}")
     answers = sum(s.cost_usd.answers for s in record.suites)
     judges = sum(s.cost_usd.judges for s in record.suites)
     seconds = (record.finished or 0.0) - (record.started or 0.0)
