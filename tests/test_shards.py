@@ -386,6 +386,23 @@ def _edited_copy(folder: Path, to: Path, **changes: Any) -> Path:
     return to
 
 
+def test_a_shards_lost_cache_stays_on_record_in_the_merged_run(
+    sharded: Any, tmp_path: Path
+) -> None:
+    root, _, (s1, s2, s3), _ = sharded
+    outage = {
+        "at": 1_790_000_000.0, "kind": "connection", "store": "redis://:***@cache:6379/0",
+        "message": "the Redis cache stopped answering", "calls_without_cache": 7,
+        "answers_not_cached": 7, "worker": None,
+    }  # fmt: skip
+    lost = _edited_copy(s2, tmp_path / "shard-2", cache_outages=[outage])
+    done = _merge(root, s1, lost, s3, out=str(tmp_path / "merged"))
+    assert done.returncode in (0, 1), done.stdout + done.stderr
+    merged = read_run(tmp_path / "merged")
+    assert merged is not None
+    assert [o.model_dump() for o in merged.cache_outages] == [outage]
+
+
 def test_a_missing_shard_is_named(sharded: Any) -> None:
     _, _, shards, _ = sharded
     with pytest.raises(UsageError, match=r"missing shard\(s\) 2/3 of run group \w+: only 2 of 3"):

@@ -176,6 +176,7 @@ def merge_shards(
     session = EvalSession(config, rootdir, ci=ci, run_id=out.name)
     session.started = min(s.record.started or 0.0 for s in shards)
     session.merged_from = tuple(s.record.run_id for s in shards)
+    session.shard_outages = tuple(o for s in shards for o in s.record.cache_outages)
     table = coerce_judgments(read_table(out / JUDGMENTS_FILE))
     probes = read_table(out / PROBES_FILE) if (out / PROBES_FILE).is_file() else None
     answers = _answers(out)

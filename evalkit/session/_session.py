@@ -37,7 +37,7 @@ from evalkit.panel import PanelRule, combine_orders
 from evalkit.records._answers import Answer
 from evalkit.records._baselines import read_accepted, read_accepted_texts
 from evalkit.records._judgments import judgments_frame
-from evalkit.records._run import ShardRecord
+from evalkit.records._run import CacheOutage, ShardRecord
 from evalkit.records._store import ANSWERS_FILE, JUDGMENTS_FILE, PROBES_FILE, JsonlAppender
 from evalkit.session._app_models import SessionModels
 from evalkit.session._endpoints import Endpoint, Resolver
@@ -123,6 +123,8 @@ class EvalSession:
         self.shard: ShardRecord | None = None
         #: the run ids of the shards this run was merged from (set by ``evalkit merge``).
         self.merged_from: tuple[str, ...] = ()
+        #: the shards' lost caches, when ``evalkit merge`` closes their run (run.json keeps them).
+        self.shard_outages: tuple[CacheOutage, ...] = ()
 
     @property
     def run_dir(self) -> Path:
@@ -540,7 +542,9 @@ class EvalSession:
             return None  # what is on disk stays; nothing more is written
         interrupted = interrupted or self.interrupted
         outage = None if self._caller is None else self._caller.cache.outage()
-        outages = [] if outage is None else [outage.model_copy(update={"worker": self.worker})]
+        outages = [*self.shard_outages]
+        if outage is not None:
+            outages.append(outage.model_copy(update={"worker": self.worker}))
         if self.worker is not None:
             if suites or self.errors:
                 write_part(self.run_dir, self.worker, suites, self.errors, self.shard, outages)
