@@ -20,7 +20,7 @@ import pandas as pd
 
 from evalkit._profile import Profile
 from evalkit._runid import new_run_id
-from evalkit.audit import position_bias, run_audit
+from evalkit.audit import run_audit
 from evalkit.candidates._transport import AppTransport
 from evalkit.config import EvalkitConfig
 from evalkit.data._kept import keep_texts
@@ -418,7 +418,7 @@ class EvalSession:
         }  # fmt: skip
         return SuiteResult(
             name=ctx.suite.name, judgments=table, answers=answers, combined=combined,
-            panel=panel, position=position_bias(judged, confidence=cfg.confidence), audit=audit,
+            panel=panel, position=audit.position, audit=audit,
             gates=gates, lineage=decisions, models=models, texts=texts, probes=probes,
             probe_stats=stats,
         )  # fmt: skip
