@@ -299,8 +299,8 @@ class SuiteRecord(_Record):
     #: each item's panel verdict: what the gates were decided on.
     panel: list[PanelVerdict] = []
     lineage: list[LineageRecord] = []
-    #: each judge's position behaviour, as the audit measured it (:func:`evalkit.audit.position_bias`,
-    #: with the Holm-adjusted ``p_holm``).
+    #: each judge's position behaviour as the audit measured it
+    #: (:func:`evalkit.audit.position_bias`, with the Holm-adjusted ``p_holm``).
     position: list[Row] = []
     audit: AuditSummary | None = None
     #: the candidates' leaderboard, when the suite judged more than one candidate.
