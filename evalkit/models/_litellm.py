@@ -204,15 +204,16 @@ class LiteLLMTransport:
         provider: str,
         latency_s: float,
     ) -> Completion:
-        where = endpoint(request, provider)
         try:
             choice = response.choices[0]
             text = choice.message.content if request.style == "chat" else choice.text
             finish_reason = choice.finish_reason
         except (AttributeError, IndexError, TypeError) as exc:
-            raise _malformed(request, where, "no choices") from exc
+            raise _malformed(request, endpoint(request, provider), "no choices") from exc
         if text is None and finish_reason is None:
-            raise _malformed(request, where, "a choice without text")
+            # The endpoint only for the message: masking the api_base on every call cost more
+            # than the rest of reading the reply.
+            raise _malformed(request, endpoint(request, provider), "a choice without text")
         usage = getattr(response, "usage", None)
         return Completion(
             text=text or "",
