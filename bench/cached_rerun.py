@@ -6,7 +6,7 @@ subprocess from the project root and reports:
 
 - wall time of the whole process (imports and exit included);
 - model requests made: rows of the new run's answers and judgments that did not come from the
-  cache (deterministic graders make no request and are not counted);
+  cache (deterministic graders and recorded answers make no request and are not counted);
 - llama.cpp servers started: the child gets a private TMPDIR, and every server evalkit starts
   writes its log there (``evalkit-llama-<model>-<port>.log``), so other runs on the machine
   are not counted;
@@ -45,6 +45,8 @@ def _requests(run: Path) -> tuple[int, int]:
             row = json.loads(line)
             if row.get("judge_family") == "deterministic" or row.get("status") == "not_run":
                 continue
+            if not row.get("cached", False) and row.get("calls", 1) == 0:
+                continue  # an answer made without a model call (recorded answers)
             total += 1
             fresh += not row.get("cached", False)
     return fresh, total
