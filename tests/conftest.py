@@ -19,7 +19,7 @@ from evalkit.models import (
     ResponseCache,
     RetryPolicy,
 )
-from evalkit.testing import FakeProvider
+from evalkit.testing import FakeProvider, JudgeParams
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -34,6 +34,18 @@ def fake_provider() -> Iterator[FakeProvider]:
     """A fresh fake OpenAI-compatible provider on a free loopback port, stopped afterwards."""
     with FakeProvider(seed=0) as fake:
         yield fake
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeProvider]:
+    """A fake provider with one fair judge model, ``sim-judge-fair``, and an API key set.
+
+    Test files whose suites need other judges define their own ``fake``, which overrides this.
+    """
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-evalkit-test")
+    with FakeProvider(seed=5) as provider:
+        provider.register_judge("sim-judge-fair", JudgeParams(seed=1))
+        yield provider
 
 
 @pytest.fixture(scope="session")

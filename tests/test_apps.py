@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,18 +16,10 @@ from evalkit import AppAnswer
 from evalkit.candidates._app import App
 from evalkit.errors import UsageError
 from evalkit.session._result import SuiteResult
-from evalkit.testing import FakeProvider, JudgeParams
+from evalkit.testing import FakeProvider
 
 WRITER = "openai/sim-writer-openai-q0.90"
 N_ITEMS = 4
-
-
-@pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeProvider]:
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-evalkit-test")
-    with FakeProvider(seed=5) as provider:
-        provider.register_judge("sim-judge-fair", JudgeParams(seed=1))
-        yield provider
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ say when, what kind of failure, and how many calls went without it (the password
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,20 +16,12 @@ from evalkit.records import read_run
 from evalkit.records._run import CacheOutage
 from evalkit.session import EvalSession, summary_lines
 from evalkit.session._finalize import finalize_run, write_part
-from evalkit.testing import FakeProvider, JudgeParams
+from evalkit.testing import FakeProvider
 
 N_ITEMS = 4
 #: Calls of one suite: two answers and a judge in both orders per item.
 CALLS = N_ITEMS * 2 + N_ITEMS * 2
 PASSWORD = "hunter2-redis-pw"
-
-
-@pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeProvider]:
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-evalkit-test")
-    with FakeProvider(seed=5) as provider:
-        provider.register_judge("sim-judge-fair", JudgeParams(seed=1))
-        yield provider
 
 
 @pytest.fixture

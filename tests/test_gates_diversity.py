@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ from evalkit.gates import Diversity, GateInputs
 from evalkit.gates._gates import check_gates
 from evalkit.records._baselines import read_accepted_texts, write_accepted
 from evalkit.records._texts import SuiteTexts
-from evalkit.testing import FakeProvider, JudgeParams
+from evalkit.testing import FakeProvider
 
 WORDS = [f"{a}{b}" for a in ("re", "un", "de", "pro", "con", "sub") for b in (
     "fund", "ship", "port", "mit", "tract", "scribe", "cover", "pair", "view", "sign",
@@ -181,14 +180,6 @@ def test_accepted_texts_round_trip_and_a_bad_record_is_named(tmp_path: Path) -> 
     write_accepted(tmp_path, "s", {"run_id": "r", "texts": bad})
     with pytest.raises(UsageError, match=r"s\.json: field 'texts\.version': .*accept a run again"):
         read_accepted_texts(tmp_path, "s")
-
-
-@pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeProvider]:
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-evalkit-test")
-    with FakeProvider(seed=5) as provider:
-        provider.register_judge("sim-judge-fair", JudgeParams(seed=1))
-        yield provider
 
 
 def test_an_accepted_run_keeps_its_texts_and_a_collapsed_app_fails(

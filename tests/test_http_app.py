@@ -17,7 +17,7 @@ from aiohttp import web
 import evalkit
 from evalkit.candidates._app import App
 from evalkit.errors import EvalkitError, UsageError
-from evalkit.testing import FakeProvider, JudgeParams
+from evalkit.testing import FakeProvider
 
 #: What the service does for each item.
 BEHAVIOUR = {
@@ -102,14 +102,6 @@ def service() -> Iterator[Service]:
     server = Service()
     yield server
     server.close()
-
-
-@pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeProvider]:
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-evalkit-test")
-    with FakeProvider(seed=5) as provider:
-        provider.register_judge("sim-judge-fair", JudgeParams(seed=1))
-        yield provider
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,17 +13,9 @@ import evalkit
 from evalkit.candidates._recorded import Recorded
 from evalkit.errors import EvalkitError, UsageError
 from evalkit.session._plan import plan_suites
-from evalkit.testing import FakeProvider, JudgeParams
+from evalkit.testing import FakeProvider
 
 N_ITEMS = 4
-
-
-@pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeProvider]:
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-evalkit-test")
-    with FakeProvider(seed=5) as provider:
-        provider.register_judge("sim-judge-fair", JudgeParams(seed=1))
-        yield provider
 
 
 @pytest.fixture
