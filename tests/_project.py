@@ -143,6 +143,20 @@ def write_scored_panel(root: Path, base_url: str) -> None:
     )
 
 
+def write_pairwise_panel(
+    root: Path, base_url: str, judges: Mapping[str, str], *, panel: str = ""
+) -> None:
+    """``judges/``: a pairwise judge per name (``sim-judge-<name>`` of the family given) and
+    their panel ``p``, the judges in the order given; ``panel`` adds lines to the panel spec."""
+    (root / "judges").mkdir()
+    for name, family in judges.items():
+        (root / "judges" / f"{name}.yaml").write_text(
+            f"kind: judge\nmodel: openai/sim-judge-{name}\nfamily: {family}\n"
+            f"api_base: {base_url}\ntemplate: pairwise_chat.j2\n"
+        )
+    (root / "judges" / "p.yaml").write_text(f"kind: panel\njudges: [{', '.join(judges)}]\n{panel}")
+
+
 def scored_session(root: Path, **settings: Any) -> EvalSession:
     """A session over ``root`` with the panel of :func:`write_scored_panel`; fast, no retries."""
     config = EvalkitConfig.model_validate(

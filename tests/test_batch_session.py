@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from _project import run_scored, write_scored_panel
+from _project import run_scored, write_pairwise_panel, write_scored_panel
 
 import evalkit
 from evalkit import Suite
@@ -37,13 +37,7 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeProvider]:
 
 @pytest.fixture
 def root(tmp_path: Path, fake: FakeProvider) -> Path:
-    (tmp_path / "judges").mkdir()
-    for name, family in (("fair", "anthropic"), ("first", "google")):
-        (tmp_path / "judges" / f"{name}.yaml").write_text(
-            f"kind: judge\nmodel: openai/sim-judge-{name}\nfamily: {family}\n"
-            f"api_base: {fake.base_url}\ntemplate: pairwise_chat.j2\n"
-        )
-    (tmp_path / "judges" / "p.yaml").write_text("kind: panel\njudges: [fair, first]\n")
+    write_pairwise_panel(tmp_path, fake.base_url, {"fair": "anthropic", "first": "google"})
     rows = [{"id": f"q{i}", "question": f"Question {i}?"} for i in range(N_ITEMS)]
     (tmp_path / "data.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     return tmp_path

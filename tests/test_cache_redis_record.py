@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from _project import write_pairwise_panel
 from _redis import RedisServer
 
 from evalkit import Suite
@@ -26,12 +27,7 @@ PASSWORD = "hunter2-redis-pw"
 
 @pytest.fixture
 def root(tmp_path: Path, fake: FakeProvider) -> Path:
-    (tmp_path / "judges").mkdir()
-    (tmp_path / "judges" / "fair.yaml").write_text(
-        f"kind: judge\nmodel: openai/sim-judge-fair\nfamily: anthropic\n"
-        f"api_base: {fake.base_url}\ntemplate: pairwise_chat.j2\n"
-    )
-    (tmp_path / "judges" / "p.yaml").write_text("kind: panel\njudges: [fair]\nquorum: 1\n")
+    write_pairwise_panel(tmp_path, fake.base_url, {"fair": "anthropic"}, panel="quorum: 1\n")
     rows = [{"id": f"q{i}", "question": f"Question {i}?"} for i in range(N_ITEMS)]
     (tmp_path / "data.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     return tmp_path

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _project import write_pairwise_panel
 
 from evalkit import Suite
 from evalkit.config import EvalkitConfig
@@ -36,13 +37,7 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeProvider]:
 
 @pytest.fixture
 def root(tmp_path: Path, fake: FakeProvider) -> Path:
-    (tmp_path / "judges").mkdir()
-    for name, family in JUDGES.items():
-        (tmp_path / "judges" / f"{name}.yaml").write_text(
-            f"kind: judge\nmodel: openai/sim-judge-{name}\nfamily: {family}\n"
-            f"api_base: {fake.base_url}\ntemplate: pairwise_chat.j2\n"
-        )
-    (tmp_path / "judges" / "p.yaml").write_text("kind: panel\njudges: [follower, fair]\n")
+    write_pairwise_panel(tmp_path, fake.base_url, JUDGES)
     rows = [{"id": f"q{i:02d}", "question": f"Question {i}?"} for i in range(N_ITEMS)]
     (tmp_path / "data.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     return tmp_path
